@@ -1,0 +1,69 @@
+# callvault: `make run` builds and starts the daemon, `make test` runs every
+# test. Both install what they need (Debian packages, Go modules) first.
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+# Debian packages: to build (LAME for the MP3 encoder, cgo) and to test
+# (sipp as the SIPREC client, ffmpeg/ffprobe to check the MP3 files).
+BUILD_DEBS := gcc libc6-dev libmp3lame-dev
+TEST_DEBS := sip-tester ffmpeg
+
+# Where `make run` keeps its data and socket, and where it listens.
+RUN_DATA ?= ./var
+RUN_SIP ?= 0.0.0.0:5060
+
+.PHONY: all deps test-deps build run test bench soak vet fmt deb clean
+
+all: build
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 is needed: install it to /usr/local/go (https://go.dev/dl)"; exit 1; }
+	$(call apt_install,$(BUILD_DEBS))
+	$(GO) mod download
+
+test-deps: deps
+	$(call apt_install,$(TEST_DEBS))
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/callvaultd ./daemon
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/callvault ./console
+
+run: build
+	@mkdir -p $(RUN_DATA)
+	@echo "callvaultd: data in $(RUN_DATA), SIP on $(RUN_SIP) (UDP+TCP)."
+	@echo "In another terminal:  $(BIN)/callvault -socket $(RUN_DATA)/callvault.sock status"
+	@echo "                      (or export CALLVAULT_SOCKET=$(RUN_DATA)/callvault.sock)"
+	@echo "Stop with Ctrl-C."
+	$(BIN)/callvaultd -data $(RUN_DATA) -control $(RUN_DATA)/callvault.sock -sip $(RUN_SIP)
+
+test: test-deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Speed and memory figures for BENCHMARKS.md.
+bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (c *cli) status(ctx context.Context, args []string) error {
+	fs := c.flags("status", "status [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("status: unexpected argument %q", pos[0])
+	}
+	st, err := c.client.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(c.stdout, st)
+	}
+	tw := newTable(c.stdout)
+	fmt.Fprintf(tw, "version\t%s\n", st.Version)
+	fmt.Fprintf(tw, "uptime\t%s (since %s)\n", formatUptime(st.UptimeSeconds), formatLocal(st.Started))
+	fmt.Fprintf(tw, "sip\t%s\n", st.Listen)
+	fmt.Fprintf(tw, "live calls\t%d\n", st.LiveCalls)
+	fmt.Fprintf(tw, "calls total\t%d\n", st.CallsTotal)
+	fmt.Fprintf(tw, "rejected\t%d\n", st.Rejected)
+	fmt.Fprintf(tw, "cps\t%.2f (60 s average)\n", st.CPS)
+	fmt.Fprintf(tw, "disk\t%s free of %s (%s)\n",
+		formatBytes(int64(st.Disk.FreeBytes)), formatBytes(int64(st.Disk.TotalBytes)), st.Disk.Path)
+	if st.Recordings > 0 {
+		fmt.Fprintf(tw, "recordings\t%d\n", st.Recordings)
+	}
+	fmt.Fprintf(tw, "draining\t%s\n", yesNo(st.Draining))
+	return tw.Flush()
+}
+
+func (c *cli) calls(ctx context.Context, args []string) error {
+	fs := c.flags("calls", "calls [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("calls: unexpected argument %q", pos[0])
+	}
+	calls, err := c.client.Calls(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(c.stdout, nonNil(calls))
+	}
+	if len(calls) == 0 {
+		fmt.Fprintln(c.stdout, "no live calls")
+		return nil
+	}
+	tw := newTable(c.stdout)
+	fmt.Fprintln(tw, "CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tPACKETS")
+	for _, call := range calls {
+		legs := make([]string, 0, len(call.Legs))
+		for _, l := range call.Legs {
+			legs = append(legs, fmt.Sprintf("%s:%d", l.Label, l.Packets))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shorten(call.ID, 16), dash(call.RecordID),
+			formatLocal(call.Start), dash(call.User), dash(call.Extension), dash(call.Remote),
+			dash(call.Direction), dash(strings.Join(legs, " ")))
+	}
+	return tw.Flush()
+}
+
+// formatUptime prints whole seconds, with days past 24 hours.
+func formatUptime(sec int64) string {
+	d := time.Duration(sec) * time.Second
+	if days := sec / 86400; days > 0 {
+		return fmt.Sprintf("%dd %s", days, d-time.Duration(days)*24*time.Hour)
+	}
+	return d.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

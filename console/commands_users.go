@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/callvault/callvault/daemon/control"
+)
+
+func (c *cli) users(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("users: missing subcommand (add, list, rm)")
+	}
+	switch sub, rest := args[0], args[1:]; sub {
+	case "list", "ls":
+		return c.usersList(ctx, rest)
+	case "add":
+		return c.usersAdd(ctx, rest)
+	case "rm", "remove":
+		return c.usersRemove(ctx, rest)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(c.stdout, `usage:
+  callvault users list [--json]
+  callvault users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
+  callvault users rm USERNAME
+`)
+		return nil
+	default:
+		return usagef("users: unknown subcommand %q (add, list, rm)", sub)
+	}
+}
+
+func (c *cli) usersList(ctx context.Context, args []string) error {
+	fs := c.flags("users list", "users list [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("users list: unexpected argument %q", pos[0])
+	}
+	users, err := c.client.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(c.stdout, nonNil(users))
+	}
+	if len(users) == 0 {
+		fmt.Fprintln(c.stdout, "no users")
+		return nil
+	}
+	tw := newTable(c.stdout)
+	fmt.Fprintln(tw, "USERNAME\tFULL NAME\tEXTENSIONS\tMODE")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, dash(u.FullName), dash(strings.Join(u.Extensions, ",")), u.Mode)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) usersAdd(ctx context.Context, args []string) error {
+	fs := c.flags("users add", `users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]`)
+	var u control.User
+	fs.StringVar(&u.FullName, "name", "", "the user's first and last `name`")
+	var exts listFlag
+	fs.Var(&exts, "ext", "the user's `extensions`, comma-separated or repeated")
+	fs.StringVar(&u.Mode, "mode", control.ModeAlways, "recording `mode`: always, on-demand or live-keep")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if u.Username, err = oneID("users add", "USERNAME", pos); err != nil {
+		return err
+	}
+	u.Extensions = exts
+	if len(u.Extensions) == 0 {
+		return usagef("users add: missing --ext EXT[,EXT]")
+	}
+	if err := u.Validate(); err != nil {
+		return &usageError{err: fmt.Errorf("users add: %w", err)}
+	}
+	if err := c.client.AddUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "added user %s (%s, ext %s, mode %s)\n", u.Username, dash(u.FullName),
+		strings.Join(u.Extensions, ","), u.Mode)
+	return nil
+}
+
+func (c *cli) usersRemove(ctx context.Context, args []string) error {
+	fs := c.flags("users rm", "users rm USERNAME")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	name, err := oneID("users rm", "USERNAME", pos)
+	if err != nil {
+		return err
+	}
+	if err := c.client.RemoveUser(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "removed user %s\n", name)
+	return nil
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/callvault/callvault/daemon/control"
+)
+
+const usage = `usage: callvault [-socket PATH] <command> [arguments]
+
+Commands:
+  status                 daemon status (version, uptime, calls, CPS, disk)
+  calls                  live calls
+  search [--from T] [--to T] [--user U] [--ext E] [--remote R]
+         [--direction IN|OUT] [--limit N]
+                         find recordings
+  show ID                all fields of one recording
+  export ID -o FILE      write the decrypted MP3 to FILE (- for stdout)
+  users list             recorded users
+  users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
+  users rm USERNAME      remove a user
+  help                   this text
+
+Commands that print data take --json. "callvault COMMAND -h" describes a
+command's flags. The socket is -socket, else $CALLVAULT_SOCKET, else
+/run/callvault/control.sock. record, license and calc, and the interactive
+console (callvault with no command), come in a later version.
+`
+
+// usageError is a mistake in the command line; it exits with status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// exitCode is 2 for usage errors and 1 for the others.
+func exitCode(err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// errHelp reports that a command printed its help; run returns nil.
+var errHelp = errors.New("help shown")
+
+// cli is what the commands share.
+type cli struct {
+	client *control.Client
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type commandFunc func(c *cli, ctx context.Context, args []string) error
+
+var commands = map[string]commandFunc{
+	"status": (*cli).status,
+	"calls":  (*cli).calls,
+	"search": (*cli).search,
+	"show":   (*cli).show,
+	"export": (*cli).export,
+	"users":  (*cli).users,
+}
+
+// later are commands of the contract that later versions bring.
+var later = []string{"record", "license", "calc"}
+
+// run is the whole program: main only adds the process around it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("callvault", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	socket := fs.String("socket", "", "control socket `path`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		return usagef("%w (see callvault help)", err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given: the interactive console comes in a later version")
+	}
+	name, rest := rest[0], rest[1:]
+	switch name {
+	case "help", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	for _, l := range later {
+		if name == l {
+			return usagef("%s is not available yet in this version", name)
+		}
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		return usagef("unknown command %q (commands: %s; see callvault help)", name, commandNames())
+	}
+	c := &cli{client: &control.Client{Socket: *socket}, stdout: stdout, stderr: stderr}
+	err := cmd(c, ctx, rest)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func commandNames() string {
+	return "status, calls, search, show, export, users"
+}
+
+// flags is a command's flag set. Flags may come before, between and after
+// the positional arguments.
+type flags struct {
+	*flag.FlagSet
+	synopsis string
+	c        *cli
+}
+
+func (c *cli) flags(name, synopsis string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&c.client.Socket, "socket", c.client.Socket, "control socket `path`")
+	return &flags{FlagSet: fs, synopsis: synopsis, c: c}
+}
+
+// parse parses args, flags and positional arguments in any order ("--"
+// ends the flags), and returns the positional ones. After -h it prints the
+// command's help and returns errHelp.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(f.c.stdout, "usage: callvault %s\n\nFlags:\n", f.synopsis)
+				f.SetOutput(f.c.stdout)
+				f.PrintDefaults()
+				f.SetOutput(io.Discard)
+				return nil, errHelp
+			}
+			return nil, usagef("%s: %w", f.Name(), err)
+		}
+		rest := f.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// listFlag collects comma-separated values, from one or repeated flags.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}

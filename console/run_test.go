@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/daemon/control/controltest"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+var audio = bytes.Repeat([]byte("ID3\x03mp3frame"), 5000)
+
+func serve(t *testing.T) (*controltest.Backend, string) {
+	t.Helper()
+	b := controltest.New()
+	b.SetStatus(control.Status{Version: "0.1.0", Started: t0, UptimeSeconds: 93784, Listen: "0.0.0.0:5060",
+		CallsTotal: 1200, Rejected: 3, CPS: 1.25, Draining: false,
+		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 40 << 30}})
+	b.SetCalls([]control.Call{{ID: "3c26f0a8-1f2e-4d9b-9a3c-77d2b1e9c0aa@10.0.0.1", RecordID: "2026000000003",
+		Start: t0, User: "jdoe", Extension: "2501", Remote: "+15558201320", Direction: "OUT",
+		Legs: []control.Leg{{Label: "1", Packets: 1520}, {Label: "2", Packets: 1498}}}})
+	b.AddRecording(control.Recording{ID: "2026000000001", Start: t0, DurationMS: 138000, User: "jdoe",
+		FullName: "John Doe", Extension: "2501", Remote: "+15558201320", Direction: "OUT", Status: "complete",
+		File: "records/2026/03/02/2026000000001.mp3.enc", Codec: "PCMU", Size: int64(len(audio)),
+		CallID: "abc@gw", Participants: []control.Participant{{AOR: "sip:2501@pbx", Name: "John Doe"}}}, audio)
+	b.AddRecording(control.Recording{ID: "2026000000002", Start: t0.Add(24 * time.Hour), DurationMS: 61400,
+		User: "asmith", Extension: "2502", Remote: "+15550000000", Direction: "IN", Status: "recovered",
+		Codec: "PCMA", Size: 2048}, []byte("short"))
+	return b, controltest.Serve(t, b)
+}
+
+// cv runs the CLI against socket and returns its output and error.
+func cv(t *testing.T, socket string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), append([]string{"-socket", socket}, args...), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func mustRun(t *testing.T, socket string, args ...string) string {
+	t.Helper()
+	out, stderr, err := cv(t, socket, args...)
+	if err != nil {
+		t.Fatalf("callvault %s: %v (stderr %q)", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
+func contains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: output lacks %q:\n%s", what, w, got)
+		}
+	}
+}
+
+func TestStatus(t *testing.T) {
+	_, sock := serve(t)
+	out := mustRun(t, sock, "status")
+	contains(t, "status", out, "0.1.0", "1d 2h3m4s", "live calls", "1200", "1.25", "40.0 GiB free of 100.0 GiB", "draining", "no")
+	var st control.Status
+	if err := json.Unmarshal([]byte(mustRun(t, sock, "status", "--json")), &st); err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	if st.Version != "0.1.0" || st.LiveCalls != 1 || st.Disk.FreeBytes != 40<<30 {
+		t.Errorf("status --json = %+v", st)
+	}
+}
+
+func TestCalls(t *testing.T) {
+	_, sock := serve(t)
+	out := mustRun(t, sock, "calls")
+	contains(t, "calls", out, "CALL ID", "3c26f0a8-1f2e-4…", "2026000000003", "jdoe", "2501", "1:1520 2:1498")
+	var calls []map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, sock, "calls", "--json")), &calls); err != nil {
+		t.Fatalf("calls --json: %v", err)
+	}
+	if len(calls) != 1 || calls[0]["record_id"] != "2026000000003" {
+		t.Errorf("calls --json = %v", calls)
+	}
+}
+
+var contractFields = []string{"id", "start", "duration_ms", "user", "full_name", "extension", "remote",
+	"direction", "status", "file", "codec", "size"}
+
+func TestSearch(t *testing.T) {
+	b, sock := serve(t)
+	out := mustRun(t, sock, "search")
+	contains(t, "search", out, "ID", "DURATION", "2026000000001", "2:18", "2026000000002", "1:01", "recovered",
+		t0.Local().Format("2006-01-02 15:04:05"))
+
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, sock, "search", "--json", "--user", "jdoe")), &recs); err != nil {
+		t.Fatalf("search --json: %v", err)
+	}
+	if len(recs) != 1 {
+		t.Fatalf("search --json --user jdoe = %v", recs)
+	}
+	for _, f := range contractFields {
+		if _, ok := recs[0][f]; !ok {
+			t.Errorf("search --json lacks %q: %v", f, recs[0])
+		}
+	}
+	if recs[0]["start"] != "2026-03-02T09:30:00Z" {
+		t.Errorf("start = %v, want RFC 3339 UTC", recs[0]["start"])
+	}
+
+	mustRun(t, sock, "search", "--from", "2026-03-01", "--to", "2026-03-02", "--ext", "2501",
+		"--remote", "+15558201320", "--direction", "out", "--limit", "7")
+	q := b.LastQuery()
+	wantFrom := time.Date(2026, 3, 1, 0, 0, 0, 0, time.Local)
+	wantTo := time.Date(2026, 3, 3, 0, 0, 0, 0, time.Local) // a date alone as --to includes that day
+	if !q.From.Equal(wantFrom) || !q.To.Equal(wantTo) || q.Extension != "2501" || q.Remote != "+15558201320" ||
+		q.Direction != "OUT" || q.Limit != 7 {
+		t.Errorf("query = %+v", q)
+	}
+	for _, tv := range []string{"2026-03-01T10:00:00+01:00", "2026-03-01 10:00", "2026-03-01T10:00"} {
+		mustRun(t, sock, "search", "--from", tv)
+	}
+	if got := b.LastQuery().From; !got.Equal(time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local)) {
+		t.Errorf("--from 2026-03-01T10:00 = %v, want local time", got)
+	}
+
+	out = mustRun(t, sock, "search", "--user", "nobody")
+	contains(t, "empty search", out, "no recordings found")
+	if out := mustRun(t, sock, "search", "--json", "--user", "nobody"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("empty search --json = %q, want []", out)
+	}
+}
+
+func TestShow(t *testing.T) {
+	_, sock := serve(t)
+	out := mustRun(t, sock, "show", "2026000000001")
+	contains(t, "show", out, "2026000000001", "2:18 (138000 ms)", "John Doe", "+15558201320", "complete",
+		"records/2026/03/02/2026000000001.mp3.enc", "PCMU", "abc@gw", "sip:2501@pbx")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, sock, "show", "--json", "2026000000001")), &rec); err != nil {
+		t.Fatalf("show --json: %v", err)
+	}
+	for _, f := range contractFields {
+		if _, ok := rec[f]; !ok {
+			t.Errorf("show --json lacks %q", f)
+		}
+	}
+	_, _, err := cv(t, sock, "show", "2026000000099")
+	if err == nil || !strings.Contains(err.Error(), "not found") || exitCode(err) != 1 {
+		t.Errorf("show missing: err = %v, want not found with exit 1", err)
+	}
+}
+
+func TestExport(t *testing.T) {
+	_, sock := serve(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "call.mp3")
+	_, stderr, err := cv(t, sock, "export", "2026000000001", "-o", file)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil || !bytes.Equal(got, audio) {
+		t.Fatalf("exported file: %d bytes, %v; want %d bytes", len(got), err, len(audio))
+	}
+	contains(t, "export stderr", stderr, "wrote 60000 bytes to "+file)
+	assertOnly(t, dir, "call.mp3")
+
+	out := mustRun(t, sock, "export", "-o", "-", "2026000000002")
+	if out != "short" {
+		t.Errorf("export -o - wrote %q", out)
+	}
+}
+
+func TestExportFailureLeavesNoFile(t *testing.T) {
+	b, sock := serve(t)
+	b.FailExport("2026000000001", 30000, errors.New("segment 2: message authentication failed"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "call.mp3")
+	_, _, err := cv(t, sock, "export", "2026000000001", "-o", file)
+	if err == nil || !strings.Contains(err.Error(), "message authentication failed") {
+		t.Errorf("export: err = %v, want the daemon's reason", err)
+	}
+	_, _, err = cv(t, sock, "export", "2026000000099", "-o", file)
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("export missing: err = %v, want not found", err)
+	}
+	assertOnly(t, dir)
+}
+
+func assertOnly(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Errorf("files in %s = %v, want %v", dir, got, names)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	_, sock := serve(t)
+	contains(t, "users list", mustRun(t, sock, "users", "list"), "no users")
+	out := mustRun(t, sock, "users", "add", "john_doe", "--name", "John Doe", "--ext", "2501,2502", "--mode", "live-keep")
+	contains(t, "users add", out, "added user john_doe")
+	mustRun(t, sock, "users", "add", "--ext", "2503", "asmith") // flags first, default mode
+	_, _, err := cv(t, sock, "users", "add", "john_doe", "--ext", "2509")
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("add twice: err = %v, want exists", err)
+	}
+	out = mustRun(t, sock, "users", "list")
+	contains(t, "users list", out, "USERNAME", "john_doe", "John Doe", "2501,2502", "live-keep", "asmith", "always")
+
+	var users []map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, sock, "users", "list", "--json")), &users); err != nil {
+		t.Fatalf("users list --json: %v", err)
+	}
+	if len(users) != 2 || users[0]["username"] != "john_doe" || users[0]["full_name"] != "John Doe" ||
+		users[0]["mode"] != "live-keep" || len(users[0]["extensions"].([]any)) != 2 {
+		t.Errorf("users list --json = %v", users)
+	}
+	contains(t, "users rm", mustRun(t, sock, "users", "rm", "john_doe"), "removed user john_doe")
+	_, _, err = cv(t, sock, "users", "rm", "john_doe")
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("rm twice: err = %v, want not found", err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	_, sock := serve(t)
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"no command":      {nil, "interactive console comes in a later version"},
+		"unknown command": {[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		"record":          {[]string{"record", "start", "2501"}, "record is not available yet in this version"},
+		"license":         {[]string{"license", "show"}, "license is not available yet"},
+		"calc":            {[]string{"calc"}, "calc is not available yet"},
+		"show no id":      {[]string{"show"}, "show: missing recording ID"},
+		"show two ids":    {[]string{"show", "1", "2"}, "too many arguments"},
+		"export no id":    {[]string{"export", "-o", "x.mp3"}, "export: missing recording ID"},
+		"export no -o":    {[]string{"export", "2026000000001"}, "missing -o FILE"},
+		"bad direction":   {[]string{"search", "--direction", "sideways"}, `bad --direction value "sideways"`},
+		"bad from":        {[]string{"search", "--from", "yesterday"}, `bad --from time "yesterday"`},
+		"bad to":          {[]string{"search", "--to", "03/02/2026"}, `bad --to time "03/02/2026"`},
+		"from after to":   {[]string{"search", "--from", "2026-03-02", "--to", "2026-03-01 10:00"}, "is not before"},
+		"bad limit":       {[]string{"search", "--limit", "0"}, "bad --limit value 0"},
+		"limit word":      {[]string{"search", "--limit", "ten"}, "invalid value"},
+		"unknown flag":    {[]string{"status", "--verbose"}, "flag provided but not defined"},
+		"search arg":      {[]string{"search", "jdoe"}, `unexpected argument "jdoe"`},
+		"users no sub":    {[]string{"users"}, "missing subcommand"},
+		"users bad sub":   {[]string{"users", "delete", "x"}, `unknown subcommand "delete"`},
+		"add no ext":      {[]string{"users", "add", "jdoe", "--name", "J"}, "missing --ext"},
+		"add bad ext":     {[]string{"users", "add", "jdoe", "--ext", "25a1"}, `extension "25a1"`},
+		"add bad mode":    {[]string{"users", "add", "jdoe", "--ext", "1", "--mode", "never"}, `mode "never"`},
+		"add bad name":    {[]string{"users", "add", "j doe", "--ext", "1"}, `username "j doe"`},
+		"rm no name":      {[]string{"users", "rm"}, "missing USERNAME"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := cv(t, sock, tt.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if exitCode(err) != 2 {
+				t.Errorf("exit code %d, want 2 (err %v)", exitCode(err), err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"search", "-h"}, {"users", "help"}} {
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), args, &out, &errb); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if !strings.Contains(out.String(), "usage:") {
+			t.Errorf("%v printed %q", args, out.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	run(context.Background(), nil, &out, &errb)
+	contains(t, "no command", errb.String(), "usage:", "status", "search", "export", "users add")
+}
+
+func TestSocketSelection(t *testing.T) {
+	_, sock := serve(t)
+	t.Setenv(control.SocketEnv, sock)
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"status"}, &out, &errb); err != nil {
+		t.Fatalf("status with %s set: %v", control.SocketEnv, err)
+	}
+	missing := filepath.Join(t.TempDir(), "none.sock")
+	err := run(context.Background(), []string{"-socket", missing, "status"}, &out, &errb)
+	want := "cannot reach callvaultd at " + missing + ": is the daemon running?"
+	if err == nil || !strings.Contains(err.Error(), want) || exitCode(err) != 1 {
+		t.Errorf("-socket over the env: err = %v, want %q with exit 1", err, want)
+	}
+	// -socket after the command works too.
+	if err := run(context.Background(), []string{"status", "-socket", sock}, &out, &errb); err != nil {
+		t.Errorf("status -socket: %v", err)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{formatDuration(0), "0:00"},
+		{formatDuration(61499), "1:01"},
+		{formatDuration(3600000), "60:00"},
+		{formatBytes(512), "512 B"},
+		{formatBytes(1536), "1.5 KiB"},
+		{formatBytes(5 << 30), "5.0 GiB"},
+		{formatUptime(59), "59s"},
+		{formatUptime(86400 + 61), "1d 1m1s"},
+		{shorten("abcdef", 4), "abc…"},
+		{shorten("abc", 4), "abc"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/vault"
+)
+
+// backend serves the control API from the daemon's parts.
+type backend struct {
+	version  string
+	listen   string
+	dataDir  string
+	rec      *recorder
+	store    *vault.Store
+	users    *directory
+	events   *hub
+	stats    *callStats
+	draining func() bool
+}
+
+var _ control.Backend = (*backend)(nil)
+
+func (b *backend) Status(ctx context.Context) (control.Status, error) {
+	now := b.rec.now()
+	total, rejected := b.stats.counts()
+	st := control.Status{
+		Version:       b.version,
+		Started:       b.stats.started.UTC(),
+		UptimeSeconds: int64(now.Sub(b.stats.started).Seconds()),
+		Listen:        b.listen,
+		LiveCalls:     len(b.rec.live()),
+		CallsTotal:    total,
+		Rejected:      rejected,
+		CPS:           b.stats.cps(now),
+		Draining:      b.draining(),
+		Disk:          control.Disk{Path: b.dataDir},
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(b.dataDir, &fs); err == nil {
+		st.Disk.TotalBytes = fs.Blocks * uint64(fs.Bsize)
+		st.Disk.FreeBytes = fs.Bavail * uint64(fs.Bsize)
+	}
+	return st, nil
+}
+
+func (b *backend) Calls(ctx context.Context) ([]control.Call, error) {
+	live := b.rec.live()
+	out := make([]control.Call, 0, len(live))
+	for _, c := range live {
+		out = append(out, c.view(b.users.byExtension))
+	}
+	slices.SortFunc(out, func(a, b control.Call) int { return a.Start.Compare(b.Start) })
+	return out, nil
+}
+
+// view is the control API's picture of a live call.
+func (c *call) view(lookup func(string) (user, bool)) control.Call {
+	c.mu.Lock()
+	s := c.session
+	c.mu.Unlock()
+	p := classify(s.Metadata, lookup)
+	v := control.Call{
+		ID:        s.CallID,
+		RecordID:  c.w.ID(),
+		Start:     c.start.UTC(),
+		Source:    s.Source.String(),
+		Transport: s.Transport,
+		User:      p.Username,
+		FullName:  p.FullName,
+		Extension: p.Extension,
+		Remote:    p.Remote,
+		Direction: p.Direction,
+	}
+	if s.Metadata != nil {
+		for _, pt := range s.Metadata.Participants {
+			v.Participants = append(v.Participants, control.Participant{AOR: pt.AOR, Name: pt.Name})
+		}
+	}
+	stats := c.rec.Stats()
+	for _, l := range c.legs {
+		w := control.Leg{Label: l.label, Port: l.port, Codec: l.codec}
+		for _, st := range stats {
+			if st.Label == l.label {
+				w.Packets, w.Bytes = st.Packets, st.Bytes
+			}
+		}
+		v.Legs = append(v.Legs, w)
+	}
+	return v
+}
+
+func (b *backend) Search(ctx context.Context, q control.Query) ([]control.Recording, error) {
+	recs, err := b.store.Search(vault.Query{
+		From: q.From, To: q.To, User: q.User, Extension: q.Extension,
+		Remote: q.Remote, Direction: strings.ToUpper(q.Direction), Limit: q.Limit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]control.Recording, len(recs))
+	for i, r := range recs {
+		out[i] = wireRecording(r)
+	}
+	return out, nil
+}
+
+func (b *backend) Recording(ctx context.Context, id string) (control.Recording, error) {
+	r, err := b.store.Get(id)
+	if err != nil {
+		return control.Recording{}, mapNotFound(err, id)
+	}
+	return wireRecording(r), nil
+}
+
+func (b *backend) Export(ctx context.Context, id string, w io.Writer) error {
+	if _, err := b.store.Get(id); err != nil {
+		return mapNotFound(err, id)
+	}
+	return b.store.Export(id, w)
+}
+
+func mapNotFound(err error, id string) error {
+	if errors.Is(err, vault.ErrNotFound) {
+		return fmt.Errorf("%w: recording %s", control.ErrNotFound, id)
+	}
+	return err
+}
+
+func (b *backend) Users(ctx context.Context) ([]control.User, error) {
+	var out []control.User
+	for _, u := range b.users.list() {
+		out = append(out, control.User{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode})
+	}
+	return out, nil
+}
+
+func (b *backend) AddUser(ctx context.Context, u control.User) error {
+	nu := user{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode}
+	if err := b.users.add(nu); err != nil {
+		return err
+	}
+	b.events.publish(control.Event{Type: control.EventUserAdded, Time: time.Now().UTC(), User: &u})
+	return nil
+}
+
+func (b *backend) RemoveUser(ctx context.Context, username string) error {
+	if err := b.users.remove(username); err != nil {
+		return err
+	}
+	b.events.publish(control.Event{Type: control.EventUserRemoved, Time: time.Now().UTC(), User: &control.User{Username: username}})
+	return nil
+}
+
+func (b *backend) Subscribe(ctx context.Context) <-chan control.Event {
+	return b.events.subscribe(ctx)
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// defaultConfig is the built-in configuration; a config file overrides it
+// key by key, flags override both.
+//
+//go:embed callvaultd.toml
+var defaultConfig []byte
+
+// Config is the daemon's configuration file, version 1.
+type Config struct {
+	Version       int    `toml:"version"`
+	DataDir       string `toml:"data_dir"`
+	ControlSocket string `toml:"control_socket"`
+	RecordUnknown bool   `toml:"record_unknown"`
+	Stereo        bool   `toml:"stereo"`
+	TimeZone      string `toml:"time_zone"`
+	SIP           struct {
+		Listen       string `toml:"listen"`
+		MediaAddress string `toml:"media_address"`
+	} `toml:"sip"`
+	RTP struct {
+		Bind      string `toml:"bind"`
+		Ports     string `toml:"ports"`
+		ReorderMS int    `toml:"reorder_ms"`
+	} `toml:"rtp"`
+}
+
+// parsed holds the values of Config converted to the types the packages take.
+type parsed struct {
+	location   *time.Location
+	mediaAddr  netip.Addr
+	rtpBind    netip.Addr
+	rtpLo      int
+	rtpHi      int
+	reorder    time.Duration
+	sipAddress string
+}
+
+// loadConfig reads the built-in defaults, then the file at path (if any) on
+// top. Keys the daemon does not know are reported, all at once.
+func loadConfig(path string, read func(string) ([]byte, error)) (Config, error) {
+	var c Config
+	if err := decodeStrict(defaultConfig, &c); err != nil {
+		return c, fmt.Errorf("built-in config: %w", err)
+	}
+	if path == "" {
+		return c, nil
+	}
+	data, err := read(path)
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	if err := decodeStrict(data, &c); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func decodeStrict(data []byte, c *Config) error {
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(c)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, k := range md.Undecoded() {
+		errs = append(errs, fmt.Errorf("unknown key %q", k.String()))
+	}
+	return errors.Join(errs...)
+}
+
+// validate checks every field and reports every problem at once.
+func (c Config) validate() (parsed, error) {
+	var p parsed
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Version != 1 {
+		bad("version: %d is not supported (want 1)", c.Version)
+	}
+	if c.DataDir == "" {
+		bad("data_dir: empty")
+	}
+	if c.ControlSocket == "" {
+		bad("control_socket: empty")
+	}
+	p.location = time.Local
+	if c.TimeZone != "" {
+		loc, err := time.LoadLocation(c.TimeZone)
+		if err != nil {
+			bad("time_zone: %w", err)
+		} else {
+			p.location = loc
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.SIP.Listen); err != nil {
+		bad("sip.listen: %w", err)
+	}
+	p.sipAddress = c.SIP.Listen
+	if c.SIP.MediaAddress != "" {
+		a, err := netip.ParseAddr(c.SIP.MediaAddress)
+		if err != nil {
+			bad("sip.media_address: %w", err)
+		}
+		p.mediaAddr = a
+	}
+	a, err := netip.ParseAddr(c.RTP.Bind)
+	if err != nil {
+		bad("rtp.bind: %w", err)
+	}
+	p.rtpBind = a
+	lo, hi, err := parsePortRange(c.RTP.Ports)
+	if err != nil {
+		bad("rtp.ports: %w", err)
+	}
+	p.rtpLo, p.rtpHi = lo, hi
+	if c.RTP.ReorderMS < 20 || c.RTP.ReorderMS > 2000 {
+		bad("rtp.reorder_ms: %d is outside 20-2000", c.RTP.ReorderMS)
+	}
+	p.reorder = time.Duration(c.RTP.ReorderMS) * time.Millisecond
+	return p, errors.Join(errs...)
+}
+
+// parsePortRange parses "LO-HI": at least two ports, LO below HI, both in
+// 1024-65535.
+func parsePortRange(s string) (lo, hi int, err error) {
+	l, h, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q: want LO-HI", s)
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(l))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(h))
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("%q: ports must be numbers", s)
+	}
+	if lo < 1024 || hi > 65535 || hi-lo < 1 {
+		return 0, 0, fmt.Errorf("%q: want 1024 <= LO < HI <= 65535", s)
+	}
+	return lo, hi, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c, err := loadConfig("", os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.validate()
+	if err != nil {
+		t.Fatalf("built-in config: %v", err)
+	}
+	if c.SIP.Listen != "0.0.0.0:5060" || p.rtpLo != 16384 || p.rtpHi != 32767 || !c.RecordUnknown || c.Stereo {
+		t.Fatalf("defaults = %+v, want the contract's", c)
+	}
+	if c.DataDir != "/var/lib/callvault" || c.ControlSocket != "/run/callvault/control.sock" {
+		t.Fatalf("paths = %q %q, want the contract's", c.DataDir, c.ControlSocket)
+	}
+}
+
+func TestConfigFileOverridesOnlyItsKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte("stereo = true\n[rtp]\nports = \"20000-20099\"\n"), 0o644)
+	c, err := loadConfig(path, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Stereo || c.RTP.Ports != "20000-20099" || c.SIP.Listen != "0.0.0.0:5060" || c.RTP.ReorderMS != 200 {
+		t.Fatalf("config = %+v: want stereo and ports from the file, the rest default", c)
+	}
+}
+
+func TestConfigRejectsUnknownKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte("sterio = true\n[sip]\nlisten = \"0.0.0.0:5060\"\nlissen = \"x\"\n"), 0o644)
+	_, err := loadConfig(path, os.ReadFile)
+	if err == nil || !strings.Contains(err.Error(), `"sterio"`) || !strings.Contains(err.Error(), `"sip.lissen"`) {
+		t.Fatalf("err = %v, want both unknown keys named", err)
+	}
+}
+
+func TestConfigReportsEveryProblem(t *testing.T) {
+	c, _ := loadConfig("", os.ReadFile)
+	c.Version = 2
+	c.SIP.Listen = "nowhere"
+	c.RTP.Ports = "30000-20000"
+	c.RTP.Bind = "not-an-ip"
+	c.TimeZone = "Mars/Olympus"
+	_, err := c.validate()
+	for _, want := range []string{"version", "sip.listen", "rtp.ports", "rtp.bind", "time_zone"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+}
+
+func TestConfigMissingFile(t *testing.T) {
+	_, err := loadConfig(filepath.Join(t.TempDir(), "none.toml"), os.ReadFile)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("err = %v, want not exist", err)
+	}
+}
+
+func TestParsePortRange(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		lo, hi int
+		ok     bool
+	}{
+		{"16384-32767", 16384, 32767, true},
+		{" 20000 - 20001 ", 20000, 20001, true},
+		{"20000", 0, 0, false},
+		{"80-90", 0, 0, false},
+		{"20000-20000", 0, 0, false},
+		{"a-b", 0, 0, false},
+		{"60000-70000", 0, 0, false},
+	} {
+		lo, hi, err := parsePortRange(c.in)
+		if (err == nil) != c.ok || lo != c.lo || hi != c.hi {
+			t.Errorf("parsePortRange(%q) = %d, %d, %v", c.in, lo, hi, err)
+		}
+	}
+}

@@ -1,0 +1,262 @@
+// Package controltest provides an in-memory control.Backend and a helper
+// that serves it on a unix socket, for tests of control API clients (the
+// callvault CLI and console) and of the handler itself.
+package controltest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/callvault/callvault/daemon/control"
+)
+
+// Backend is an in-memory control.Backend. Its methods are safe for
+// concurrent use.
+type Backend struct {
+	mu         sync.Mutex
+	status     control.Status
+	calls      []control.Call
+	recs       []control.Recording
+	audio      map[string][]byte
+	exportFail map[string]exportFail
+	users      []control.User
+	lastQuery  control.Query
+	subs       map[chan control.Event]context.Context
+	gone       chan struct{}
+}
+
+type exportFail struct {
+	after int
+	err   error
+}
+
+// New returns an empty backend.
+func New() *Backend {
+	return &Backend{
+		audio:      make(map[string][]byte),
+		exportFail: make(map[string]exportFail),
+		subs:       make(map[chan control.Event]context.Context),
+		gone:       make(chan struct{}, 64),
+	}
+}
+
+// SetStatus sets what Status returns.
+func (b *Backend) SetStatus(st control.Status) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.status = st
+}
+
+// SetCalls sets the live calls.
+func (b *Backend) SetCalls(calls []control.Call) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls = slices.Clone(calls)
+}
+
+// AddRecording stores a recording and its decrypted audio.
+func (b *Backend) AddRecording(r control.Recording, audio []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recs = append(b.recs, r)
+	b.audio[r.ID] = slices.Clone(audio)
+}
+
+// FailExport makes Export of id write the first after bytes, then fail
+// with err.
+func (b *Backend) FailExport(id string, after int, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.exportFail[id] = exportFail{after: after, err: err}
+}
+
+// LastQuery returns the query of the last Search.
+func (b *Backend) LastQuery() control.Query {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastQuery
+}
+
+// Publish sends ev to every subscriber, waiting for each to take it or go
+// away. Other methods wait meanwhile.
+func (b *Backend) Publish(ev control.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch, ctx := range b.subs {
+		select {
+		case ch <- ev:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// Unsubscribed receives a value each time a subscription ends.
+func (b *Backend) Unsubscribed() <-chan struct{} { return b.gone }
+
+// Status implements control.Backend.
+func (b *Backend) Status(ctx context.Context) (control.Status, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.status
+	st.LiveCalls = len(b.calls)
+	return st, nil
+}
+
+// Calls implements control.Backend.
+func (b *Backend) Calls(ctx context.Context) ([]control.Call, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.calls), nil
+}
+
+// Search implements control.Backend: newest first.
+func (b *Backend) Search(ctx context.Context, q control.Query) ([]control.Recording, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lastQuery = q
+	var out []control.Recording
+	for _, r := range b.recs {
+		switch {
+		case !q.From.IsZero() && r.Start.Before(q.From),
+			!q.To.IsZero() && !r.Start.Before(q.To),
+			q.User != "" && r.User != q.User,
+			q.Extension != "" && r.Extension != q.Extension,
+			q.Remote != "" && r.Remote != q.Remote,
+			q.Direction != "" && r.Direction != q.Direction:
+			continue
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(x, y control.Recording) int { return y.Start.Compare(x.Start) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// Recording implements control.Backend.
+func (b *Backend) Recording(ctx context.Context, id string) (control.Recording, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range b.recs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return control.Recording{}, fmt.Errorf("recording %s: %w", id, control.ErrNotFound)
+}
+
+// Export implements control.Backend.
+func (b *Backend) Export(ctx context.Context, id string, w io.Writer) error {
+	b.mu.Lock()
+	audio, ok := b.audio[id]
+	fail, failing := b.exportFail[id]
+	b.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("recording %s: %w", id, control.ErrNotFound)
+	}
+	if failing {
+		if _, err := w.Write(audio[:min(fail.after, len(audio))]); err != nil {
+			return err
+		}
+		return fail.err
+	}
+	_, err := io.Copy(w, bytes.NewReader(audio))
+	return err
+}
+
+// Users implements control.Backend.
+func (b *Backend) Users(ctx context.Context) ([]control.User, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.users), nil
+}
+
+// AddUser implements control.Backend.
+func (b *Backend) AddUser(ctx context.Context, u control.User) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, o := range b.users {
+		if strings.EqualFold(o.Username, u.Username) {
+			return fmt.Errorf("user %q: %w", u.Username, control.ErrExists)
+		}
+	}
+	b.users = append(b.users, u)
+	return nil
+}
+
+// RemoveUser implements control.Backend.
+func (b *Backend) RemoveUser(ctx context.Context, username string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.users, func(u control.User) bool { return u.Username == username })
+	if i < 0 {
+		return fmt.Errorf("user %q: %w", username, control.ErrNotFound)
+	}
+	b.users = slices.Delete(b.users, i, i+1)
+	return nil
+}
+
+// Subscribe implements control.Backend. Publish blocks until subscribers
+// take the event, so tests see every event in order.
+func (b *Backend) Subscribe(ctx context.Context) <-chan control.Event {
+	ch := make(chan control.Event)
+	b.mu.Lock()
+	b.subs[ch] = ctx
+	b.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		b.mu.Lock()
+		if _, ok := b.subs[ch]; ok {
+			delete(b.subs, ch)
+			close(ch)
+		}
+		b.mu.Unlock()
+		select {
+		case b.gone <- struct{}{}:
+		default:
+		}
+	}()
+	return ch
+}
+
+// CloseSubscriptions ends every subscription, as a daemon does on
+// shutdown.
+func (b *Backend) CloseSubscriptions() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs {
+		delete(b.subs, ch)
+		close(ch)
+	}
+}
+
+// Serve serves the control API from b on a unix socket in a temporary
+// directory until the test ends, and returns the socket's path.
+func Serve(t testing.TB, b control.Backend) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "control.sock")
+	ln, err := control.Listen(path)
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	srv := &http.Server{Handler: control.NewHandler(b, nil)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+	})
+	return path
+}

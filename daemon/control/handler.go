@@ -1,0 +1,279 @@
+package control
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+)
+
+// TrailerError is the HTTP trailer that reports a failure of the audio
+// stream after its 200 status was sent.
+const TrailerError = "Callvault-Error"
+
+// maxBodyBytes caps request bodies.
+const maxBodyBytes = 64 << 10
+
+type handler struct {
+	b   Backend
+	log *slog.Logger
+}
+
+// NewHandler serves the control API from b. log may be nil.
+//
+// The event stream and audio export are long responses: do not give the
+// http.Server a WriteTimeout (the handler clears per-request write
+// deadlines for them anyway), and end event streams on shutdown by closing
+// the Backend's subscription channels or by cancelling the server's
+// BaseContext, or http.Server.Shutdown waits for them.
+func NewHandler(b Backend, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{b: b, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", h.status)
+	mux.HandleFunc("GET /v1/calls", h.calls)
+	mux.HandleFunc("GET /v1/recordings", h.search)
+	mux.HandleFunc("GET /v1/recordings/{id}", h.recording)
+	mux.HandleFunc("GET /v1/recordings/{id}/audio", h.audio)
+	mux.HandleFunc("GET /v1/users", h.users)
+	mux.HandleFunc("POST /v1/users", h.addUser)
+	mux.HandleFunc("DELETE /v1/users/{username}", h.removeUser)
+	mux.HandleFunc("GET /v1/events", h.events)
+	return mux
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	st, err := h.b.Status(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.reply(w, r, http.StatusOK, st)
+}
+
+func (h *handler) calls(w http.ResponseWriter, r *http.Request) {
+	calls, err := h.b.Calls(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if calls == nil {
+		calls = []Call{}
+	}
+	h.reply(w, r, http.StatusOK, calls)
+}
+
+func (h *handler) search(w http.ResponseWriter, r *http.Request) {
+	q, err := ParseQuery(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if q.Limit == 0 {
+		q.Limit = DefaultLimit
+	}
+	recs, err := h.b.Search(r.Context(), q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if recs == nil {
+		recs = []Recording{}
+	}
+	h.reply(w, r, http.StatusOK, recs)
+}
+
+// recordIDRE is a loose check of a record id taken from the path: the
+// contract's ids are 13 digits, but the check only keeps junk out.
+var recordIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (h *handler) recordID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !recordIDRE.MatchString(id) {
+		h.fail(w, r, fmt.Errorf("%w: recording id %q is malformed", ErrInvalid, id))
+		return "", false
+	}
+	return id, true
+}
+
+func (h *handler) recording(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.recordID(w, r)
+	if !ok {
+		return
+	}
+	rec, err := h.b.Recording(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.reply(w, r, http.StatusOK, rec)
+}
+
+// audioWriter sends the 200 status and the audio headers on the first
+// write, so that an error before any audio still gets its own status.
+type audioWriter struct {
+	w       http.ResponseWriter
+	id      string
+	started bool
+	n       int64
+}
+
+func (a *audioWriter) start() {
+	if a.started {
+		return
+	}
+	a.started = true
+	hdr := a.w.Header()
+	hdr.Set("Content-Type", "audio/mpeg")
+	hdr.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", a.id+".mp3"))
+	hdr.Set("Trailer", TrailerError)
+	a.w.WriteHeader(http.StatusOK)
+}
+
+func (a *audioWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	a.start()
+	n, err := a.w.Write(p)
+	a.n += int64(n)
+	return n, err
+}
+
+func (h *handler) audio(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.recordID(w, r)
+	if !ok {
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	aw := &audioWriter{w: w, id: id}
+	err := h.b.Export(r.Context(), id, aw)
+	if err == nil {
+		aw.start() // an empty file still gets its 200
+		return
+	}
+	if !aw.started {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Error("export failed mid-stream", "recording_id", id, "bytes", aw.n, "err", err)
+	w.Header().Set(TrailerError, err.Error())
+}
+
+func (h *handler) users(w http.ResponseWriter, r *http.Request) {
+	users, err := h.b.Users(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if users == nil {
+		users = []User{}
+	}
+	h.reply(w, r, http.StatusOK, users)
+}
+
+func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
+	var u User
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&u); err != nil {
+		h.fail(w, r, fmt.Errorf("%w: user body: %w", ErrInvalid, err))
+		return
+	}
+	if dec.More() {
+		h.fail(w, r, fmt.Errorf("%w: user body: more than one JSON value", ErrInvalid))
+		return
+	}
+	if u.Mode == "" {
+		u.Mode = ModeAlways
+	}
+	if err := u.Validate(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.b.AddUser(r.Context(), u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("user added", "username", u.Username, "mode", u.Mode)
+	h.reply(w, r, http.StatusCreated, u)
+}
+
+func (h *handler) removeUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("username")
+	if name == "" || !usernameRE.MatchString(name) {
+		h.fail(w, r, fmt.Errorf("%w: username %q may hold only letters, digits, '.', '_' and '-'", ErrInvalid, name))
+		return
+	}
+	if err := h.b.RemoveUser(r.Context(), name); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("user removed", "username", name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// events streams JSON lines until the client goes away or the backend
+// closes the subscription.
+func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	ch := h.b.Subscribe(ctx)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if err := enc.Encode(ev); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := statusOf(err)
+	if code == http.StatusInternalServerError {
+		h.log.Error("control request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		h.log.Debug("control request refused", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	}
+	h.reply(w, r, code, errorBody{Error: err.Error()})
+}
+
+func (h *handler) reply(w http.ResponseWriter, r *http.Request, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("encode control reply", "path", r.URL.Path, "err", err)
+		code = http.StatusInternalServerError
+		body, _ = json.Marshal(errorBody{Error: fmt.Sprintf("encode reply: %v", err)})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+var _ io.Writer = (*audioWriter)(nil)

@@ -1,0 +1,166 @@
+package control
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Search limits. A Query with Limit 0 asks for DefaultLimit recordings.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+)
+
+// Query selects recordings. Zero fields do not filter. A recording matches
+// when From <= start < To, and User, Extension, Remote and Direction (IN or
+// OUT) are equal to its fields. Limit caps the number of results; the
+// handler turns 0 into DefaultLimit, so a Backend always sees 1..MaxLimit.
+type Query struct {
+	From      time.Time
+	To        time.Time
+	User      string
+	Extension string
+	Remote    string
+	Direction string
+	Limit     int
+}
+
+// Values encodes q as URL query parameters: from and to (RFC 3339), user,
+// ext, remote, direction and limit. Zero fields are left out.
+func (q Query) Values() url.Values {
+	v := url.Values{}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.Format(time.RFC3339Nano))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.Format(time.RFC3339Nano))
+	}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("user", q.User)
+	set("ext", q.Extension)
+	set("remote", q.Remote)
+	set("direction", q.Direction)
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+var queryParams = []string{"from", "to", "user", "ext", "remote", "direction", "limit"}
+
+// ParseQuery decodes and validates URL query parameters written by
+// Query.Values. The direction is accepted in any case. Every problem is
+// reported in one error wrapping ErrInvalid.
+func ParseQuery(v url.Values) (Query, error) {
+	var q Query
+	var problems []string
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		vs := v[k]
+		if !slices.Contains(queryParams, k) {
+			problems = append(problems, fmt.Sprintf("unknown query parameter %q", k))
+		} else if len(vs) > 1 {
+			problems = append(problems, fmt.Sprintf("query parameter %q given %d times", k, len(vs)))
+		}
+	}
+	parseTime := func(name string) time.Time {
+		s := v.Get(name)
+		if s == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s %q is not an RFC 3339 time", name, s))
+		}
+		return t
+	}
+	q.From = parseTime("from")
+	q.To = parseTime("to")
+	q.User = v.Get("user")
+	q.Extension = v.Get("ext")
+	q.Remote = v.Get("remote")
+	q.Direction = strings.ToUpper(v.Get("direction"))
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("limit %q is not a positive integer", s))
+		} else {
+			q.Limit = n
+		}
+	}
+	problems = append(problems, q.problems()...)
+	if len(problems) > 0 {
+		return Query{}, invalid(problems)
+	}
+	return q, nil
+}
+
+// Validate checks the query's fields. The error wraps ErrInvalid and names
+// every problem.
+func (q Query) Validate() error { return invalid(q.problems()) }
+
+func (q Query) problems() []string {
+	var problems []string
+	if q.Direction != "" && q.Direction != DirectionIn && q.Direction != DirectionOut {
+		problems = append(problems, fmt.Sprintf("direction %q must be IN or OUT", q.Direction))
+	}
+	if q.Limit < 0 || q.Limit > MaxLimit {
+		problems = append(problems, fmt.Sprintf("limit %d is not a positive integer up to %d", q.Limit, MaxLimit))
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		problems = append(problems, fmt.Sprintf("from %s is not before to %s",
+			q.From.Format(time.RFC3339), q.To.Format(time.RFC3339)))
+	}
+	return problems
+}
+
+var (
+	usernameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	extensionRE = regexp.MustCompile(`^[0-9+*#]+$`)
+)
+
+// Validate checks a user's fields, as the handler does before AddUser: a
+// username of letters, digits, '.', '_' and '-'; at least one extension of
+// digits, '+', '*' and '#'; a mode among the three (empty is not accepted
+// here; the handler defaults it first). The error wraps ErrInvalid and
+// names every problem.
+func (u User) Validate() error {
+	var problems []string
+	switch {
+	case u.Username == "":
+		problems = append(problems, "username is empty")
+	case len(u.Username) > 64:
+		problems = append(problems, "username is longer than 64 characters")
+	case !usernameRE.MatchString(u.Username):
+		problems = append(problems, fmt.Sprintf("username %q may hold only letters, digits, '.', '_' and '-'", u.Username))
+	}
+	if len(u.FullName) > 128 {
+		problems = append(problems, "full name is longer than 128 characters")
+	}
+	if strings.ContainsFunc(u.FullName, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		problems = append(problems, "full name holds control characters")
+	}
+	if len(u.Extensions) == 0 {
+		problems = append(problems, "no extension given")
+	}
+	for _, e := range u.Extensions {
+		if len(e) > 32 || !extensionRE.MatchString(e) {
+			problems = append(problems, fmt.Sprintf("extension %q may hold only digits, '+', '*' and '#' (1 to 32)", e))
+		}
+	}
+	switch u.Mode {
+	case ModeAlways, ModeOnDemand, ModeLiveKeep:
+	default:
+		problems = append(problems, fmt.Sprintf("mode %q must be always, on-demand or live-keep", u.Mode))
+	}
+	return invalid(problems)
+}

@@ -1,0 +1,147 @@
+package control
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is the daemon's state at a glance.
+type Status struct {
+	Version       string    `json:"version"`
+	Started       time.Time `json:"started"`
+	UptimeSeconds int64     `json:"uptime_seconds"`
+	// Listen is the SIP listening address.
+	Listen     string `json:"listen"`
+	LiveCalls  int    `json:"live_calls"`
+	CallsTotal int64  `json:"calls_total"`
+	Rejected   int64  `json:"rejected"`
+	// CPS is the number of calls set up per second, averaged over the last
+	// 60 seconds.
+	CPS      float64 `json:"cps"`
+	Draining bool    `json:"draining"`
+	Disk     Disk    `json:"disk"`
+	// Recordings is the number of recordings in the index; 0 when the
+	// backend does not count them.
+	Recordings int64 `json:"recordings,omitempty"`
+}
+
+// Disk describes the file system holding the recordings.
+type Disk struct {
+	Path       string `json:"path"`
+	TotalBytes uint64 `json:"total_bytes"`
+	FreeBytes  uint64 `json:"free_bytes"`
+}
+
+// Call is a live recording session.
+type Call struct {
+	// ID is the SIP Call-ID of the recording session (not of the recorded
+	// call).
+	ID           string        `json:"id"`
+	RecordID     string        `json:"record_id"`
+	Start        time.Time     `json:"start"`
+	Source       string        `json:"source"`
+	Transport    string        `json:"transport"`
+	User         string        `json:"user"`
+	FullName     string        `json:"full_name"`
+	Extension    string        `json:"extension"`
+	Remote       string        `json:"remote"`
+	Direction    string        `json:"direction"`
+	Participants []Participant `json:"participants"`
+	Legs         []Leg         `json:"legs"`
+}
+
+// Participant is a party of a recorded call, from the SIPREC metadata.
+type Participant struct {
+	AOR  string `json:"aor"`
+	Name string `json:"name"`
+}
+
+// Leg is one forked media stream of a live call.
+type Leg struct {
+	Label   string `json:"label"`
+	Port    int    `json:"port"`
+	Codec   string `json:"codec"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+// Recording directions.
+const (
+	DirectionIn  = "IN"
+	DirectionOut = "OUT"
+)
+
+// Recording statuses.
+const (
+	RecordingComplete  = "complete"
+	RecordingRecovered = "recovered" // salvaged after a crash
+	RecordingFailed    = "failed"
+)
+
+// Recording is a stored recording. Its JSON form is the contract in
+// ARCHITECTURE.md: the twelve contract fields are always present, start is
+// RFC 3339 in UTC; call_id and participants are extras, left out when empty.
+type Recording struct {
+	ID           string        `json:"id"`
+	Start        time.Time     `json:"start"`
+	DurationMS   int64         `json:"duration_ms"`
+	User         string        `json:"user"`
+	FullName     string        `json:"full_name"`
+	Extension    string        `json:"extension"`
+	Remote       string        `json:"remote"`
+	Direction    string        `json:"direction"`
+	Status       string        `json:"status"`
+	File         string        `json:"file"`
+	Codec        string        `json:"codec"`
+	Size         int64         `json:"size"`
+	CallID       string        `json:"call_id,omitempty"`
+	Participants []Participant `json:"participants,omitempty"`
+}
+
+// MarshalJSON writes the recording with its start time in UTC, as the
+// contract requires.
+func (r Recording) MarshalJSON() ([]byte, error) {
+	type plain Recording
+	p := plain(r)
+	p.Start = p.Start.UTC()
+	return json.Marshal(p)
+}
+
+// Recording modes of a user.
+const (
+	ModeAlways   = "always"    // every call is recorded
+	ModeOnDemand = "on-demand" // audio kept between the user's start and stop
+	ModeLiveKeep = "live-keep" // the whole call is kept if the user presses Keep
+)
+
+// User is a recorded user.
+type User struct {
+	Username   string   `json:"username"`
+	FullName   string   `json:"full_name"`
+	Extensions []string `json:"extensions"`
+	// Mode is ModeAlways, ModeOnDemand or ModeLiveKeep. The handler turns
+	// an empty mode into ModeAlways before calling Backend.AddUser.
+	Mode string `json:"mode"`
+}
+
+// Event types.
+const (
+	EventCallStarted     = "call.started"
+	EventCallUpdated     = "call.updated"
+	EventCallEnded       = "call.ended"
+	EventRecordingSealed = "recording.sealed"
+	EventRecordingFailed = "recording.failed"
+	EventUserAdded       = "user.added"
+	EventUserRemoved     = "user.removed"
+)
+
+// Event is one change pushed on the event stream. Which of Call, Recording
+// and User is set depends on Type; Error explains a failure.
+type Event struct {
+	Type      string     `json:"type"`
+	Time      time.Time  `json:"time"`
+	Call      *Call      `json:"call,omitempty"`
+	Recording *Recording `json:"recording,omitempty"`
+	User      *User      `json:"user,omitempty"`
+	Error     string     `json:"error,omitempty"`
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/vault"
+)
+
+// hub fans events out to the control API's subscribers. A subscriber that
+// falls behind loses events rather than slowing the recorder down.
+type hub struct {
+	mu   sync.Mutex
+	subs map[chan control.Event]struct{}
+}
+
+func newHub() *hub { return &hub{subs: make(map[chan control.Event]struct{})} }
+
+func (h *hub) publish(e control.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+// subscribe returns a channel of events that is closed when ctx is done.
+func (h *hub) subscribe(ctx context.Context) <-chan control.Event {
+	ch := make(chan control.Event, 256)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		h.mu.Lock()
+		delete(h.subs, ch)
+		close(ch)
+		h.mu.Unlock()
+	}()
+	return ch
+}
+
+func eventCall(typ string, t time.Time, c control.Call) control.Event {
+	return control.Event{Type: typ, Time: t, Call: &c}
+}
+
+func eventRecording(t time.Time, r vault.Recording) control.Event {
+	w := wireRecording(r)
+	return control.Event{Type: control.EventRecordingSealed, Time: t, Recording: &w}
+}
+
+func eventFailed(t time.Time, c control.Call, err error) control.Event {
+	return control.Event{Type: control.EventRecordingFailed, Time: t, Call: &c, Error: err.Error()}
+}
+
+// wireRecording converts the index's record to the control API's.
+func wireRecording(r vault.Recording) control.Recording {
+	w := control.Recording{
+		ID:         r.ID,
+		Start:      r.Start.UTC(),
+		DurationMS: r.DurationMS,
+		User:       r.User,
+		FullName:   r.FullName,
+		Extension:  r.Extension,
+		Remote:     r.Remote,
+		Direction:  r.Direction,
+		Status:     r.Status,
+		File:       r.File,
+		Codec:      r.Codec,
+		Size:       r.Size,
+		CallID:     r.CallID,
+	}
+	for _, p := range r.Participants {
+		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name})
+	}
+	return w
+}

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+)
+
+// The end-to-end tests run the real binaries: TestMain builds callvaultd and
+// callvault once, each test starts its own daemon on loopback with a temp
+// data dir, and real peers (sipp, ffmpeg) talk to it.
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "callvault-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	for pkg, name := range map[string]string{".": "callvaultd", "../console": "callvault"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", name, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// needTools fails the test when a real peer it needs is missing: `make
+// test` installs them, and a skipped wire test would prove nothing.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found in PATH: run `make test` (it installs sip-tester and ffmpeg)", tool)
+		}
+	}
+}
+
+// daemonProc is one running callvaultd.
+type daemonProc struct {
+	t       *testing.T
+	dir     string // temp dir holding config, data and socket
+	data    string
+	socket  string
+	sipPort int
+	tz      string
+	cmd     *exec.Cmd
+	stderr  *syncBuffer
+	exited  chan error
+	stopped bool
+}
+
+type daemonOptions struct {
+	stereo        bool
+	recordUnknown bool
+	dir           string // reuse the config, data and socket of an earlier daemon
+}
+
+// startDaemon runs callvaultd on 127.0.0.1 with its own ports and data dir
+// and waits until the control API answers.
+func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
+	t.Helper()
+	dir := o.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	d := &daemonProc{t: t, dir: dir, data: filepath.Join(dir, "data"), socket: filepath.Join(dir, "ctl.sock"), sipPort: freeSIPPort(t), tz: testZone()}
+	lo := freeRTPBase(t)
+	conf := fmt.Sprintf(`version = 1
+data_dir = %q
+control_socket = %q
+record_unknown = %t
+stereo = %t
+[sip]
+listen = "127.0.0.1:%d"
+[rtp]
+bind = "127.0.0.1"
+ports = "%d-%d"
+`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, lo, lo+99)
+	confPath := filepath.Join(dir, "callvaultd.toml")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.stderr = &syncBuffer{}
+	d.cmd = exec.Command(filepath.Join(binDir, "callvaultd"), "-config", confPath)
+	d.cmd.Env = append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug")
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("start callvaultd: %v", err)
+	}
+	d.exited = make(chan error, 1)
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		d.stop()
+		if t.Failed() {
+			t.Logf("callvaultd log:\n%s", d.stderr.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := d.cliErr("status"); err == nil {
+			return d
+		}
+		select {
+		case err := <-d.exited:
+			t.Fatalf("callvaultd exited at start: %v\n%s", err, d.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("callvaultd did not answer on %s within 30 s\n%s", d.socket, d.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and checks the daemon drains and exits 0.
+func (d *daemonProc) stop() {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		if err != nil {
+			d.t.Errorf("callvaultd exit after SIGTERM: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		d.cmd.Process.Kill()
+		d.t.Errorf("callvaultd did not exit within 60 s of SIGTERM")
+	}
+}
+
+// cli runs the callvault CLI against this daemon and fails the test on error.
+func (d *daemonProc) cli(args ...string) string {
+	d.t.Helper()
+	out, err := d.cliErr(args...)
+	if err != nil {
+		d.t.Fatalf("callvault %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func (d *daemonProc) cliErr(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(binDir, "callvault"), append([]string{"-socket", d.socket}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+func (d *daemonProc) cliJSON(v any, args ...string) {
+	d.t.Helper()
+	out := d.cli(append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		d.t.Fatalf("callvault %s --json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// sipp runs one sipp scenario from testdata/sipp against the daemon and
+// returns what its <log> actions wrote. transport is "u1" or "t1".
+func (d *daemonProc) sipp(scenario, transport string, keys map[string]string) string {
+	d.t.Helper()
+	dir := d.t.TempDir()
+	logFile := filepath.Join(dir, "actions.log")
+	errFile := filepath.Join(dir, "errors.log")
+	args := []string{
+		"-sf", filepath.Join("testdata", "sipp", scenario),
+		"-m", "1", "-l", "1", "-t", transport, "-nostdin",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(freeSIPPort(d.t)),
+		"-timeout", "30s", "-timeout_error", "-recv_timeout", "10s",
+		"-trace_err", "-error_file", errFile, "-trace_logs", "-log_file", logFile,
+	}
+	for k, v := range keys {
+		if k == "callid" {
+			args = append(args, "-cid_str", v) // sipp maps responses to calls by Call-ID
+			continue
+		}
+		args = append(args, "-key", k, v)
+	}
+	args = append(args, fmt.Sprintf("127.0.0.1:%d", d.sipPort))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sipp", args...)
+	cmd.Dir, _ = os.Getwd()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errs, _ := os.ReadFile(errFile)
+		d.t.Fatalf("sipp %s over %s: %v\n%s\nerrors:\n%s", scenario, transport, err, tail(string(out), 3000), errs)
+	}
+	logs, _ := os.ReadFile(logFile)
+	return string(logs)
+}
+
+var toTagRE = regexp.MustCompile(`TOTAG (\S+)`)
+
+func toTag(t *testing.T, logs string) string {
+	t.Helper()
+	m := toTagRE.FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("sipp logged no To tag:\n%s", logs)
+	}
+	return m[1]
+}
+
+// liveCall waits until the daemon lists the call and returns it.
+func (d *daemonProc) liveCall(callID string) control.Call {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var calls []control.Call
+		d.cliJSON(&calls, "calls")
+		for _, c := range calls {
+			if c.ID == callID {
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("call %s is not listed by `callvault calls`: %+v", callID, calls)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sealed waits until the recording of the call is searchable.
+func (d *daemonProc) sealed(callID string) control.Recording {
+	d.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var recs []control.Recording
+		d.cliJSON(&recs, "search", "--limit", "50")
+		for _, r := range recs {
+			if r.CallID == callID {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("no recording of call %s found by `callvault search`", callID)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freeSIPPort finds a port that is free for both UDP and TCP on loopback.
+func freeSIPPort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no free SIP port on 127.0.0.1")
+	return 0
+}
+
+// freeRTPBase picks the start of a 100-port RTP range no other test uses.
+func freeRTPBase(t *testing.T) int {
+	t.Helper()
+	rtpMu.Lock()
+	defer rtpMu.Unlock()
+	rtpNext += 100
+	return 20000 + (os.Getpid()%300)*100 + rtpNext%10000
+}
+
+var (
+	rtpMu   sync.Mutex
+	rtpNext int
+)
+
+// testZone is a server time zone away from UTC when the system has one, so
+// the tests tell the UTC tag from the local ones.
+func testZone() string {
+	if _, err := os.Stat("/usr/share/zoneinfo/Asia/Kolkata"); err == nil {
+		return "Asia/Kolkata"
+	}
+	return "UTC"
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/callvault/callvault/siprec"
+)
+
+func TestClassify(t *testing.T) {
+	users := map[string]user{
+		"2501": {Username: "john_doe", FullName: "John Doe"},
+		"2600": {Username: "amy", FullName: "Amy Pond"},
+	}
+	lookup := func(ext string) (user, bool) { u, ok := users[ext]; return u, ok }
+	md := func(aors ...string) *siprec.Metadata {
+		m := &siprec.Metadata{}
+		for i, a := range aors {
+			m.Participants = append(m.Participants, siprec.Participant{AOR: a, Send: []string{string(rune('1' + i))}})
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name string
+		md   *siprec.Metadata
+		want parties
+	}{
+		{"owner calls out", md("sip:2501@10.0.0.1", "sip:+15558201320@10.0.0.2"),
+			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+15558201320", Direction: "OUT", OwnerLabel: "1", Known: true}},
+		{"owner is called", md("tel:+442071234567", "sip:2501@pbx;user=phone"),
+			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+442071234567", Direction: "IN", OwnerLabel: "2", Known: true}},
+		{"two users: the caller owns", md("sip:2600@pbx", "sip:2501@pbx"),
+			parties{Username: "amy", FullName: "Amy Pond", Extension: "2600", Remote: "2501", Direction: "OUT", OwnerLabel: "1", Known: true}},
+		{"nobody known", md("sip:5551000@a", "sip:5552000@b"),
+			parties{Extension: "5552000", Remote: "5551000", Direction: "IN", OwnerLabel: "2"}},
+		{"one participant", md("sip:5551000@a"), parties{Remote: "5551000", Direction: "IN"}},
+		{"no metadata yet", nil, parties{Direction: "IN"}},
+	} {
+		if got := classify(c.md, lookup); got != c.want {
+			t.Errorf("%s: classify = %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestChooseMedia(t *testing.T) {
+	offer := []siprec.MediaStream{
+		{Index: 0, Kind: "audio", Label: "1", Port: 17000, Formats: []siprec.Format{{PT: 18, Name: "G729", Rate: 8000}, {PT: 8, Name: "PCMA", Rate: 8000}, {PT: 101, Name: "telephone-event", Rate: 8000}}},
+		{Index: 1, Kind: "video", Label: "3", Port: 17004, Formats: []siprec.Format{{PT: 96, Name: "H264", Rate: 90000}}},
+		{Index: 2, Kind: "audio", Label: "2", Port: 17002, Formats: []siprec.Format{{PT: 0, Name: "PCMU", Rate: 8000}}},
+	}
+	answers, legs, err := chooseMedia(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answers[0].PT != 8 || answers[0].Port != -1 || answers[1].Port != 0 || answers[2].PT != 0 || answers[2].Port != -1 {
+		t.Fatalf("answers = %+v: want PCMA for label 1, video rejected, PCMU for label 2", answers)
+	}
+	if len(legs) != 2 || legs[0].label != "1" || legs[0].codec != "PCMA" || legs[1].label != "2" {
+		t.Fatalf("legs = %+v", legs)
+	}
+
+	_, _, err = chooseMedia([]siprec.MediaStream{{Kind: "audio", Port: 1, Formats: []siprec.Format{{PT: 9, Name: "G722", Rate: 8000}}}})
+	if se, ok := err.(*siprec.StatusError); !ok || se.Code != 488 {
+		t.Fatalf("only G722 offered: err = %v, want 488", err)
+	}
+	_, _, err = chooseMedia(offer[1:2])
+	if se, ok := err.(*siprec.StatusError); !ok || se.Code != 488 {
+		t.Fatalf("video only: err = %v, want 488", err)
+	}
+}

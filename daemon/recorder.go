@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/media"
+	"github.com/callvault/callvault/siprec"
+	"github.com/callvault/callvault/vault"
+)
+
+// recorder connects the SIP side to media and the vault: it is the
+// siprec.Recorder of the daemon. Each admitted session becomes a call whose
+// audio is encoded and encrypted to a .part file as it arrives, and sealed
+// and indexed when the session ends.
+type recorder struct {
+	log           *slog.Logger
+	pool          *media.PortPool
+	store         *vault.Store
+	users         *directory
+	media         media.Config
+	recordUnknown bool
+	loc           *time.Location
+	events        *hub
+	stats         *callStats
+	now           func() time.Time
+
+	mu    sync.Mutex
+	calls map[string]*call // by SIP Call-ID
+}
+
+// call is one live recording.
+type call struct {
+	log   *slog.Logger
+	start time.Time
+	rec   *media.Recording
+	w     *vault.Writer
+	legs  []leg
+
+	mu      sync.Mutex
+	session siprec.Session
+}
+
+type leg struct {
+	label string
+	port  int
+	codec string
+	pt    uint8
+}
+
+var _ siprec.Recorder = (*recorder)(nil)
+
+// Admit answers a new recording session: it picks a codec for each audio
+// stream, opens one RTP socket per stream and starts the encrypted file.
+func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
+	answers, err := r.admit(s)
+	if err != nil {
+		r.stats.rejected()
+		return nil, err
+	}
+	r.stats.admitted(r.now())
+	return answers, nil
+}
+
+func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
+	if s.Metadata != nil && !r.recordUnknown {
+		if p := classify(s.Metadata, r.users.byExtension); !p.Known {
+			return nil, siprec.Errorf(403, "no participant is a recorded user")
+		}
+	}
+	answers, legs, err := chooseMedia(s.Media)
+	if err != nil {
+		return nil, err
+	}
+	log := r.log.With("call_id", s.CallID)
+	start := r.now()
+	w, err := r.store.Create(start)
+	if err != nil {
+		log.Error("create recording", "err", err)
+		return nil, siprec.Errorf(503, "recorder storage unavailable")
+	}
+	log = log.With("record_id", w.ID())
+	rec, err := media.NewRecording(r.media, w, log)
+	if err != nil {
+		w.Abort()
+		log.Error("start media", "err", err)
+		return nil, siprec.Errorf(500, "media engine unavailable")
+	}
+	c := &call{log: log, start: start, rec: rec, w: w, session: *s}
+	if err := r.openLegs(c, legs, answers); err != nil {
+		rec.Stop()
+		w.Abort()
+		log.Error("open rtp ports", "err", err)
+		return nil, siprec.Errorf(503, "no RTP port available")
+	}
+	c.applyOwner(r.users.byExtension)
+
+	r.mu.Lock()
+	if old, ok := r.calls[s.CallID]; ok {
+		r.mu.Unlock()
+		rec.Stop()
+		w.Abort()
+		old.log.Warn("duplicate initial INVITE for a live call")
+		return nil, siprec.Errorf(482, "recording session exists")
+	}
+	r.calls[s.CallID] = c
+	r.mu.Unlock()
+
+	log.Info("recording started", "source", s.Source.String(), "transport", s.Transport, "legs", len(c.legs))
+	r.events.publish(eventCall(control.EventCallStarted, r.now(), c.view(r.users.byExtension)))
+	return answers, nil
+}
+
+// chooseMedia picks, for every offered audio m-line, the first format the
+// media engine decodes. Other media (video, text) and disabled lines are
+// rejected with port 0. At least one audio stream must be usable.
+func chooseMedia(offer []siprec.MediaStream) ([]siprec.MediaAnswer, []leg, error) {
+	answers := make([]siprec.MediaAnswer, len(offer))
+	var legs []leg
+	var offered []string
+	for i, m := range offer {
+		if !strings.EqualFold(m.Kind, "audio") || m.Port == 0 {
+			continue
+		}
+		for _, f := range m.Formats {
+			if media.Supported(f.Name, f.Rate) {
+				label := m.Label
+				if label == "" {
+					label = fmt.Sprintf("m%d", m.Index)
+				}
+				legs = append(legs, leg{label: label, codec: strings.ToUpper(f.Name), pt: f.PT})
+				answers[i].PT = f.PT
+				answers[i].Port = -1 // filled by openLegs
+				break
+			}
+			offered = append(offered, f.Name)
+		}
+	}
+	if len(legs) == 0 {
+		if len(offered) == 0 {
+			return nil, nil, siprec.Errorf(488, "no audio stream offered")
+		}
+		return nil, nil, siprec.Errorf(488, "no supported codec offered (%s); want PCMU or PCMA", strings.Join(offered, ", "))
+	}
+	return answers, legs, nil
+}
+
+// codecMap lists every payload type of a stream the engine can decode, so
+// a mid-call codec switch within the offer keeps recording.
+func codecMap(m siprec.MediaStream) map[uint8]string {
+	codecs := make(map[uint8]string)
+	for _, f := range m.Formats {
+		if media.Supported(f.Name, f.Rate) {
+			codecs[f.PT] = strings.ToUpper(f.Name)
+		}
+	}
+	return codecs
+}
+
+func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) error {
+	li := 0
+	for i := range answers {
+		if answers[i].Port != -1 {
+			continue
+		}
+		conn, port, err := r.pool.Listen()
+		if err != nil {
+			return err
+		}
+		l := legs[li]
+		li++
+		if err := c.rec.AddLeg(l.label, conn, codecMap(c.session.Media[i])); err != nil {
+			r.pool.Release(port) // closes conn
+			return err
+		}
+		l.port = port
+		answers[i].Port = port
+		c.legs = append(c.legs, l)
+	}
+	return nil
+}
+
+// applyOwner puts the owner's stream on the left channel once the
+// participants are known.
+func (c *call) applyOwner(lookup func(string) (user, bool)) {
+	c.mu.Lock()
+	md := c.session.Metadata
+	c.mu.Unlock()
+	if md == nil {
+		return
+	}
+	if p := classify(md, lookup); p.OwnerLabel != "" {
+		c.rec.SetLeft(p.OwnerLabel)
+	}
+}
+
+// Update takes new metadata (participants arriving late, transfers) and
+// answers a new offer with the ports already open for the same labels.
+func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
+	c := r.lookup(s.CallID)
+	if c == nil {
+		return nil, siprec.Errorf(481, "no such recording session")
+	}
+	c.mu.Lock()
+	c.session = *s
+	c.mu.Unlock()
+	c.applyOwner(r.users.byExtension)
+
+	answers := make([]siprec.MediaAnswer, len(s.Media))
+	for i, m := range s.Media {
+		for _, l := range c.legs {
+			if l.label != m.Label && l.label != fmt.Sprintf("m%d", m.Index) {
+				continue
+			}
+			answers[i].Port = l.port
+			answers[i].PT = l.pt
+			for _, f := range m.Formats {
+				if media.Supported(f.Name, f.Rate) {
+					answers[i].PT = f.PT
+					break
+				}
+			}
+		}
+	}
+	c.log.Info("recording session updated", "participants", participantCount(s.Metadata))
+	r.events.publish(eventCall(control.EventCallUpdated, r.now(), c.view(r.users.byExtension)))
+	return answers, nil
+}
+
+func participantCount(md *siprec.Metadata) int {
+	if md == nil {
+		return 0
+	}
+	return len(md.Participants)
+}
+
+func (r *recorder) lookup(callID string) *call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[callID]
+}
+
+// End stops the media, tags the MP3 and seals the file into the vault.
+func (r *recorder) End(s *siprec.Session, reason string) {
+	r.mu.Lock()
+	c := r.calls[s.CallID]
+	delete(r.calls, s.CallID)
+	r.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.session = *s
+	c.mu.Unlock()
+	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
+	rec, err := r.finish(c, reason)
+	if err != nil {
+		c.log.Error("seal recording", "reason", reason, "err", err)
+		r.events.publish(eventFailed(r.now(), c.view(r.users.byExtension), err))
+		return
+	}
+	c.log.Info("recording sealed", "reason", reason, "file", rec.File, "duration_ms", rec.DurationMS, "status", rec.Status)
+	r.events.publish(eventRecording(r.now(), rec))
+}
+
+func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
+	res, stopErr := c.rec.Stop() // closes the legs' sockets and frees their ports
+	if stopErr != nil {
+		c.w.Abort()
+		return vault.Recording{}, fmt.Errorf("stop media: %w", stopErr)
+	}
+	p := classify(c.session.Metadata, r.users.byExtension)
+	if !p.Known && !r.recordUnknown {
+		c.w.Abort()
+		return vault.Recording{}, errors.New("no participant is a recorded user (record_unknown is off)")
+	}
+	rec := vault.Recording{
+		Start:      c.start,
+		DurationMS: res.Duration.Milliseconds(),
+		User:       p.Username,
+		FullName:   p.FullName,
+		Extension:  p.Extension,
+		Remote:     p.Remote,
+		Direction:  p.Direction,
+		Codec:      c.codecs(),
+		CallID:     c.session.CallID,
+		Status:     "complete",
+	}
+	if c.session.Metadata != nil {
+		for _, pt := range c.session.Metadata.Participants {
+			rec.Participants = append(rec.Participants, vault.Participant{AOR: pt.AOR, Name: pt.Name})
+		}
+	}
+	if res.Samples == 0 {
+		rec.Status = "failed" // the session ended before any audio arrived
+	}
+	tags := media.Tags{
+		RecordID:  c.w.ID(),
+		Username:  rec.User,
+		FullName:  rec.FullName,
+		Extension: rec.Extension,
+		Remote:    rec.Remote,
+		Direction: rec.Direction,
+		Start:     rec.Start,
+		Location:  r.loc,
+		Duration:  res.Duration,
+	}
+	id3, err := tags.ID3()
+	if err != nil {
+		c.w.Abort()
+		return vault.Recording{}, fmt.Errorf("id3 tag: %w", err)
+	}
+	return c.w.Seal(rec, append(id3, res.LAMETag...))
+}
+
+// codecs names the codecs of the call's legs, e.g. "PCMU" or "PCMA,PCMU".
+func (c *call) codecs() string {
+	var names []string
+	for _, l := range c.legs {
+		if !slices.Contains(names, l.codec) {
+			names = append(names, l.codec)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// live returns the live calls.
+func (r *recorder) live() []*call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*call, 0, len(r.calls))
+	for _, c := range r.calls {
+		out = append(out, c)
+	}
+	return out
+}

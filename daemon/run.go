@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/media"
+	"github.com/callvault/callvault/siprec"
+	"github.com/callvault/callvault/vault"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// options are the command-line flags; each overrides the config file.
+type options struct {
+	config, data, sip, control, rtpPorts string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("callvaultd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.config, "config", "", "configuration file (TOML); the built-in defaults serve without one")
+	fs.StringVar(&o.data, "data", "", "data directory (overrides data_dir)")
+	fs.StringVar(&o.sip, "sip", "", "SIP listen address HOST:PORT, UDP and TCP (overrides sip.listen)")
+	fs.StringVar(&o.control, "control", "", "control socket path (overrides control_socket)")
+	fs.StringVar(&o.rtpPorts, "rtp-ports", "", "RTP port range LO-HI (overrides rtp.ports)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, nil
+}
+
+// run is the whole daemon: it returns when ctx is cancelled (SIGTERM) after
+// draining, or on a fatal error.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	opts, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(opts.config, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	override(&cfg.DataDir, opts.data)
+	override(&cfg.SIP.Listen, opts.sip)
+	override(&cfg.ControlSocket, opts.control)
+	override(&cfg.RTP.Ports, opts.rtpPorts)
+	p, err := cfg.validate()
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	store, err := vault.Open(vault.Config{
+		Dir:            cfg.DataDir,
+		CredentialsDir: os.Getenv("CREDENTIALS_DIRECTORY"),
+		Location:       p.location,
+	}, log.With("component", "vault"))
+	if err != nil {
+		return err
+	}
+	// The index closes last, after every live call is sealed.
+	defer store.Close()
+
+	users, err := openDirectory(filepath.Join(cfg.DataDir, "users.json"))
+	if err != nil {
+		return err
+	}
+	pool, err := media.NewPortPool(p.rtpBind, p.rtpLo, p.rtpHi)
+	if err != nil {
+		return fmt.Errorf("rtp ports: %w", err)
+	}
+	stats := &callStats{started: time.Now()}
+	events := newHub()
+	rec := &recorder{
+		log:           log.With("component", "recorder"),
+		pool:          pool,
+		store:         store,
+		users:         users,
+		media:         media.Config{Stereo: cfg.Stereo, Reorder: p.reorder},
+		recordUnknown: cfg.RecordUnknown,
+		loc:           p.location,
+		events:        events,
+		stats:         stats,
+		now:           time.Now,
+		calls:         make(map[string]*call),
+	}
+	srv, err := siprec.NewServer(siprec.Config{MediaAddr: p.mediaAddr, UserAgent: "callvault/" + version}, rec, log.With("component", "siprec"))
+	if err != nil {
+		return err
+	}
+
+	udp, err := net.ListenPacket("udp", p.sipAddress)
+	if err != nil {
+		return fmt.Errorf("listen sip udp: %w", err)
+	}
+	tcp, err := net.Listen("tcp", p.sipAddress)
+	if err != nil {
+		udp.Close()
+		return fmt.Errorf("listen sip tcp: %w", err)
+	}
+	ctl, err := control.Listen(cfg.ControlSocket)
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		return fmt.Errorf("control socket: %w", err)
+	}
+	var draining atomic.Bool
+	// Long event streams end with apiCtx, so a shutdown need not wait for them.
+	apiCtx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAPI()
+	api := &http.Server{
+		BaseContext: func(net.Listener) context.Context { return apiCtx },
+		Handler: control.NewHandler(&backend{
+			version: version, listen: p.sipAddress, dataDir: cfg.DataDir,
+			rec: rec, store: store, users: users, events: events, stats: stats,
+			draining: draining.Load,
+		}, log.With("component", "control")),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+
+	log.Info("callvaultd listening", "version", version, "sip", udp.LocalAddr().String(),
+		"control", cfg.ControlSocket, "data", cfg.DataDir, "rtp_ports", cfg.RTP.Ports, "stereo", cfg.Stereo)
+
+	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSIP()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(sipCtx, udp, tcp) })
+	g.Go(func() error {
+		if err := api.Serve(ctl); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("control api: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return notifySystemd(gctx, log) })
+	g.Go(func() error {
+		<-gctx.Done()
+		// Drain: new INVITEs get 503, live calls are sealed when the
+		// SIP server ends them, then the control API stops.
+		draining.Store(true)
+		srv.Drain()
+		notifyStopping()
+		log.Info("draining", "live_calls", len(rec.live()))
+		stopSIP()
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		stopAPI()
+		return api.Shutdown(shutCtx)
+	})
+	err = g.Wait()
+	if ctx.Err() != nil && err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+func override(dst *string, flagValue string) {
+	if flagValue != "" {
+		*dst = flagValue
+	}
+}
+
+// logLevel reads CALLVAULT_LOG (debug, info, warn, error); info by default.
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("CALLVAULT_LOG"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

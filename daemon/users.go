@@ -1,0 +1,206 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/callvault/callvault/daemon/control"
+)
+
+// Recording modes of a user (ARCHITECTURE.md, "Recording modes").
+const (
+	modeAlways   = "always"
+	modeOnDemand = "on-demand"
+	modeLiveKeep = "live-keep"
+)
+
+var (
+	usernameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	extensionRE = regexp.MustCompile(`^[0-9+*#]{1,32}$`)
+)
+
+// user is one entry of the users directory.
+type user struct {
+	Username   string   `json:"username"`
+	FullName   string   `json:"full_name"`
+	Extensions []string `json:"extensions"`
+	Mode       string   `json:"mode"`
+}
+
+// directory is the users directory, kept in <data>/users.json and written
+// atomically on every change. An extension belongs to at most one user.
+type directory struct {
+	path  string
+	mu    sync.RWMutex
+	users []user          // sorted by username
+	byExt map[string]user // extension -> user
+}
+
+type usersFile struct {
+	Version int    `json:"version"`
+	Users   []user `json:"users"`
+}
+
+func openDirectory(path string) (*directory, error) {
+	d := &directory{path: path}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read users: %w", err)
+	default:
+		var f usersFile
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, fmt.Errorf("read users %s: %w", path, err)
+		}
+		for _, u := range f.Users {
+			if err := validateUser(u); err != nil {
+				return nil, fmt.Errorf("read users %s: %w", path, err)
+			}
+		}
+		d.users = f.Users
+	}
+	d.index()
+	return d, nil
+}
+
+func (d *directory) index() {
+	slices.SortFunc(d.users, func(a, b user) int { return strings.Compare(a.Username, b.Username) })
+	d.byExt = make(map[string]user)
+	for _, u := range d.users {
+		for _, e := range u.Extensions {
+			d.byExt[e] = u
+		}
+	}
+}
+
+// byExtension returns the user owning extension ext.
+func (d *directory) byExtension(ext string) (user, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	u, ok := d.byExt[ext]
+	return u, ok
+}
+
+func (d *directory) list() []user {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return slices.Clone(d.users)
+}
+
+func validateUser(u user) error {
+	var errs []error
+	if !usernameRE.MatchString(u.Username) {
+		errs = append(errs, fmt.Errorf("username %q: use 1-64 of A-Z a-z 0-9 . _ -", u.Username))
+	}
+	if len(u.Extensions) == 0 {
+		errs = append(errs, fmt.Errorf("user %q: at least one extension is needed", u.Username))
+	}
+	for _, e := range u.Extensions {
+		if !extensionRE.MatchString(e) {
+			errs = append(errs, fmt.Errorf("extension %q: use digits, +, * or #", e))
+		}
+	}
+	switch u.Mode {
+	case modeAlways, modeOnDemand, modeLiveKeep:
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: want %s, %s or %s", u.Mode, modeAlways, modeOnDemand, modeLiveKeep))
+	}
+	return errors.Join(errs...)
+}
+
+// add stores a new user. It fails with control.ErrExists when the username
+// or one of its extensions is taken.
+func (d *directory) add(u user) error {
+	if u.Mode == "" {
+		u.Mode = modeAlways
+	}
+	if err := validateUser(u); err != nil {
+		return fmt.Errorf("%w: %w", control.ErrInvalid, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, o := range d.users {
+		if o.Username == u.Username {
+			return fmt.Errorf("%w: user %q exists", control.ErrExists, u.Username)
+		}
+	}
+	for _, e := range u.Extensions {
+		if o, ok := d.byExt[e]; ok {
+			return fmt.Errorf("%w: extension %s belongs to %q", control.ErrExists, e, o.Username)
+		}
+	}
+	next := append(slices.Clone(d.users), u)
+	if err := d.save(next); err != nil {
+		return err
+	}
+	d.users = next
+	d.index()
+	return nil
+}
+
+// remove deletes a user; control.ErrNotFound when there is none.
+func (d *directory) remove(username string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := slices.IndexFunc(d.users, func(u user) bool { return u.Username == username })
+	if i < 0 {
+		return fmt.Errorf("%w: user %q", control.ErrNotFound, username)
+	}
+	next := slices.Delete(slices.Clone(d.users), i, i+1)
+	if err := d.save(next); err != nil {
+		return err
+	}
+	d.users = next
+	d.index()
+	return nil
+}
+
+// save writes the users atomically: temp file, fsync, rename, fsync dir.
+func (d *directory) save(users []user) error {
+	data, err := json.MarshalIndent(usersFile{Version: 1, Users: users}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save users: %w", err)
+	}
+	return writeFileAtomic(d.path, append(data, '\n'), 0o640)
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

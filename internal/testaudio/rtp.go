@@ -1,0 +1,70 @@
+package testaudio
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// Stream is one RTP leg to send: a payload type, an SSRC and the encoded
+// audio, cut into packets of Ptime.
+type Stream struct {
+	To      *net.UDPAddr
+	PT      uint8
+	SSRC    uint32
+	Payload []byte // G.711 bytes, one per sample
+}
+
+// SendPaced sends the streams side by side over fresh UDP sockets, one
+// 20 ms packet per stream per tick, paced in real time against an absolute
+// schedule, as a gateway would. It returns after the last packet.
+func SendPaced(streams []Stream) error {
+	const samplesPerPacket = 160 // 20 ms at 8 kHz
+	conns := make([]*net.UDPConn, len(streams))
+	for i, s := range streams {
+		c, err := net.DialUDP("udp", nil, s.To)
+		if err != nil {
+			return fmt.Errorf("dial rtp %s: %w", s.To, err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	start := time.Now()
+	buf := make([]byte, 0, 1500)
+	for n := 0; ; n++ {
+		sent := false
+		for i, s := range streams {
+			off := n * samplesPerPacket
+			if off >= len(s.Payload) {
+				continue
+			}
+			end := min(off+samplesPerPacket, len(s.Payload))
+			p := rtp.Packet{
+				Header: rtp.Header{
+					Version:        2,
+					Marker:         n == 0,
+					PayloadType:    s.PT,
+					SequenceNumber: uint16(1000 + n),
+					Timestamp:      uint32(50000 + off),
+					SSRC:           s.SSRC,
+				},
+				Payload: s.Payload[off:end],
+			}
+			b, err := p.Header.MarshalTo(buf[:cap(buf)])
+			if err != nil {
+				return fmt.Errorf("marshal rtp: %w", err)
+			}
+			pkt := append(buf[:b], p.Payload...)
+			if _, err := conns[i].Write(pkt); err != nil {
+				return fmt.Errorf("send rtp to %s: %w", s.To, err)
+			}
+			sent = true
+		}
+		if !sent {
+			return nil
+		}
+		time.Sleep(time.Until(start.Add(time.Duration(n+1) * 20 * time.Millisecond)))
+	}
+}

@@ -1,0 +1,111 @@
+package media
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+// benchEncode encodes 1 s of 8 kHz speech-band audio per iteration, in
+// 20 ms calls as the recorder does, and reports times real time on one core.
+func benchEncode(b *testing.B, channels int) {
+	e, err := NewEncoder(channels, 5)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	a, c := tone(400, 6000, sampleRate), tone(1130, 5000, sampleRate)
+	pcm := make([]int16, channels*sampleRate)
+	for i := range sampleRate {
+		if channels == 1 {
+			pcm[i] = a[i]/2 + c[i]/2
+		} else {
+			pcm[2*i], pcm[2*i+1] = a[i], c[i]
+		}
+	}
+	step := 160 * channels
+	b.SetBytes(int64(len(pcm) * 2))
+	n := 0
+	for b.Loop() {
+		for i := 0; i < len(pcm); i += step {
+			if _, err := e.Encode(pcm[i : i+step]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "x_realtime")
+}
+
+func BenchmarkEncodeMono(b *testing.B)   { benchEncode(b, 1) }
+func BenchmarkEncodeStereo(b *testing.B) { benchEncode(b, 2) }
+
+// BenchmarkIngest measures the per-packet path of a two-leg call: RTP
+// parse, G.711 decode, timeline placement, mix, and (amortised) MP3 encode
+// and write. One op is one 20 ms packet; the legs alternate.
+func BenchmarkIngest(b *testing.B) {
+	for _, stereo := range []bool{false, true} {
+		name := "mono"
+		if stereo {
+			name = "stereo"
+		}
+		b.Run(name, func(b *testing.B) {
+			r, err := NewRecording(Config{Stereo: stereo}, io.Discard, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			la, _ := r.addLeg("a", nil, testCodecs)
+			lb, _ := r.addLeg("b", nil, testCodecs)
+			pa := g711Encode(ulawTable, tone(400, 8000, 160))
+			pb := g711Encode(ulawTable, tone(1000, 8000, 160))
+			pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
+			copy(pkts[0][12:], pa)
+			copy(pkts[1][12:], pb)
+			legs := [2]*leg{la, lb}
+			t0 := time.Unix(0, 0)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				k, seq := i&1, i>>1
+				p := pkts[k]
+				p[2], p[3] = byte(seq>>8), byte(seq)
+				ts := uint32(seq * 160)
+				p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+				r.ingest(legs[k], p, t0.Add(time.Duration(seq)*20*time.Millisecond))
+				i++
+			}
+			b.StopTimer()
+			if _, err := r.Stop(); err != nil {
+				b.Fatal(err)
+			}
+			if st := r.Stats(); st[0].Late+st[1].Late+st[0].Ignored != 0 {
+				b.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// BenchmarkIngestPCM is BenchmarkIngest without the encoder: the cost of
+// the recorder's own per-packet work.
+func BenchmarkIngestPCM(b *testing.B) {
+	r, err := newRecording(Config{}, nil, func([]int16) error { return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	la, _ := r.addLeg("a", nil, testCodecs)
+	lb, _ := r.addLeg("b", nil, testCodecs)
+	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0x80, 160), rtpPacket(2, 0, 0, 0, 0x90, 160)}
+	legs := [2]*leg{la, lb}
+	t0 := time.Unix(0, 0)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		k, seq := i&1, i>>1
+		p := pkts[k]
+		p[2], p[3] = byte(seq>>8), byte(seq)
+		ts := uint32(seq * 160)
+		p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		r.ingest(legs[k], p, t0.Add(time.Duration(seq)*20*time.Millisecond))
+		i++
+	}
+}

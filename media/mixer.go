@@ -1,0 +1,116 @@
+package media
+
+// mixChunk is the most samples per channel mixed and encoded in one step; a
+// long gap is emitted as silence in chunks of this size.
+const mixChunk = 4608
+
+// mixer emits the audio of all legs in order: it mixes the timelines'
+// buffered samples from position emitted up to a target position and hands
+// the PCM (interleaved when stereo) to sink.
+type mixer struct {
+	stereo  bool
+	reorder int64 // samples held back behind newest for late packets
+	emitted int64 // position of the next sample to emit
+	newest  int64 // position just past the newest sample of any leg
+
+	tracks []*timeline // in leg order
+	left   int         // stereo: index of the left track, -1 for none
+
+	srcs [][]int16
+	pcm  []int16
+	sink func(pcm []int16) error
+	err  error // first sink error; audio after it is dropped
+}
+
+// add places samples at pos on track t and emits what the reorder window
+// releases. Audio before pos is emitted first when the packet moves the
+// newest position far ahead (a gap), so the buffers never hold more than the
+// reorder window or one packet, whichever is longer.
+func (m *mixer) add(t *timeline, pos int64, samples []int16) (dropped int) {
+	end := pos + int64(len(samples))
+	newest := max(m.newest, end)
+	m.emitTo(min(newest-m.reorder, pos))
+	dropped = t.write(pos, samples, m.emitted)
+	m.newest = newest
+	m.emitTo(newest - m.reorder)
+	return dropped
+}
+
+// emitTo mixes and emits every sample before target.
+func (m *mixer) emitTo(target int64) {
+	for m.emitted < target {
+		n := int(min(target-m.emitted, mixChunk))
+		if m.err == nil {
+			m.err = m.sink(m.mix(n))
+		}
+		for _, t := range m.tracks {
+			t.consume(n)
+		}
+		m.emitted += int64(n)
+	}
+}
+
+// mix returns n samples per channel of the tracks' pending audio.
+func (m *mixer) mix(n int) []int16 {
+	m.srcs = m.srcs[:0]
+	if !m.stereo {
+		for _, t := range m.tracks {
+			m.srcs = append(m.srcs, t.pending(n))
+		}
+		m.pcm = mixMono(growLen(m.pcm, n), m.srcs)
+		return m.pcm
+	}
+	var left []int16
+	for i, t := range m.tracks {
+		if i == m.left {
+			left = t.pending(n)
+		} else {
+			m.srcs = append(m.srcs, t.pending(n))
+		}
+	}
+	m.pcm = mixStereo(growLen(m.pcm, 2*n), left, m.srcs)
+	return m.pcm
+}
+
+// mixMono fills dst with the saturating sum of srcs. A source shorter than
+// dst is silent for the rest.
+func mixMono(dst []int16, srcs [][]int16) []int16 {
+	clear(dst)
+	for _, s := range srcs {
+		s = s[:min(len(s), len(dst))]
+		for i, v := range s {
+			dst[i] = sat(int32(dst[i]) + int32(v))
+		}
+	}
+	return dst
+}
+
+// mixStereo fills dst (interleaved L,R; len(dst)/2 frames) with left on the
+// left channel and the saturating sum of others on the right. Sources
+// shorter than the frame count are silent for the rest.
+func mixStereo(dst []int16, left []int16, others [][]int16) []int16 {
+	clear(dst)
+	n := len(dst) / 2
+	left = left[:min(len(left), n)]
+	for i, v := range left {
+		dst[2*i] = v
+	}
+	for _, s := range others {
+		s = s[:min(len(s), n)]
+		for i, v := range s {
+			dst[2*i+1] = sat(int32(dst[2*i+1]) + int32(v))
+		}
+	}
+	return dst
+}
+
+// sat clamps v to the int16 range.
+func sat(v int32) int16 {
+	if v > 32767 {
+		return 32767
+	}
+	if v < -32768 {
+		return -32768
+	}
+	return int16(v)
+}

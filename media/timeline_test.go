@@ -1,0 +1,382 @@
+package media
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// pcmHarness drives a Recording's ingest step directly, with synthetic
+// arrival times, and collects the mixed PCM instead of MP3.
+type pcmHarness struct {
+	t   *testing.T
+	r   *Recording
+	pcm []int16
+	t0  time.Time
+}
+
+func newHarness(t *testing.T, cfg Config) *pcmHarness {
+	t.Helper()
+	h := &pcmHarness{t: t, t0: time.Unix(1_700_000_000, 0)}
+	r, err := newRecording(cfg, nil, func(pcm []int16) error {
+		h.pcm = append(h.pcm, pcm...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("newRecording: %v", err)
+	}
+	h.r = r
+	return h
+}
+
+var testCodecs = map[uint8]string{0: "PCMU", 8: "PCMA", 101: "telephone-event", 13: "CN"}
+
+func (h *pcmHarness) leg(label string) *leg {
+	h.t.Helper()
+	l, err := h.r.addLeg(label, nil, testCodecs)
+	if err != nil {
+		h.t.Fatalf("addLeg: %v", err)
+	}
+	return l
+}
+
+// rtpPacket marshals an RTP packet whose payload is n copies of code.
+func rtpPacket(ssrc uint32, seq uint16, ts uint32, pt uint8, code byte, n int) []byte {
+	payload := make([]byte, n)
+	for i := range payload {
+		payload[i] = code
+	}
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
+		Timestamp: ts, SSRC: ssrc}, Payload: payload}
+	b, err := p.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// send ingests a 20 ms PCMU packet of constant code at ms after t0.
+func (h *pcmHarness) send(l *leg, ssrc uint32, seq uint16, ts uint32, code byte, ms int) {
+	h.r.ingest(l, rtpPacket(ssrc, seq, ts, 0, code, 160), h.t0.Add(time.Duration(ms)*time.Millisecond))
+}
+
+func (h *pcmHarness) stop() Result {
+	h.t.Helper()
+	res, err := h.r.Stop()
+	if err != nil {
+		h.t.Fatalf("Stop: %v", err)
+	}
+	channels := 1
+	if h.r.m.stereo {
+		channels = 2
+	}
+	if res.Samples != int64(len(h.pcm)/channels) {
+		h.t.Errorf("Result.Samples = %d, emitted %d", res.Samples, len(h.pcm))
+	}
+	return res
+}
+
+// blocks returns the value of each 160-sample block of pcm, failing when a
+// block is not constant.
+func (h *pcmHarness) blocks() []int16 {
+	h.t.Helper()
+	if len(h.pcm)%160 != 0 {
+		h.t.Fatalf("%d samples, not whole 20 ms blocks", len(h.pcm))
+	}
+	var v []int16
+	for i := 0; i < len(h.pcm); i += 160 {
+		for _, s := range h.pcm[i : i+160] {
+			if s != h.pcm[i] {
+				h.t.Fatalf("block %d not constant: %v", i/160, h.pcm[i:i+160])
+			}
+		}
+		v = append(v, h.pcm[i])
+	}
+	return v
+}
+
+// u is the decoded value of µ-law code c.
+func u(c byte) int16 { return ulawTable[c] }
+
+func wantBlocks(t *testing.T, got, want []int16) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("blocks = %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("blocks = %v, want %v", got, want)
+		}
+	}
+}
+
+const reorder40 = 40 * time.Millisecond // 320 samples
+
+func TestTimelineInOrderAndWindow(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	for i := range 5 {
+		h.send(a, 1, uint16(100+i), uint32(5000+160*i), byte(0x90+i), 20*i)
+	}
+	// newest = 800 samples; the 40 ms window holds back 320.
+	if len(h.pcm) != 480 {
+		t.Errorf("emitted %d samples before Stop, want 480", len(h.pcm))
+	}
+	res := h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x90), u(0x91), u(0x92), u(0x93), u(0x94)})
+	if res.Duration != 100*time.Millisecond {
+		t.Errorf("Duration = %v, want 100ms", res.Duration)
+	}
+	st := res.Legs[0]
+	if st.Packets != 5 || st.Bytes != 5*172 || st.Late+st.Ignored+st.Duplicates != 0 || st.SSRC != 1 || st.Codec != "PCMU" {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestTimelineReorder(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	h.send(a, 1, 1, 0, 0x91, 0)
+	h.send(a, 1, 3, 320, 0x93, 40)
+	h.send(a, 1, 2, 160, 0x92, 41) // late by one packet, within the window
+	h.send(a, 1, 4, 480, 0x94, 60)
+	h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x92), u(0x93), u(0x94)})
+}
+
+func TestTimelineGapIsSilence(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	h.send(a, 1, 1, 0, 0x91, 0)
+	h.send(a, 1, 2, 160, 0x92, 20)
+	h.send(a, 1, 4, 480, 0x94, 60) // seq 3 lost
+	h.send(a, 1, 5, 640, 0x95, 80)
+	h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x92), 0, u(0x94), u(0x95)})
+}
+
+func TestTimelineDuplicate(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	h.send(a, 1, 1, 0, 0x91, 0)
+	h.send(a, 1, 2, 160, 0x92, 20)
+	h.send(a, 1, 2, 160, 0x99, 21) // same seq, other content: dropped
+	h.send(a, 1, 3, 320, 0x93, 40)
+	res := h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x92), u(0x93)})
+	if st := res.Legs[0]; st.Duplicates != 1 || st.Packets != 4 || st.Late != 0 {
+		t.Errorf("stats = %+v, want 1 duplicate of 4 packets", st)
+	}
+}
+
+func TestTimelineWrap(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	seq, ts := uint16(65534), uint32(1<<32-320)
+	order := []int{0, 1, 3, 2, 4, 5} // reordered across both wraps
+	for k, i := range order {
+		h.send(a, 7, seq+uint16(i), ts+uint32(160*i), byte(0x90+i), 20*k)
+	}
+	res := h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x90), u(0x91), u(0x92), u(0x93), u(0x94), u(0x95)})
+	if st := res.Legs[0]; st.Late+st.Duplicates != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestTimelineLate(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	h.send(a, 1, 1, 0, 0x91, 0)
+	for i := 3; i <= 6; i++ {
+		h.send(a, 1, uint16(i), uint32(160*(i-1)), byte(0x90+i), 20*(i-1))
+	}
+	// emitted = 960 - 320 = 640: seq 2 at [160, 320) is behind it.
+	h.send(a, 1, 2, 160, 0x92, 200)
+	// A 30 ms packet at [560, 800): its first 80 samples are emitted already.
+	h.r.ingest(a, rtpPacket(1, 7, 560, 0, 0x97, 240), h.t0.Add(201*time.Millisecond))
+	res := h.stop()
+	got := h.blocks()
+	wantBlocks(t, got[:4], []int16{u(0x91), 0, u(0x93), u(0x94)})
+	if h.pcm[640] != u(0x97) || h.pcm[639] != u(0x94) || h.pcm[799] != u(0x97) || h.pcm[800] != u(0x96) {
+		t.Errorf("partly late packet not placed at [640, 800)")
+	}
+	if st := res.Legs[0]; st.Late != 2 || st.Packets != 7 {
+		t.Errorf("stats = %+v, want 2 late of 7", st)
+	}
+}
+
+func TestTimelineSecondLegAnchoredByArrival(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a, b := h.leg("a"), h.leg("b")
+	for i := range 10 {
+		h.send(a, 1, uint16(i), uint32(1000+160*i), 0xF0, 20*i) // u(0xF0) = 120
+		if i >= 5 {
+			// b starts 100 ms later, with an unrelated timestamp base.
+			h.send(b, 2, uint16(500+i), uint32(99999+160*(i-5)), 0xEF, 20*i) // u(0xEF) = 132
+		}
+	}
+	h.stop()
+	wantBlocks(t, h.blocks(), []int16{120, 120, 120, 120, 120, 252, 252, 252, 252, 252})
+}
+
+func TestTimelineNewSSRCReanchors(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	for i := range 3 {
+		h.send(a, 1, uint16(i), uint32(160*i), 0x91, 20*i)
+	}
+	// A new SSRC 100 ms after the origin, with random seq and timestamp.
+	h.send(a, 2, 40000, 123456789, 0x92, 100)
+	h.send(a, 2, 40001, 123456789+160, 0x93, 120)
+	res := h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x91), u(0x91), 0, 0, u(0x92), u(0x93)})
+	if st := res.Legs[0]; st.SSRC != 2 || st.Late+st.Duplicates != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestTimelineBogusJump(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	h.send(a, 1, 1, 0, 0x91, 0)
+	h.send(a, 1, 2, 160, 0x92, 20)
+	// The timestamp claims one hour later; the packet came 20 ms later.
+	h.send(a, 1, 3, 160+3600*8000, 0x93, 40)
+	h.send(a, 1, 4, 160+3600*8000+160, 0x94, 60)
+	h.stop()
+	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x92), u(0x93), u(0x94)})
+	if c := cap(a.tl.buf); c > 4096 {
+		t.Errorf("leg buffer grew to %d samples", c)
+	}
+}
+
+// TestTimelineLongGap: a leg silent for a minute (hold) resumes with a
+// consistent timestamp: the gap is silence, emitted in chunks, and no buffer
+// grows to the gap's size.
+func TestTimelineLongGap(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	h.send(a, 1, 1, 0, 0x91, 0)
+	h.send(a, 1, 2, 60*8000, 0x92, 60_000)
+	h.send(a, 1, 3, 60*8000+160, 0x93, 60_020)
+	res := h.stop()
+	if res.Samples != 60*8000+320 {
+		t.Fatalf("Samples = %d, want %d", res.Samples, 60*8000+320)
+	}
+	if h.pcm[159] != u(0x91) || h.pcm[160] != 0 || h.pcm[60*8000-1] != 0 || h.pcm[60*8000] != u(0x92) {
+		t.Errorf("gap not silent or audio misplaced")
+	}
+	if c := cap(a.tl.buf); c > 4096 {
+		t.Errorf("leg buffer grew to %d samples", c)
+	}
+}
+
+func TestTimelineIgnored(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	at := func(ms int) time.Time { return h.t0.Add(time.Duration(ms) * time.Millisecond) }
+	h.r.ingest(a, rtpPacket(1, 1, 0, 101, 0x01, 4), at(0))    // telephone-event
+	h.r.ingest(a, rtpPacket(1, 2, 0, 13, 0x40, 1), at(1))     // CN
+	h.r.ingest(a, rtpPacket(1, 3, 0, 96, 0x00, 20), at(2))    // unknown PT
+	h.r.ingest(a, []byte{0x80, 0x00, 0x01}, at(3))            // truncated
+	h.r.ingest(a, rtpPacket(1, 4, 0, 0, 0x00, 0), at(4))      // empty payload
+	h.r.ingest(a, rtpPacket(1, 5, 0, 8, 0xD5, 160), at(50))   // PCMA: the first audio
+	h.r.ingest(a, rtpPacket(1, 6, 160, 0, 0xFF, 160), at(70)) // PCMU
+	res := h.stop()
+	wantBlocks(t, h.blocks(), []int16{8, 0})
+	if st := res.Legs[0]; st.Ignored != 5 || st.Packets != 7 || st.Codec != "PCMU" {
+		t.Errorf("stats = %+v, want 5 ignored of 7", st)
+	}
+}
+
+func TestSeqWindow(t *testing.T) {
+	var tl timeline
+	tl.place(1, 10, 0, 0, 0, 0)
+	for _, c := range []struct {
+		seq uint16
+		dup bool
+	}{{11, false}, {11, true}, {10, true}, {9, false}, {9, true}, {2000, false}, {11, false}, {2000, true}, {1999, false}} {
+		if _, v := tl.place(1, c.seq, 0, 0, 0, 0); (v == duplicate) != c.dup {
+			t.Errorf("seq %d: verdict = %v, want dup=%v", c.seq, v, c.dup)
+		}
+	}
+}
+
+// TestTimelineFrozenTimestamp: the sender did not advance its timestamps
+// across a 5 s pause. The audio after it goes where it arrived, not behind
+// the emitted audio.
+func TestTimelineFrozenTimestamp(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a, b := h.leg("a"), h.leg("b")
+	for i := range 300 { // b talks for 6 s
+		h.send(b, 2, uint16(i), uint32(160*i), 0xFE, 20*i) // 8
+		if i < 5 {
+			h.send(a, 1, uint16(i), uint32(160*i), 0xFD, 20*i) // 16
+		} else if i >= 255 { // a resumes after 5 s with the next timestamp
+			h.send(a, 1, uint16(i-250), uint32(160*(i-250)), 0xFC, 20*i) // 24
+		}
+	}
+	res := h.stop()
+	if res.Legs[0].Late != 0 {
+		t.Errorf("leg a: %d late", res.Legs[0].Late)
+	}
+	got := h.blocks()
+	for i, v := range got {
+		want := int16(8)
+		switch {
+		case i < 5:
+			want = 8 + 16
+		case i >= 255:
+			want = 8 + 24
+		}
+		if v != want {
+			t.Fatalf("block %d = %d, want %d", i, v, want)
+		}
+	}
+}
+
+// TestTimelineLateRun: a leg whose timestamps step back by 1 s (less than
+// maxBehind) sends only late packets; after lateRun it is re-anchored at
+// the arrival. Until then its audio is lost, not shifted.
+func TestTimelineLateRun(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a, b := h.leg("a"), h.leg("b")
+	for i := range 100 {
+		h.send(b, 2, uint16(i), uint32(160*i), 0xFE, 20*i) // 8
+		ts := 160 * i
+		if i >= 50 {
+			ts -= 8000
+		}
+		h.send(a, 1, uint16(i), uint32(ts), 0xFD, 20*i) // 16
+	}
+	res := h.stop()
+	if st := res.Legs[0]; st.Late != 25 {
+		t.Errorf("leg a: %d late, want 25", st.Late)
+	}
+	for i, v := range h.blocks() {
+		want := int16(8 + 16)
+		if i >= 50 && i < 75 {
+			want = 8
+		}
+		if v != want {
+			t.Fatalf("block %d = %d, want %d", i, v, want)
+		}
+	}
+}
+
+// TestTimelineCreepingTimestamps: timestamps that run ahead of real time by
+// up to maxJump per packet cannot make the recording longer than real time
+// plus maxJump.
+func TestTimelineCreepingTimestamps(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("a")
+	for i := range 50 {
+		h.send(a, 1, uint16(i), uint32(i*(maxJump-1)), 0xFE, 20*i)
+	}
+	res := h.stop()
+	if limit := time.Second + 10*time.Second + 50*20*time.Millisecond; res.Duration > limit {
+		t.Errorf("Duration = %v, want at most %v", res.Duration, limit)
+	}
+}

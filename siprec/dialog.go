@@ -1,0 +1,150 @@
+package siprec
+
+import (
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// dialog is one recording session's SIP dialog, keyed by Call-ID, the
+// client's From tag and our To tag.
+type dialog struct {
+	key      string
+	localTag string
+	log      *slog.Logger
+	contact  string     // our Contact header value
+	addr     netip.Addr // address in our SDP answers
+	sessID   uint64     // o= session id of our answers
+	reliable bool       // TCP or TLS: no 2xx retransmission
+	done     chan struct{}
+
+	mu         sync.Mutex // serialises the dialog's requests and Recorder calls
+	sess       Session    // last state; its slices and Metadata are never changed in place
+	version    uint64     // o= version of our last answer
+	lastSDP    []byte     // our last answer
+	remoteCSeq uint32
+	confirmed  bool
+	ackCSeq    uint32
+	ackCh      chan struct{} // closed by the ACK for ackCSeq
+	expires    time.Duration // negotiated session interval, 0 for none
+	expiry     *time.Timer
+	ended      bool
+}
+
+// dialogKey identifies a dialog from the client's side of it.
+func dialogKey(callID, remoteTag, localTag string) string {
+	return callID + "\x00" + remoteTag + "\x00" + localTag
+}
+
+// requestDialogKey is the key of the dialog an in-dialog request belongs to.
+func requestDialogKey(req *sip.Request) (string, bool) {
+	cid, from, to := req.CallID(), req.From(), req.To()
+	if cid == nil || from == nil || to == nil {
+		return "", false
+	}
+	toTag, ok := to.Params.Get("tag")
+	if !ok || toTag == "" {
+		return "", false
+	}
+	fromTag, _ := from.Params.Get("tag")
+	return dialogKey(cid.Value(), fromTag, toTag), true
+}
+
+// expectAck arms the wait for the ACK of the INVITE with CSeq cseq. Called
+// with d.mu held; returns the channel the ACK closes.
+func (d *dialog) expectAck(cseq uint32) chan struct{} {
+	d.ackCSeq = cseq
+	d.ackCh = make(chan struct{})
+	return d.ackCh
+}
+
+// acked records an ACK. Called with d.mu held.
+func (d *dialog) acked(cseq uint32) {
+	d.confirmed = true
+	if d.ackCh != nil && cseq == d.ackCSeq {
+		close(d.ackCh)
+		d.ackCh = nil
+	}
+}
+
+// awaitAck retransmits a 2xx to an INVITE over UDP (RFC 3261 13.3.1.4:
+// T1 doubling up to T2) until its ACK arrives, the dialog ends or 64*T1
+// pass. Without an ACK for the initial INVITE the session is ended.
+func (s *Server) awaitAck(d *dialog, tx sip.ServerTransaction, res *sip.Response, ack <-chan struct{}, initial bool) {
+	timeout := time.NewTimer(64 * sip.T1)
+	defer timeout.Stop()
+	interval := sip.T1
+	retr := time.NewTimer(interval)
+	defer retr.Stop()
+	if d.reliable {
+		retr.Stop()
+	}
+	for {
+		select {
+		case <-ack:
+			return
+		case <-d.done:
+			return
+		case <-s.baseCtx.Done():
+			return
+		case <-retr.C:
+			if err := tx.Respond(res); err != nil {
+				d.log.Debug("retransmit 2xx failed", "error", err)
+			}
+			interval = min(2*interval, sip.T2)
+			retr.Reset(interval)
+		case <-timeout.C:
+			if !initial {
+				d.log.Warn("no ACK for re-INVITE 2xx")
+				return
+			}
+			d.log.Warn("no ACK for INVITE 2xx: ending session")
+			s.end(d, "ack_timeout")
+			return
+		}
+	}
+}
+
+// minSE is our Min-SE: the shortest session interval we accept (RFC 4028).
+const minSE = 90
+
+// sessionExpires reads Session-Expires (or its compact form x) in seconds;
+// 0 when absent or unreadable.
+func sessionExpires(req *sip.Request) int {
+	h := req.GetHeader("Session-Expires")
+	if h == nil {
+		h = req.GetHeader("x")
+	}
+	if h == nil {
+		return 0
+	}
+	v, _, _ := strings.Cut(h.Value(), ";")
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// armExpiry (re)starts the session timer; with d.mu held. The client
+// refreshes (refresher=uac); when no refresh comes within the interval plus
+// min(32 s, interval/3), the session is ended as expired.
+func (s *Server) armExpiry(d *dialog) {
+	if d.expires <= 0 || d.ended {
+		return
+	}
+	wait := d.expires + min(32*time.Second, d.expires/3)
+	if d.expiry != nil {
+		d.expiry.Reset(wait)
+		return
+	}
+	d.expiry = time.AfterFunc(wait, func() {
+		d.log.Warn("session not refreshed: ending session")
+		s.end(d, "session_expired")
+	})
+}

@@ -1,0 +1,22 @@
+// Package siprec is callvault's SIP side: a SIPREC recording server
+// (RFC 7866) that accepts recording sessions from a recording client such as
+// a Cisco CUBE and describes them to the rest of callvault.
+//
+// The package owns:
+//
+//   - the SIP listeners (UDP and TCP, through github.com/emiago/sipgo), with a
+//     guard that answers malformed UDP datagrams with 400 instead of dropping
+//     them;
+//   - the recording-session dialog table: initial INVITE, ACK, re-INVITE,
+//     UPDATE, BYE, CANCEL, INFO and OPTIONS, the 2xx retransmission over UDP
+//     and the session timer;
+//   - the parsers for what a recording client sends: the multipart body
+//     (body.go), the SDP offer and the recvonly answer (sdp.go), and the
+//     RFC 7865 recording metadata in its current and draft dialects
+//     (metadata.go), with partial and complete updates (merge.go);
+//   - the session model (Session, MediaStream, Metadata) and the mapping
+//     of errors to SIP statuses (StatusError).
+//
+// It knows nothing of media, files or the index: the daemon implements
+// Recorder, and the server calls it to admit, update and end sessions.
+package siprec

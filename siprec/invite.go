@@ -1,0 +1,190 @@
+package siprec
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// onInvite handles an initial INVITE (a new recording session) or, with a
+// To tag, a re-INVITE.
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.onModify(req, tx)
+		return
+	}
+	callID := ""
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	log := s.log.With("call_id", callID)
+	log.Debug("INVITE received", "source", req.Source(), "transport", req.Transport(), "body", string(req.Body()))
+
+	if !s.beginAdmit() {
+		s.reject(log, req, tx, 503, "server draining", sip.NewHeader("Retry-After", retryAfter))
+		return
+	}
+	defer s.inflight.Done()
+
+	if bad := unsupportedRequire(req); len(bad) > 0 {
+		s.reject(log, req, tx, 420, "unsupported extension", sip.NewHeader("Unsupported", joinTags(bad)))
+		return
+	}
+	body, err := SplitBody(contentType(req), req.Body())
+	if err != nil {
+		s.rejectErr(log, req, tx, err)
+		return
+	}
+	if !isSiprecOffer(req, body) {
+		s.reject(log, req, tx, 488, "not a SIPREC offer")
+		return
+	}
+	if body.SDP == nil {
+		s.reject(log, req, tx, 488, "no SDP offer")
+		return
+	}
+	media, err := ParseSDP(body.SDP)
+	if err != nil {
+		s.rejectErr(log, req, tx, err)
+		return
+	}
+	var md *Metadata
+	if body.Metadata != nil {
+		if md, err = ParseMetadata(body.Metadata); err != nil {
+			s.rejectErr(log, req, tx, err)
+			return
+		}
+		md = Merge(nil, md)
+	}
+	se := sessionExpires(req)
+	timer := se > 0 && hasTag(optionTags(req, "Supported", "k", "Require"), "timer")
+	if timer && se < minSE {
+		s.reject(log, req, tx, 422, "session interval too small", sip.NewHeader("Min-SE", itoa(minSE)))
+		return
+	}
+
+	src := parseSource(req)
+	local := localAddr(tx)
+	addr, err := s.mediaAddr(req, local, src)
+	if err != nil {
+		s.rejectErr(log, req, tx, err)
+		return
+	}
+	sess := Session{
+		CallID:    callID,
+		Source:    src,
+		Transport: req.Transport(),
+		Started:   time.Now(),
+		Media:     media,
+		Metadata:  md,
+	}
+	if h := req.From(); h != nil {
+		sess.From = h.Address.String()
+	}
+	if h := req.To(); h != nil {
+		sess.To = h.Address.String()
+	}
+
+	ctx, cancel := context.WithCancel(s.baseCtx)
+	defer cancel()
+	var canceled atomic.Bool
+	tx.OnCancel(func(*sip.Request) {
+		canceled.Store(true)
+		cancel()
+	})
+
+	snap := sess
+	answers, err := s.rec.Admit(ctx, &snap)
+	if canceled.Load() {
+		log.Info("INVITE cancelled while being admitted")
+		if err == nil {
+			s.rec.End(&snap, "cancel")
+		}
+		return
+	}
+	if err != nil {
+		s.rejectErr(log, req, tx, err)
+		return
+	}
+
+	fromTag := ""
+	if h := req.From(); h != nil {
+		fromTag, _ = h.Params.Get("tag")
+	}
+	d := &dialog{
+		localTag: newTag(),
+		log:      log,
+		addr:     addr,
+		sessID:   s.idSeq.Add(1),
+		reliable: sip.IsReliable(req.Transport()),
+		done:     make(chan struct{}),
+		sess:     sess,
+		version:  1,
+	}
+	d.key = dialogKey(callID, fromTag, d.localTag)
+	d.contact = contactFor(local, addr, req.Transport())
+	d.remoteCSeq = cseqOf(req)
+	if timer {
+		d.expires = time.Duration(se) * time.Second
+	}
+	d.lastSDP = BuildAnswer(media, answers, addr, d.sessID, d.version)
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !s.register(d) {
+		// Serve stopped while Admit ran.
+		d.ended = true
+		s.rec.End(&snap, "shutdown")
+		s.reject(log, req, tx, 503, "server stopping", sip.NewHeader("Retry-After", retryAfter))
+		return
+	}
+	res := s.newResponse(req, 200, d.lastSDP, s.dialogHeaders(d)...)
+	res.To().Params.Add("tag", d.localTag)
+	ack := d.expectAck(cseqOf(req))
+	err = tx.Respond(res)
+	if canceled.Load() {
+		// The CANCEL reached the transaction before our 2xx: the client got 487.
+		log.Info("INVITE cancelled")
+		s.endLocked(d, "cancel")
+		return
+	}
+	if err != nil {
+		log.Warn("send 200 to INVITE failed", "error", err)
+		s.endLocked(d, "transport_error")
+		return
+	}
+	log.Info("recording session admitted", "source", src.String(), "transport", sess.Transport,
+		"streams", len(media), "media_addr", addr.String())
+	log.Debug("SDP answer", "body", string(d.lastSDP))
+	s.armExpiry(d)
+	go s.awaitAck(d, tx, res, ack, true)
+}
+
+// dialogHeaders are the headers of a 2xx that establishes or refreshes d.
+func (s *Server) dialogHeaders(d *dialog) []sip.Header {
+	h := []sip.Header{
+		sip.NewHeader("Contact", d.contact),
+		sip.NewHeader("Allow", allowHeader),
+		sip.NewHeader("Supported", supportedHeader),
+	}
+	if d.expires > 0 {
+		h = append(h,
+			sip.NewHeader("Require", "timer"),
+			sip.NewHeader("Session-Expires", itoa(int(d.expires/time.Second))+";refresher=uac"))
+	}
+	return h
+}
+
+// newTag returns a random To tag.
+func newTag() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func joinTags(tags []string) string { return strings.Join(tags, ", ") }

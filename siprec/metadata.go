@@ -1,0 +1,295 @@
+package siprec
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on one metadata document.
+const (
+	maxMetadataNodes = 20000
+	maxMetadataDepth = 64
+)
+
+// xnode is one element of a metadata document, named by its local name
+// (lower case) whatever its namespace or prefix.
+type xnode struct {
+	name  string
+	attrs map[string]string // local attribute names, lower case
+	text  strings.Builder
+	kids  []*xnode
+}
+
+func (n *xnode) attr(names ...string) string {
+	for _, a := range names {
+		if v := strings.TrimSpace(n.attrs[a]); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (n *xnode) child(name string) *xnode {
+	for _, k := range n.kids {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+func (n *xnode) childText(names ...string) string {
+	for _, name := range names {
+		if c := n.child(name); c != nil {
+			return strings.TrimSpace(c.text.String())
+		}
+	}
+	return ""
+}
+
+// ParseMetadata reads an RFC 7865 recording metadata document. Elements are
+// matched by local name, so the namespace (urn:ietf:params:xml:ns:recording:1
+// or the draft's urn:ietf:params:xml:ns:recording) and any prefix are
+// accepted. Both the RFC attributes (participant_id, session_id, stream_id)
+// and the draft ones (id, session) are read; send/recv are taken from
+// participantstreamassoc and from inside participant (draft). Stream ids in
+// Send and Recv are resolved to SDP labels through the stream elements; an id
+// with no stream element is kept as it is. Unknown elements (extensiondata,
+// group, callData, sessionrecordingassoc, ...) are ignored.
+func ParseMetadata(b []byte) (*Metadata, error) {
+	root, err := parseXMLTree(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse metadata: %w: %w", errMalformedMetadata, err)
+	}
+	if root.name != "recording" {
+		return nil, fmt.Errorf("parse metadata: %w: root element %q, want recording", errMalformedMetadata, root.name)
+	}
+	md := &Metadata{}
+	byID := make(map[string]int) // participant id -> index in md.Participants
+	participant := func(id string) *Participant {
+		if i, ok := byID[id]; ok && id != "" {
+			return &md.Participants[i]
+		}
+		byID[id] = len(md.Participants)
+		md.Participants = append(md.Participants, Participant{ID: id})
+		return &md.Participants[len(md.Participants)-1]
+	}
+	sessionSeen := false
+	for _, n := range root.kids {
+		switch n.name {
+		case "datamode":
+			md.Partial = strings.EqualFold(strings.TrimSpace(n.text.String()), "partial")
+		case "session":
+			if sessionSeen {
+				continue
+			}
+			sessionSeen = true
+			md.SessionID = n.attr("session_id", "id")
+			if md.SessionID == "" {
+				md.SessionID = n.childText("sipsessionid")
+			}
+			md.Start = parseTime(n.childText("start-time"))
+			md.End = parseTime(n.childText("stop-time", "end-time"))
+		case "participant":
+			p := participant(n.attr("participant_id", "id"))
+			readParticipant(p, n)
+		case "participantsessionassoc":
+			if id := n.attr("participant_id", "participant", "id"); id != "" {
+				readAssociation(participant(id), n)
+			}
+		case "participantstreamassoc":
+			if id := n.attr("participant_id", "participant", "id"); id != "" {
+				readSendRecv(participant(id), n)
+			}
+		case "stream":
+			md.Streams = append(md.Streams, StreamInfo{
+				ID:    n.attr("stream_id", "id"),
+				Label: n.childText("label"),
+			})
+		}
+	}
+	labels := make(map[string]string, len(md.Streams))
+	for _, s := range md.Streams {
+		if s.ID != "" && s.Label != "" {
+			labels[s.ID] = s.Label
+		}
+	}
+	for i := range md.Participants {
+		p := &md.Participants[i]
+		p.Send = resolveLabels(p.Send, labels)
+		p.Recv = resolveLabels(p.Recv, labels)
+	}
+	return md, nil
+}
+
+func readParticipant(p *Participant, n *xnode) {
+	for _, k := range n.kids {
+		switch k.name {
+		case "nameid":
+			if aor := k.attr("aor"); aor != "" {
+				p.AOR = aor
+			}
+			if name := k.childText("name"); name != "" {
+				p.Name = name
+			}
+		case "aor": // some draft-era documents
+			if p.AOR == "" {
+				p.AOR = strings.TrimSpace(k.text.String())
+			}
+		case "name":
+			if p.Name == "" {
+				p.Name = strings.TrimSpace(k.text.String())
+			}
+		}
+	}
+	readSendRecv(p, n)
+	readAssociation(p, n)
+}
+
+func readSendRecv(p *Participant, n *xnode) {
+	for _, k := range n.kids {
+		v := strings.TrimSpace(k.text.String())
+		if v == "" {
+			continue
+		}
+		switch k.name {
+		case "send":
+			p.Send = appendUnique(p.Send, v)
+		case "recv":
+			p.Recv = appendUnique(p.Recv, v)
+		}
+	}
+}
+
+func readAssociation(p *Participant, n *xnode) {
+	if t := parseTime(n.childText("associate-time")); !t.IsZero() {
+		p.Associated = t
+	}
+	if t := parseTime(n.childText("disassociate-time")); !t.IsZero() {
+		p.Disassociated = t
+	}
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, s := range list {
+		if s == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+func resolveLabels(ids []string, labels map[string]string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if l, ok := labels[id]; ok {
+			id = l
+		}
+		out = appendUnique(out, id)
+	}
+	return out
+}
+
+// parseTime reads an xs:dateTime; a value without a zone is taken as UTC.
+// An unreadable value gives the zero time: a bad timestamp is not worth
+// refusing a recording for.
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// parseXMLTree reads a whole document into an element tree.
+func parseXMLTree(b []byte) (*xnode, error) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	d.CharsetReader = charsetReader
+	var (
+		root  *xnode
+		stack []*xnode
+		nodes int
+	)
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if nodes++; nodes > maxMetadataNodes {
+				return nil, fmt.Errorf("more than %d elements", maxMetadataNodes)
+			}
+			if len(stack) >= maxMetadataDepth {
+				return nil, fmt.Errorf("nested deeper than %d", maxMetadataDepth)
+			}
+			n := &xnode{name: strings.ToLower(t.Name.Local)}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
+					continue
+				}
+				if n.attrs == nil {
+					n.attrs = make(map[string]string, len(t.Attr))
+				}
+				n.attrs[strings.ToLower(a.Name.Local)] = a.Value
+			}
+			if len(stack) == 0 {
+				if root != nil {
+					return nil, errors.New("more than one root element")
+				}
+				root = n
+			} else {
+				parent := stack[len(stack)-1]
+				parent.kids = append(parent.kids, n)
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].text.Write(t)
+			}
+		}
+	}
+	if root == nil {
+		return nil, errors.New("no root element")
+	}
+	return root, nil
+}
+
+// charsetReader accepts the encodings gateways declare: UTF-8 and ASCII as
+// they are, ISO-8859-1 converted.
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return r, nil
+	case "iso-8859-1", "latin1", "iso8859-1":
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 0, len(b))
+		for _, c := range b {
+			out = utf8.AppendRune(out, rune(c))
+		}
+		return bytes.NewReader(out), nil
+	}
+	return nil, fmt.Errorf("unsupported charset %q", label)
+}

@@ -1,0 +1,123 @@
+package siprec
+
+import (
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// onUpdate handles UPDATE (RFC 3311) in a confirmed dialog.
+func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	s.onModify(req, tx)
+}
+
+// onModify handles a re-INVITE or an UPDATE: new SDP, new metadata, or
+// both, or neither (a session refresh). The dialog keeps its state when
+// the request is refused.
+func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
+	d := s.inDialog(req, tx)
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	log := d.log
+	log.Debug("in-dialog request", "method", string(req.Method), "body", string(req.Body()))
+	if d.ended {
+		s.reject(log, req, tx, 481, "session ended")
+		return
+	}
+	c := cseqOf(req)
+	if c <= d.remoteCSeq {
+		s.reject(log, req, tx, 500, "CSeq out of order")
+		return
+	}
+	d.remoteCSeq = c
+	if bad := unsupportedRequire(req); len(bad) > 0 {
+		s.reject(log, req, tx, 420, "unsupported extension", sip.NewHeader("Unsupported", joinTags(bad)))
+		return
+	}
+	body, err := SplitBody(contentType(req), req.Body())
+	if err != nil {
+		s.rejectErr(log, req, tx, err)
+		return
+	}
+	next := d.sess
+	if body.SDP != nil {
+		if next.Media, err = ParseSDP(body.SDP); err != nil {
+			s.rejectErr(log, req, tx, err)
+			return
+		}
+	}
+	if body.Metadata != nil {
+		md, err := ParseMetadata(body.Metadata)
+		if err != nil {
+			s.rejectErr(log, req, tx, err)
+			return
+		}
+		next.Metadata = Merge(d.sess.Metadata, md)
+	}
+	if se := sessionExpires(req); se > 0 && d.expires > 0 {
+		if se < minSE {
+			s.reject(log, req, tx, 422, "session interval too small", sip.NewHeader("Min-SE", itoa(minSE)))
+			return
+		}
+		d.expires = time.Duration(se) * time.Second
+	}
+
+	var answer []byte
+	switch {
+	case body.SDP != nil || body.Metadata != nil:
+		snap := next
+		answers, err := s.rec.Update(s.baseCtx, &snap)
+		if err != nil {
+			s.rejectErr(log, req, tx, err)
+			return
+		}
+		d.sess = next
+		if body.SDP != nil {
+			d.version++
+			d.lastSDP = BuildAnswer(next.Media, answers, d.addr, d.sessID, d.version)
+			answer = d.lastSDP
+		}
+		log.Info("recording session updated", "method", string(req.Method),
+			"new_sdp", body.SDP != nil, "new_metadata", body.Metadata != nil)
+	case req.IsInvite():
+		// A re-INVITE without a body asks for an offer: offer what we
+		// answered last (unchanged version). Its ACK carries the answer.
+		answer = d.lastSDP
+	}
+	s.armExpiry(d)
+
+	res := s.newResponse(req, 200, answer, s.dialogHeaders(d)...)
+	if !req.IsInvite() {
+		if err := tx.Respond(res); err != nil {
+			log.Warn("send 200 failed", "method", string(req.Method), "error", err)
+		}
+		return
+	}
+	ack := d.expectAck(cseqOf(req))
+	if err := tx.Respond(res); err != nil {
+		log.Warn("send 200 to re-INVITE failed", "error", err)
+		return
+	}
+	go s.awaitAck(d, tx, res, ack, false)
+}
+
+// inDialog finds the dialog of an in-dialog request, answering 481 when
+// there is none.
+func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) *dialog {
+	key, ok := requestDialogKey(req)
+	var d *dialog
+	if ok {
+		d = s.lookup(key)
+	}
+	if d == nil {
+		callID := ""
+		if h := req.CallID(); h != nil {
+			callID = h.Value()
+		}
+		s.reject(s.log.With("call_id", callID), req, tx, 481, "no such dialog")
+	}
+	return d
+}

@@ -1,0 +1,76 @@
+package siprec
+
+import (
+	"github.com/emiago/sipgo/sip"
+)
+
+// onAck confirms a dialog. ACKs for unknown dialogs are dropped (an ACK is
+// never answered).
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	key, ok := requestDialogKey(req)
+	if !ok {
+		return
+	}
+	d := s.lookup(key)
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.acked(cseqOf(req))
+}
+
+// onBye ends a session. A metadata body (final end and disassociate
+// times) is merged first; an unreadable one is logged, not refused: the
+// call is over either way.
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	d := s.inDialog(req, tx)
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ended {
+		s.reject(d.log, req, tx, 481, "session ended")
+		return
+	}
+	d.log.Debug("BYE received", "body", string(req.Body()))
+	if body, err := SplitBody(contentType(req), req.Body()); err != nil {
+		d.log.Warn("BYE body ignored", "error", err)
+	} else if body.Metadata != nil {
+		if md, err := ParseMetadata(body.Metadata); err != nil {
+			d.log.Warn("BYE metadata ignored", "error", err)
+		} else {
+			d.sess.Metadata = Merge(d.sess.Metadata, md)
+		}
+	}
+	s.reply(d.log, req, tx, 200)
+	s.endLocked(d, "bye")
+}
+
+// onCancel answers a CANCEL that matched no pending INVITE (sipgo answers
+// the matching ones itself, and the INVITE gets 487).
+func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	s.reply(s.log, req, tx, 481)
+}
+
+// onInfo accepts INFO in a dialog (e.g. DTMF relays) and ignores it.
+func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	if d := s.inDialog(req, tx); d != nil {
+		s.reply(d.log, req, tx, 200)
+	}
+}
+
+// onOptions answers capability queries and keepalives, in or out of a
+// dialog.
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	s.reply(s.log, req, tx, 200,
+		sip.NewHeader("Allow", allowHeader),
+		sip.NewHeader("Accept", acceptHeader),
+		sip.NewHeader("Supported", supportedHeader))
+}
+
+// onNoRoute answers methods we do not handle.
+func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	s.reply(s.log, req, tx, 405, sip.NewHeader("Allow", allowHeader))
+}

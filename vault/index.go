@@ -1,0 +1,284 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// Index layout (Badger):
+//
+//	r/<id>                           Recording JSON
+//	i/start/<nanos>/<id>             empty value, one per recording
+//	i/user/<user>/<nanos>/<id>       empty value
+//	i/ext/<extension>/<nanos>/<id>   empty value
+//	i/remote/<remote>/<nanos>/<id>   empty value
+//	i/dir/<IN|OUT>/<nanos>/<id>      empty value (direction upper-cased)
+//	seq/<year>                       Badger sequence lease (ids.go)
+//	meta/kek                         hex id of the KEK (store.go)
+//
+// <nanos> is the UTC start in unix nanoseconds, 20 digits zero-padded, so
+// keys sort by time. Values are escaped: '%' → "%25", '/' → "%2F", so a
+// value never contains the separator. The record and all its index keys are
+// written in one transaction.
+
+// openIndex opens Badger tuned for a 2-core appliance. The defaults (64 MB
+// memtables x5, 256 MB block cache, 4 compactors) are sized for servers.
+func openIndex(dir string, log *slog.Logger) (*badger.DB, error) {
+	opts := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{log.With("component", "badger")}).
+		WithLoggingLevel(badger.WARNING).
+		WithSyncWrites(true).           // a Seal is durable when it returns
+		WithMemTableSize(16 << 20).     // default 64 MB
+		WithNumMemtables(2).            // default 5
+		WithNumLevelZeroTables(4).      // default 5
+		WithNumLevelZeroTablesStall(8). // default 15
+		WithNumCompactors(2).           // default 4; 2 is Badger's minimum
+		WithNumGoroutines(2).           // streams (backup), default 8
+		WithCompression(options.Snappy).
+		WithBlockCacheSize(16 << 20).   // must be > 0 with compression on
+		WithIndexCacheSize(8 << 20).    // bounds table index memory
+		WithValueLogFileSize(64 << 20). // default 1 GB
+		WithMetricsEnabled(false)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+// badgerLogger routes Badger's logging to slog; Badger is set to warning
+// level, and Info/Debug are dropped here too.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+
+func (l badgerLogger) Infof(string, ...any)  {}
+func (l badgerLogger) Debugf(string, ...any) {}
+
+func recordKey(id string) []byte { return []byte("r/" + id) }
+
+func escapeValue(v string) string {
+	if !strings.ContainsAny(v, "%/") {
+		return v
+	}
+	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(v)
+}
+
+func nanosOf(t time.Time) int64 {
+	n := t.UnixNano()
+	if n < 0 || t.Before(time.Unix(0, 0)) {
+		return 0
+	}
+	return n
+}
+
+// fieldPrefix is i/<field>/<escaped value>/, or i/start/ when field is "start".
+func fieldPrefix(field, value string) string {
+	if field == "start" {
+		return "i/start/"
+	}
+	return "i/" + field + "/" + escapeValue(value) + "/"
+}
+
+// indexKeys returns every index key of rec.
+func indexKeys(rec Recording) [][]byte {
+	tail := fmt.Sprintf("%020d/%s", nanosOf(rec.Start), rec.ID)
+	return [][]byte{
+		[]byte(fieldPrefix("start", "") + tail),
+		[]byte(fieldPrefix("user", rec.User) + tail),
+		[]byte(fieldPrefix("ext", rec.Extension) + tail),
+		[]byte(fieldPrefix("remote", rec.Remote) + tail),
+		[]byte(fieldPrefix("dir", strings.ToUpper(rec.Direction)) + tail),
+	}
+}
+
+// index writes rec and its index keys in one transaction. A re-index of
+// the same id with changed fields first deletes the old index keys.
+func (s *Store) index(rec Recording) error {
+	val, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("index %s: %w", rec.ID, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("index %s: store %w", rec.ID, ErrClosed)
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		old, err := getRecord(txn, rec.ID)
+		switch {
+		case err == nil:
+			for _, k := range indexKeys(old) {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if err := txn.Set(recordKey(rec.ID), val); err != nil {
+			return err
+		}
+		for _, k := range indexKeys(rec) {
+			if err := txn.Set(k, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+func getRecord(txn *badger.Txn, id string) (Recording, error) {
+	var rec Recording
+	item, err := txn.Get(recordKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return rec, ErrNotFound
+	}
+	if err != nil {
+		return rec, err
+	}
+	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) })
+	return rec, err
+}
+
+// Get returns the recording id, or an error wrapping ErrNotFound.
+func (s *Store) Get(id string) (Recording, error) {
+	if _, ok := parseID(id); !ok {
+		return Recording{}, fmt.Errorf("get %q: %w", id, ErrNotFound)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return Recording{}, fmt.Errorf("get %s: store %w", id, ErrClosed)
+	}
+	var rec Recording
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		rec, err = getRecord(txn, id)
+		return err
+	})
+	if err != nil {
+		return Recording{}, fmt.Errorf("get %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// Query selects recordings. Empty fields and zero times do not filter;
+// From and To are inclusive; Direction matches case-insensitively, the
+// other fields exactly.
+type Query struct {
+	From, To                           time.Time
+	User, Extension, Remote, Direction string
+	Limit                              int // 0 (or less): 100
+}
+
+// DefaultLimit is the Limit of a Query that sets none.
+const DefaultLimit = 100
+
+// Search returns the recordings matching q, newest first. It walks the
+// index keys of the most selective field filter present (user, extension,
+// remote, then direction, else start time) in reverse within [From, To],
+// keys only, and fetches and filters records until Limit.
+func (s *Store) Search(q Query) ([]Recording, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	field, value := "start", ""
+	switch {
+	case q.User != "":
+		field, value = "user", q.User
+	case q.Extension != "":
+		field, value = "ext", q.Extension
+	case q.Remote != "":
+		field, value = "remote", q.Remote
+	case q.Direction != "":
+		field, value = "dir", strings.ToUpper(q.Direction)
+	}
+	prefix := []byte(fieldPrefix(field, value))
+	var from int64
+	if !q.From.IsZero() {
+		from = nanosOf(q.From)
+	}
+	seek := append(bytes.Clone(prefix), 0xff)
+	if !q.To.IsZero() {
+		if q.To.Before(q.From) || nanosOf(q.To) == 0 && q.To.Before(time.Unix(0, 0)) {
+			return nil, nil
+		}
+		seek = fmt.Appendf(bytes.Clone(prefix), "%020d/\xff", nanosOf(q.To))
+	}
+	lowest := fmt.Appendf(bytes.Clone(prefix), "%020d/", from)
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("search: store %w", ErrClosed)
+	}
+	var out []Recording
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Reverse = true
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(seek); it.ValidForPrefix(prefix); it.Next() {
+			key := it.Item().Key()
+			if bytes.Compare(key, lowest) < 0 {
+				break
+			}
+			slash := bytes.LastIndexByte(key, '/')
+			rec, err := getRecord(txn, string(key[slash+1:]))
+			if errors.Is(err, ErrNotFound) {
+				continue // stale index key
+			}
+			if err != nil {
+				return err
+			}
+			if !q.matches(rec) {
+				continue
+			}
+			out = append(out, rec)
+			if len(out) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return out, nil
+}
+
+// matches applies every filter (the one the scan used holds already).
+func (q Query) matches(rec Recording) bool {
+	switch {
+	case q.User != "" && rec.User != q.User,
+		q.Extension != "" && rec.Extension != q.Extension,
+		q.Remote != "" && rec.Remote != q.Remote,
+		q.Direction != "" && !strings.EqualFold(rec.Direction, q.Direction),
+		!q.From.IsZero() && rec.Start.Before(q.From),
+		!q.To.IsZero() && rec.Start.After(q.To):
+		return false
+	}
+	return true
+}

@@ -1,0 +1,175 @@
+package vault
+
+import (
+	"bufio"
+	"crypto/cipher"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Export decrypts and authenticates the recording id and writes its audio
+// head (ID3 tag and LAME Info frame) and then its audio to w: the original
+// MP3. Output is written as each segment authenticates, so on error the
+// caller must discard what was written. Errors name the problem and wrap
+// ErrNotFound, ErrCorrupt (tampered, reordered, foreign segment),
+// ErrTruncated or ErrWrongKey.
+func (s *Store) Export(id string, w io.Writer) error {
+	rec, err := s.Get(id)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	n, _ := parseID(id)
+	f, err := os.Open(s.Path(rec))
+	if err != nil {
+		return fmt.Errorf("export %s: %w", id, err)
+	}
+	defer f.Close()
+	if _, err := decryptFile(f, s.kek, n, w); err != nil {
+		return fmt.Errorf("export %s: %w", id, err)
+	}
+	return nil
+}
+
+// ExportFile decrypts any sealed file written under this store's KEK, as
+// Export does, and returns the Recording stored in its head slot (the
+// basis of a reindex from the files alone).
+func (s *Store) ExportFile(path string, w io.Writer) (Recording, error) {
+	var rec Recording
+	f, err := os.Open(path)
+	if err != nil {
+		return rec, fmt.Errorf("export file: %w", err)
+	}
+	defer f.Close()
+	meta, err := decryptFile(f, s.kek, 0, w)
+	if err != nil {
+		return rec, fmt.Errorf("export file %s: %w", path, err)
+	}
+	if err := json.Unmarshal(meta, &rec); err != nil {
+		return rec, fmt.Errorf("export file %s: metadata: %w", path, err)
+	}
+	return rec, nil
+}
+
+// decryptFile reads a whole sealed file from r, authenticating every part,
+// and writes the audio head and audio to w. wantID, when not 0, is the
+// record id the header must carry. It returns the metadata JSON of the
+// head slot. It never trusts a length before bounding it.
+func decryptFile(r io.Reader, k *kek, wantID uint64, w io.Writer) ([]byte, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	raw := make([]byte, headerSize)
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, readErr("header", err)
+	}
+	h, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	if wantID != 0 && h.recordID != wantID {
+		return nil, fmt.Errorf("header: record id %d, want %d: %w", h.recordID, wantID, ErrCorrupt)
+	}
+	aead, err := k.unwrap(&h, raw)
+	if err != nil {
+		return nil, err
+	}
+	aad := raw[:identitySize]
+	var nonce [nonceSize]byte
+
+	slot := make([]byte, int(h.headSlot)+tagSize)
+	if _, err := io.ReadFull(br, slot); err != nil {
+		return nil, readErr("head slot", err)
+	}
+	segmentNonce(&nonce, 0, flagHeadSlot)
+	pt, err := aead.Open(slot[:0], nonce[:], slot, aad)
+	if err != nil {
+		if allZero(slot) {
+			return nil, fmt.Errorf("head slot empty: file never sealed: %w", ErrTruncated)
+		}
+		return nil, fmt.Errorf("head slot: authentication failed: %w", ErrCorrupt)
+	}
+	meta, head, err := decodeHeadSlot(pt)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(head); err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+
+	full := int(h.segment) + tagSize
+	ct := make([]byte, full)
+	out := make([]byte, 0, h.segment)
+	var lenBuf [lenSize]byte
+	for counter := uint64(1); ; counter++ {
+		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("no final segment after segment %d: %w", counter-1, ErrTruncated)
+			}
+			return nil, readErr(fmt.Sprintf("segment %d length", counter), err)
+		}
+		n := binary.BigEndian.Uint32(lenBuf[:])
+		if n < tagSize || n > uint32(full) {
+			return nil, fmt.Errorf("segment %d: length %d out of range: %w", counter, n, ErrCorrupt)
+		}
+		seg := ct[:n]
+		if _, err := io.ReadFull(br, seg); err != nil {
+			return nil, readErr(fmt.Sprintf("segment %d", counter), err)
+		}
+		_, perr := br.Peek(1)
+		last := errors.Is(perr, io.EOF)
+		if perr != nil && !last {
+			return nil, fmt.Errorf("read after segment %d: %w", counter, perr)
+		}
+		var p []byte
+		if last {
+			p, err = openSegment(aead, &nonce, counter, flagFinal, out, seg, aad)
+			if err != nil {
+				if _, err2 := openSegment(aead, &nonce, counter, 0, out, seg, aad); err2 == nil {
+					return nil, fmt.Errorf("no final segment after segment %d: %w", counter, ErrTruncated)
+				}
+				return nil, fmt.Errorf("segment %d (last): authentication failed (tampered, reordered, truncated or from another file): %w", counter, ErrCorrupt)
+			}
+		} else {
+			p, err = openSegment(aead, &nonce, counter, 0, out, seg, aad)
+			if err != nil {
+				if _, err2 := openSegment(aead, &nonce, counter, flagFinal, out, seg, aad); err2 == nil {
+					return nil, fmt.Errorf("data after final segment %d: %w", counter, ErrCorrupt)
+				}
+				return nil, fmt.Errorf("segment %d: authentication failed (tampered, reordered or from another file): %w", counter, ErrCorrupt)
+			}
+			if int(n) != full {
+				return nil, fmt.Errorf("segment %d: short segment before the final one: %w", counter, ErrCorrupt)
+			}
+		}
+		if _, err := w.Write(p); err != nil {
+			return nil, fmt.Errorf("write: %w", err)
+		}
+		if last {
+			return meta, nil
+		}
+	}
+}
+
+func openSegment(aead cipher.AEAD, nonce *[nonceSize]byte, counter uint64, flag byte, dst, seg, aad []byte) ([]byte, error) {
+	segmentNonce(nonce, counter, flag)
+	return aead.Open(dst[:0], nonce[:], seg, aad)
+}
+
+// readErr maps a short read to ErrTruncated.
+func readErr(what string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: %w", what, ErrTruncated)
+	}
+	return fmt.Errorf("read %s: %w", what, err)
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

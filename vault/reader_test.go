@@ -1,0 +1,166 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Layout of a file with 10,000 audio bytes: three segments, the last
+// (final) one holding 1808 bytes.
+const (
+	segRecord = lenSize + segmentSize + tagSize
+	seg1      = dataOffset
+	seg2      = seg1 + segRecord
+	seg3      = seg2 + segRecord
+)
+
+func TestTamper(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	head, audio := fakeMP3(10_000)
+	a := record(t, s, Recording{User: "a"}, head, audio)
+	b := record(t, s, Recording{User: "b"}, head, audio)
+	pathA := s.Path(a)
+	orig := readFile(t, pathA)
+	other := readFile(t, s.Path(b))
+	if len(orig) != seg3+lenSize+1808+tagSize {
+		t.Fatalf("file size %d, layout assumption broken", len(orig))
+	}
+	flip := func(off int) func([]byte) []byte {
+		return func(f []byte) []byte { f[off] ^= 0x01; return f }
+	}
+	cut := func(n int) func([]byte) []byte {
+		return func(f []byte) []byte { return f[:n] }
+	}
+	tests := []struct {
+		name   string
+		mutate func([]byte) []byte
+		want   error
+	}{
+		{"flip segment 2", flip(seg2 + lenSize + 100), ErrCorrupt},
+		{"flip segment 1 tag", flip(seg2 - 1), ErrCorrupt},
+		{"flip final segment", flip(seg3 + lenSize), ErrCorrupt},
+		{"flip segment length", flip(seg1 + 2), ErrCorrupt},
+		{"flip head slot", flip(headerSize + 200), ErrCorrupt},
+		{"flip head slot tag", flip(dataOffset - 1), ErrCorrupt},
+		{"flip header magic", flip(0), ErrCorrupt},
+		{"flip header version", flip(6), ErrCorrupt},
+		{"flip header flags", flip(7), ErrCorrupt},
+		{"flip header record id", flip(15), ErrCorrupt},
+		{"flip header start", flip(23), ErrCorrupt},
+		{"flip header head slot size", flip(27), ErrCorrupt},
+		{"flip header segment size", flip(31), ErrCorrupt},
+		{"flip header key id", flip(33), ErrWrongKey},
+		{"flip header wrap nonce", flip(45), ErrCorrupt},
+		{"flip header wrapped key", flip(60), ErrCorrupt},
+		{"flip header last byte", flip(headerSize - 1), ErrCorrupt},
+		{"truncate last segment", cut(seg3), ErrTruncated},
+		{"truncate inside last segment", cut(seg3 + 100), ErrTruncated},
+		{"truncate last byte", cut(len(orig) - 1), ErrTruncated},
+		{"truncate inside length", cut(seg2 + 2), ErrTruncated},
+		{"truncate to head slot", cut(dataOffset), ErrTruncated},
+		{"truncate inside head slot", cut(headerSize + 10), ErrTruncated},
+		{"truncate inside header", cut(50), ErrTruncated},
+		{"empty file", cut(0), ErrTruncated},
+		{"swap segments 1 and 2", func(f []byte) []byte {
+			s1 := bytes.Clone(f[seg1:seg2])
+			copy(f[seg1:seg2], f[seg2:seg3])
+			copy(f[seg2:seg3], s1)
+			return f
+		}, ErrCorrupt},
+		{"drop segment 2", func(f []byte) []byte {
+			return append(f[:seg2:seg2], f[seg3:]...)
+		}, ErrCorrupt},
+		{"repeat segment 1", func(f []byte) []byte {
+			return append(f[:seg2:seg2], f[seg1:]...)
+		}, ErrCorrupt},
+		{"splice segment 2 from another recording", func(f []byte) []byte {
+			copy(f[seg2:seg3], other[seg2:seg3])
+			return f
+		}, ErrCorrupt},
+		{"splice final segment from another recording", func(f []byte) []byte {
+			copy(f[seg3:], other[seg3:])
+			return f
+		}, ErrCorrupt},
+		{"splice head slot from another recording", func(f []byte) []byte {
+			copy(f[headerSize:dataOffset], other[headerSize:dataOffset])
+			return f
+		}, ErrCorrupt},
+		{"splice key block from another recording", func(f []byte) []byte {
+			copy(f[identitySize:headerSize], other[identitySize:headerSize])
+			return f
+		}, ErrCorrupt},
+		{"header of another recording", func(f []byte) []byte {
+			copy(f[:headerSize], other[:headerSize])
+			return f
+		}, ErrCorrupt},
+		{"trailing garbage", func(f []byte) []byte { return append(f, 1, 2, 3) }, ErrCorrupt},
+		{"trailing zero segment", func(f []byte) []byte { return append(f, make([]byte, 20)...) }, ErrCorrupt},
+		{"head slot erased", func(f []byte) []byte {
+			clear(f[headerSize:dataOffset])
+			return f
+		}, ErrTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			writeFile(t, pathA, tt.mutate(bytes.Clone(orig)))
+			_, err := exportBytes(s, a.ID)
+			if err == nil {
+				t.Fatalf("Export of a tampered file: no error")
+			}
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Export: %v, want %v", err, tt.want)
+			}
+		})
+	}
+	writeFile(t, pathA, orig)
+	if _, err := exportBytes(s, a.ID); err != nil {
+		t.Errorf("Export of the restored file: %v", err)
+	}
+}
+
+func TestExportUnsealedPart(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	w, err := s.Create(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	defer w.Abort()
+	_, audio := fakeMP3(9000)
+	w.Write(audio)
+	part := filepath.Join(dir, "records/2026/03/04", w.ID()+".part")
+	_, err = s.ExportFile(part, io.Discard)
+	if !errors.Is(err, ErrTruncated) {
+		t.Errorf("ExportFile of a .part: %v, want ErrTruncated", err)
+	}
+}
+
+func TestExportWrongKEK(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a := openTest(t, dirA)
+	b := openTest(t, dirB)
+	head, audio := fakeMP3(5000)
+	rec := record(t, a, Recording{}, head, audio)
+	if _, err := b.ExportFile(a.Path(rec), io.Discard); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("ExportFile under another KEK: %v, want ErrWrongKey", err)
+	}
+}
+
+func TestExportMissingFile(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	rec := record(t, s, Recording{}, nil, []byte("x"))
+	if err := os.Remove(s.Path(rec)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exportBytes(s, rec.ID); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Export of a removed file: %v", err)
+	}
+	if _, err := exportBytes(s, "2026999999999"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Export of an unknown id: %v", err)
+	}
+}

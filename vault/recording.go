@@ -1,0 +1,38 @@
+package vault
+
+import "time"
+
+// Recording is one recording as indexed, as stored (JSON) in the file's head
+// slot, and as the control API shows it. Start is UTC; Size is the size of
+// the encrypted file on disk in bytes; File is relative to the data dir,
+// with forward slashes.
+type Recording struct {
+	ID         string    `json:"id"`
+	Start      time.Time `json:"start"`
+	DurationMS int64     `json:"duration_ms"`
+	User       string    `json:"user"`
+	FullName   string    `json:"full_name"`
+	Extension  string    `json:"extension"`
+	Remote     string    `json:"remote"`
+	Direction  string    `json:"direction"`
+	Status     string    `json:"status"`
+	File       string    `json:"file"`
+	Codec      string    `json:"codec"`
+	Size       int64     `json:"size"`
+	// CallID is the SIP Call-ID of the recording session.
+	CallID       string        `json:"call_id,omitempty"`
+	Participants []Participant `json:"participants,omitempty"`
+}
+
+// Participant is one party of the recorded call, from the SIPREC metadata.
+type Participant struct {
+	AOR  string `json:"aor"`
+	Name string `json:"name,omitempty"`
+}
+
+// Recording statuses (ARCHITECTURE.md).
+const (
+	StatusComplete  = "complete"
+	StatusRecovered = "recovered"
+	StatusFailed    = "failed"
+)
