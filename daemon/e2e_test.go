@@ -88,6 +88,7 @@ func TestRecordCUBECallUDP(t *testing.T) {
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	d.cli("users", "add", "john_doe", "--name", "John Doe", "--ext", "2501,2502")
 
+	d.sipp("options.xml", "u1", map[string]string{"callid": "ping@127.0.0.1"})
 	for _, sc := range []string{"bad-xml.xml", "no-audio.xml", "no-boundary.xml", "lying-length.xml", "not-siprec.xml"} {
 		d.sipp(sc, "u1", map[string]string{"callid": "bad-" + sc + "@127.0.0.1"})
 	}

@@ -1,0 +1,114 @@
+package archtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/callvault/callvault"
+
+// pkg is what `go list -json` says of a package.
+type pkg struct {
+	ImportPath string
+	Name       string
+	Doc        string
+	Deps       []string // every package it depends on, transitively
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 7 {
+		t.Fatalf("go list found %d packages, want all of callvault's", len(pkgs))
+	}
+	return pkgs
+}
+
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// rule says what a package (by import path below the module) must not
+// depend on, directly or not. A forbidden entry ending in "/" is a prefix.
+type rule struct {
+	pkg       string
+	forbidden []string
+	// allowed, when set, is the only non-standard dependencies permitted.
+	allowed []string
+}
+
+var rules = []rule{
+	{pkg: "siprec", forbidden: []string{module + "/media", module + "/vault", "github.com/dgraph-io/", "github.com/pion/rtp"}},
+	{pkg: "media", forbidden: []string{module + "/vault", module + "/siprec", "github.com/dgraph-io/", "github.com/emiago/", "crypto/aes"}},
+	{pkg: "vault", forbidden: []string{module + "/media", module + "/siprec", "github.com/emiago/", "github.com/pion/"}},
+	{pkg: "daemon", forbidden: []string{"github.com/rivo/", "github.com/gdamore/"}},
+	{pkg: "daemon/control", allowed: []string{}},
+	{pkg: "console", allowed: []string{module + "/daemon/control"}},
+}
+
+func TestPackageBoundaries(t *testing.T) {
+	pkgs := listPackages(t)
+	byPath := map[string]pkg{}
+	for _, p := range pkgs {
+		byPath[p.ImportPath] = p
+	}
+	for _, r := range rules {
+		p, ok := byPath[module+"/"+r.pkg]
+		if !ok {
+			t.Errorf("package %s not found", r.pkg)
+			continue
+		}
+		for _, dep := range p.Deps {
+			for _, f := range r.forbidden {
+				if dep == f || (strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f)) || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("%s depends on %s: it must not know it (ARCHITECTURE.md)", r.pkg, dep)
+				}
+			}
+			if r.allowed != nil && !isStd(dep) && !slices.Contains(r.allowed, dep) {
+				t.Errorf("%s depends on %s: only the standard library and %v are allowed", r.pkg, dep, r.allowed)
+			}
+		}
+	}
+}
+
+// TestTestSupportStaysOutOfBinaries: internal/testaudio is for tests only.
+func TestTestSupportStaysOutOfBinaries(t *testing.T) {
+	for _, p := range listPackages(t) {
+		for _, dep := range p.Deps {
+			if dep == module+"/internal/testaudio" {
+				t.Errorf("%s depends on internal/testaudio, which is test support", p.ImportPath)
+			}
+		}
+	}
+}
+
+func TestEveryPackageHasDoc(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("%s has no package doc comment", p.ImportPath)
+		}
+	}
+}
