@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 
 # Debian packages: to build (LAME for the MP3 encoder, cgo) and to test
 # (sipp as the SIPREC client, ffmpeg/ffprobe to check the MP3 files).
-BUILD_DEBS := gcc libc6-dev libmp3lame-dev
+BUILD_DEBS := gcc libc6-dev libmp3lame-dev libbcg729-dev
 TEST_DEBS := sip-tester ffmpeg
 
 # Where `make run` keeps its data and socket, and where it listens.

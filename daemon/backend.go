@@ -66,6 +66,7 @@ func (b *backend) Calls(ctx context.Context) ([]control.Call, error) {
 func (c *call) view(lookup func(string) (user, bool)) control.Call {
 	c.mu.Lock()
 	s := c.session
+	legs := slices.Clone(c.legs)
 	c.mu.Unlock()
 	p := classify(s.Metadata, lookup)
 	v := control.Call{
@@ -86,7 +87,7 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 		}
 	}
 	stats := c.rec.Stats()
-	for _, l := range c.legs {
+	for _, l := range legs {
 		w := control.Leg{Label: l.label, Port: l.port, Codec: l.codec}
 		for _, st := range stats {
 			if st.Label == l.label {

@@ -84,7 +84,7 @@ func (d *daemonProc) record(c callSpec) control.Recording {
 // TestRecordCUBECallUDP: a CUBE-style SIPREC call over UDP, recorded as a
 // mono mix, after a series of malformed INVITEs the daemon must reject.
 func TestRecordCUBECallUDP(t *testing.T) {
-	needTools(t, "sipp", "ffprobe", "ffmpeg")
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	d.cli("users", "add", "john_doe", "--name", "John Doe", "--ext", "2501,2502")
 
@@ -102,7 +102,7 @@ func TestRecordCUBECallUDP(t *testing.T) {
 // owner is the called party, so its stream must be on the left channel.
 // A second call brings its metadata only in a re-INVITE.
 func TestRecordCUBECallTCPStereo(t *testing.T) {
-	needTools(t, "sipp", "ffprobe", "ffmpeg")
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	d := startDaemon(t, daemonOptions{stereo: true, recordUnknown: true})
 	d.cli("users", "add", "mary.major", "--name", "Mary Major", "--ext", "3100")
 
@@ -344,7 +344,7 @@ func checkSignals(t *testing.T, path string, layout stereo) {
 // TestDrainSealsLiveCalls: SIGTERM during a call seals it; after a restart
 // on the same data the recording is there and new ids keep increasing.
 func TestDrainSealsLiveCalls(t *testing.T) {
-	needTools(t, "sipp", "ffprobe", "ffmpeg")
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	callID := fmt.Sprintf("drain-%d@127.0.0.1", time.Now().UnixNano())
 	keys := map[string]string{"callid": callID, "fromtag": "drain", "caller": "5551000", "callee": "5552000", "codecpt": "0", "codecname": "PCMU"}

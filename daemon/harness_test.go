@@ -45,17 +45,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// needTools fails the test when a real peer it needs is missing: `make
-// test` installs them, and a skipped wire test would prove nothing.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found in PATH: run `make test` (it installs sip-tester and ffmpeg)", tool)
-		}
-	}
-}
-
 // daemonProc is one running callvaultd.
 type daemonProc struct {
 	t       *testing.T

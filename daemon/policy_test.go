@@ -52,12 +52,16 @@ func TestChooseMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	if answers[0].PT != 8 || answers[0].Port != -1 || answers[1].Port != 0 || answers[2].PT != 0 || answers[2].Port != -1 {
-		t.Fatalf("answers = %+v: want PCMA for label 1, video rejected, PCMU for label 2", answers)
+		t.Fatalf("answers = %+v: want PCMA (G.711 preferred to G.729) for label 1, video rejected, PCMU for label 2", answers)
 	}
 	if len(legs) != 2 || legs[0].label != "1" || legs[0].codec != "PCMA" || legs[1].label != "2" {
 		t.Fatalf("legs = %+v", legs)
 	}
 
+	answers, legs, err = chooseMedia([]siprec.MediaStream{{Kind: "audio", Port: 1, Formats: []siprec.Format{{PT: 18, Name: "G729", Rate: 8000}, {PT: 101, Name: "telephone-event", Rate: 8000}}}})
+	if err != nil || answers[0].PT != 18 || legs[0].codec != "G729" || legs[0].label != "m0" {
+		t.Fatalf("G729 only: %+v %+v %v, want G729 chosen on leg m0", answers, legs, err)
+	}
 	_, _, err = chooseMedia([]siprec.MediaStream{{Kind: "audio", Port: 1, Formats: []siprec.Format{{PT: 9, Name: "G722", Rate: 8000}}}})
 	if se, ok := err.(*siprec.StatusError); !ok || se.Code != 488 {
 		t.Fatalf("only G722 offered: err = %v, want 488", err)

@@ -42,10 +42,10 @@ type call struct {
 	start time.Time
 	rec   *media.Recording
 	w     *vault.Writer
-	legs  []leg
 
 	mu      sync.Mutex
 	session siprec.Session
+	legs    []leg // set by Admit; codecs change in Update
 }
 
 type leg struct {
@@ -118,9 +118,9 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	return answers, nil
 }
 
-// chooseMedia picks, for every offered audio m-line, the first format the
-// media engine decodes. Other media (video, text) and disabled lines are
-// rejected with port 0. At least one audio stream must be usable.
+// chooseMedia picks a codec for every offered audio m-line (see
+// pickFormat). Other media (video, text) and disabled lines are rejected
+// with port 0. At least one audio stream must be usable.
 func chooseMedia(offer []siprec.MediaStream) ([]siprec.MediaAnswer, []leg, error) {
 	answers := make([]siprec.MediaAnswer, len(offer))
 	var legs []leg
@@ -129,27 +129,55 @@ func chooseMedia(offer []siprec.MediaStream) ([]siprec.MediaAnswer, []leg, error
 		if !strings.EqualFold(m.Kind, "audio") || m.Port == 0 {
 			continue
 		}
-		for _, f := range m.Formats {
-			if media.Supported(f.Name, f.Rate) {
-				label := m.Label
-				if label == "" {
-					label = fmt.Sprintf("m%d", m.Index)
-				}
-				legs = append(legs, leg{label: label, codec: strings.ToUpper(f.Name), pt: f.PT})
-				answers[i].PT = f.PT
-				answers[i].Port = -1 // filled by openLegs
-				break
+		f, ok := pickFormat(m.Formats)
+		if !ok {
+			for _, f := range m.Formats {
+				offered = append(offered, f.Name)
 			}
-			offered = append(offered, f.Name)
+			continue
 		}
+		legs = append(legs, leg{label: legLabel(m), codec: strings.ToUpper(f.Name), pt: f.PT})
+		answers[i].PT = f.PT
+		answers[i].Port = -1 // filled by openLegs
 	}
 	if len(legs) == 0 {
 		if len(offered) == 0 {
 			return nil, nil, siprec.Errorf(488, "no audio stream offered")
 		}
-		return nil, nil, siprec.Errorf(488, "no supported codec offered (%s); want PCMU or PCMA", strings.Join(offered, ", "))
+		return nil, nil, siprec.Errorf(488, "no supported codec offered (%s); want PCMU, PCMA or G729", strings.Join(offered, ", "))
 	}
 	return answers, legs, nil
+}
+
+// pickFormat chooses the format to answer: G.711 when offered, as it is
+// recorded without a lossy decode and costs least, else the first format
+// the media engine decodes (G.729). Whatever supported payload type then
+// arrives is decoded anyway (codecMap).
+func pickFormat(formats []siprec.Format) (siprec.Format, bool) {
+	var first *siprec.Format
+	for i, f := range formats {
+		if !media.Supported(f.Name, f.Rate) {
+			continue
+		}
+		if strings.EqualFold(f.Name, "PCMU") || strings.EqualFold(f.Name, "PCMA") {
+			return f, true
+		}
+		if first == nil {
+			first = &formats[i]
+		}
+	}
+	if first == nil {
+		return siprec.Format{}, false
+	}
+	return *first, true
+}
+
+// legLabel names a stream by its a=label, or by its m-line when it has none.
+func legLabel(m siprec.MediaStream) string {
+	if m.Label != "" {
+		return m.Label
+	}
+	return fmt.Sprintf("m%d", m.Index)
 }
 
 // codecMap lists every payload type of a stream the engine can decode, so
@@ -214,21 +242,27 @@ func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 	c.applyOwner(r.users.byExtension)
 
 	answers := make([]siprec.MediaAnswer, len(s.Media))
+	c.mu.Lock() // legs change: the control API reads them
 	for i, m := range s.Media {
-		for _, l := range c.legs {
-			if l.label != m.Label && l.label != fmt.Sprintf("m%d", m.Index) {
-				continue
-			}
-			answers[i].Port = l.port
-			answers[i].PT = l.pt
-			for _, f := range m.Formats {
-				if media.Supported(f.Name, f.Rate) {
-					answers[i].PT = f.PT
-					break
-				}
-			}
+		li := slices.IndexFunc(c.legs, func(l leg) bool { return l.label == legLabel(m) })
+		if li < 0 {
+			continue // a stream new in this offer is not recorded: port 0
 		}
+		l := &c.legs[li]
+		answers[i].Port, answers[i].PT = l.port, l.pt
+		f, ok := pickFormat(m.Formats)
+		if !ok {
+			continue // e.g. a hold offer that lists no usable codec: keep the leg as it is
+		}
+		// A codec change (CUBE: PCMA to G729 in a re-INVITE) needs new decoders.
+		if err := c.rec.SetCodecs(l.label, codecMap(m)); err != nil {
+			c.log.Warn("update codecs", "leg", l.label, "err", err)
+			continue
+		}
+		l.pt, l.codec = f.PT, strings.ToUpper(f.Name)
+		answers[i].PT = f.PT
 	}
+	c.mu.Unlock()
 	c.log.Info("recording session updated", "participants", participantCount(s.Metadata))
 	r.events.publish(eventCall(control.EventCallUpdated, r.now(), c.view(r.users.byExtension)))
 	return answers, nil
@@ -322,6 +356,8 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 
 // codecs names the codecs of the call's legs, e.g. "PCMU" or "PCMA,PCMU".
 func (c *call) codecs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var names []string
 	for _, l := range c.legs {
 		if !slices.Contains(names, l.codec) {

@@ -4,6 +4,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/callvault/callvault/internal/testaudio"
 )
 
 // benchEncode encodes 1 s of 8 kHz speech-band audio per iteration, in
@@ -14,7 +16,7 @@ func benchEncode(b *testing.B, channels int) {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	a, c := tone(400, 6000, sampleRate), tone(1130, 5000, sampleRate)
+	a, c := testaudio.Tone(400, sampleRate, sampleRate, 6000), testaudio.Tone(1130, sampleRate, sampleRate, 5000)
 	pcm := make([]int16, channels*sampleRate)
 	for i := range sampleRate {
 		if channels == 1 {
@@ -56,8 +58,8 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			la, _ := r.addLeg("a", nil, testCodecs)
 			lb, _ := r.addLeg("b", nil, testCodecs)
-			pa := g711Encode(ulawTable, tone(400, 8000, 160))
-			pb := g711Encode(ulawTable, tone(1000, 8000, 160))
+			pa := testaudio.EncodeUlaw(testaudio.Tone(400, sampleRate, 160, 8000))
+			pb := testaudio.EncodeUlaw(testaudio.Tone(1000, sampleRate, 160, 8000))
 			pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
 			copy(pkts[0][12:], pa)
 			copy(pkts[1][12:], pb)

@@ -6,9 +6,19 @@
 // their arrival time, to a pure ingest step that runs under the recording's
 // lock:
 //
-//	RTP packet -> decode (G.711) -> timeline (placement by RTP timestamp)
+//	RTP packet -> decode (G.711, G.729A) -> timeline (placement by RTP timestamp)
 //	           -> mixer (mono sum, or owner-left / others-right stereo)
 //	           -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> io.Writer
+//
+// Each leg has one decoder per payload type. G.711 (PCMU, PCMA) is a table
+// lookup; G.729 and G.729A (SDP name G729 or G729A, one bitstream) go to
+// bcg729 through cgo, once per packet, with a stateful decoder per leg and
+// payload type whose C memory is freed when the leg's codecs change
+// (SetCodecs, for a re-INVITE) or the recording stops. A G.729 payload is
+// 10-byte frames of 80 samples, optionally ending in a 2-byte Annex B SID
+// frame, decoded as 10 ms of comfort noise; between SID frames (DTX) the
+// leg is silent, like any gap. Every codec has an 8000 Hz RTP clock, so
+// placement by timestamp carries on across a codec change.
 //
 // Placement is by RTP timestamp, not by wall clock: a leg is anchored once,
 // at the arrival offset of its first packet relative to the recording's

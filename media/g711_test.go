@@ -64,7 +64,7 @@ func TestNewDecoder(t *testing.T) {
 		ok   bool
 	}{
 		{"PCMU", 8000, true}, {"pcmu", 8000, true}, {"PCMA", 8000, true}, {"Pcma", 8000, true},
-		{"PCMU", 16000, false}, {"G729", 8000, false}, {"telephone-event", 8000, false}, {"", 8000, false},
+		{"PCMU", 16000, false}, {"G722", 8000, false}, {"telephone-event", 8000, false}, {"", 8000, false},
 	} {
 		d, err := NewDecoder(c.name, c.rate)
 		if (err == nil) != c.ok || Supported(c.name, c.rate) != c.ok {

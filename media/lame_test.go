@@ -10,45 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/callvault/callvault/internal/testaudio"
 )
-
-// tone returns n samples of a sine at freq Hz and amplitude amp, at 8 kHz.
-func tone(freq float64, amp float64, n int) []int16 {
-	s := make([]int16, n)
-	for i := range s {
-		s[i] = int16(amp * math.Sin(2*math.Pi*freq*float64(i)/sampleRate))
-	}
-	return s
-}
-
-// goertzel returns the power of x at freq, normalised by the signal's energy
-// (about 1 for a pure tone at freq, about 0 for a tone elsewhere).
-func goertzel(x []int16, freq float64) float64 {
-	w := 2 * math.Pi * freq / sampleRate
-	c := 2 * math.Cos(w)
-	var s1, s2, energy float64
-	for _, v := range x {
-		f := float64(v)
-		s0 := f + c*s1 - s2
-		s2, s1 = s1, s0
-		energy += f * f
-	}
-	if energy == 0 {
-		return 0
-	}
-	p := s1*s1 + s2*s2 - c*s1*s2
-	return p / energy / float64(len(x)) * 2
-}
-
-// needFFmpeg skips the test when ffmpeg or ffprobe is not installed.
-func needFFmpeg(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not in PATH", tool)
-		}
-	}
-}
 
 // probe is what ffprobe reports about the audio stream of an MP3 file.
 type probe struct {
@@ -150,7 +114,7 @@ func encodeAll(t *testing.T, channels int, pcm []int16) (frames, tag []byte, hel
 }
 
 func TestEncoderFlushAndTag(t *testing.T) {
-	frames, tag, held := encodeAll(t, 1, tone(400, 8000, 8000))
+	frames, tag, held := encodeAll(t, 1, testaudio.Tone(400, sampleRate, 8000, 8000))
 	if held != 288 {
 		t.Errorf("withheld first frame = %d bytes, want 288", held)
 	}
@@ -200,14 +164,13 @@ func TestEncoderArguments(t *testing.T) {
 // LAME tag, frames. ffprobe must see 8 kHz 32 kbps MP3 of exactly the
 // encoded length, and the tone must survive.
 func TestEncoderFFprobe(t *testing.T) {
-	needFFmpeg(t)
+	testaudio.Require(t, "ffmpeg", "ffprobe")
 	for _, channels := range []int{1, 2} {
 		t.Run(strconv.Itoa(channels)+"ch", func(t *testing.T) {
 			const n = 8000*7 + 123 // 7.015 s
-			a := tone(400, 8000, n)
+			a, b := testaudio.Tone(400, sampleRate, n, 8000), testaudio.Tone(1000, sampleRate, n, 8000)
 			pcm := a
 			if channels == 2 {
-				b := tone(1000, 8000, n)
 				pcm = make([]int16, 2*n)
 				for i := range n {
 					pcm[2*i], pcm[2*i+1] = a[i], b[i]
@@ -247,31 +210,23 @@ func TestEncoderFFprobe(t *testing.T) {
 			if len(raw)/channels <= n+1000 {
 				t.Errorf("without the LAME tag: %d samples, want more than %d", len(raw)/channels, n+1000)
 			}
-			left, right := deinterleave(dec, channels)
-			if g := goertzel(left[800:len(left)-800], 400); g < 0.3 {
-				t.Errorf("400 Hz power on the left = %.3f, want > 0.3", g)
+			// Each tone's power after the round trip, as a fraction of its
+			// power as sent.
+			chans := testaudio.Deinterleave(dec, channels)
+			left, right := chans[0], chans[channels-1]
+			left, right = left[800:len(left)-800], right[800:len(right)-800]
+			sent400, sent1000 := testaudio.Power(a, 400, sampleRate), testaudio.Power(b, 1000, sampleRate)
+			if g := testaudio.Power(left, 400, sampleRate) / sent400; g < 0.3 {
+				t.Errorf("400 Hz power on the left = %.3f of the sent tone's, want > 0.3", g)
 			}
 			if channels == 2 {
-				if g := goertzel(right[800:len(right)-800], 1000); g < 0.3 {
-					t.Errorf("1000 Hz power on the right = %.3f, want > 0.3", g)
+				if g := testaudio.Power(right, 1000, sampleRate) / sent1000; g < 0.3 {
+					t.Errorf("1000 Hz power on the right = %.3f of the sent tone's, want > 0.3", g)
 				}
-				if g := goertzel(right[800:len(right)-800], 400); g > 0.05 {
-					t.Errorf("400 Hz power on the right = %.3f, want < 0.05", g)
+				if g := testaudio.Power(right, 400, sampleRate) / sent400; g > 0.05 {
+					t.Errorf("400 Hz power on the right = %.3f of the sent tone's, want < 0.05", g)
 				}
 			}
 		})
 	}
-}
-
-// deinterleave splits interleaved PCM; for mono both results are pcm.
-func deinterleave(pcm []int16, channels int) (left, right []int16) {
-	if channels == 1 {
-		return pcm, pcm
-	}
-	left = make([]int16, len(pcm)/2)
-	right = make([]int16, len(pcm)/2)
-	for i := range left {
-		left[i], right[i] = pcm[2*i], pcm[2*i+1]
-	}
-	return left, right
 }

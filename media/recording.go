@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -176,29 +177,18 @@ func (r *Recording) addLeg(label string, conn net.PacketConn, codecs map[uint8]s
 			l.stats.Port = a.Port
 		}
 	}
-	n := 0
-	for pt, name := range codecs {
-		if pt > 127 {
-			continue
-		}
-		d, err := NewDecoder(name, sampleRate)
-		if err != nil {
-			r.log.Debug("payload type ignored", "leg", label, "pt", pt, "codec", name)
-			continue
-		}
-		l.decoders[pt], l.names[pt] = d, name
-		n++
-	}
-	if n == 0 {
+	if l.setCodecs(codecs, r.log) == 0 {
 		return nil, fmt.Errorf("add leg %q: no supported codec in %v: %w", label, codecs, errUnsupportedCodec)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closing {
+		l.closeDecoders()
 		return nil, fmt.Errorf("add leg %q: %w", label, errStopped)
 	}
 	for _, o := range r.legs {
 		if o.stats.Label == label {
+			l.closeDecoders()
 			return nil, fmt.Errorf("add leg %q: duplicate label", label)
 		}
 	}
@@ -210,6 +200,74 @@ func (r *Recording) addLeg(label string, conn net.PacketConn, codecs map[uint8]s
 		go r.read(l)
 	}
 	return l, nil
+}
+
+// SetCodecs replaces the payload-type map of the leg labelled label, for a
+// re-INVITE that changes the codecs (PCMA to G729, say). Decoders of payload
+// types no longer listed, or now naming another codec, are closed; a payload
+// type still naming the same codec keeps its decoder and its state. Audio
+// keeps its place by RTP timestamp across the change (every supported codec
+// has an 8000 Hz RTP clock). The new map applies even when it holds no
+// supported codec (the leg's packets are then ignored until the next
+// SetCodecs); the error then wraps the unsupported-codec error so the caller
+// can log it.
+func (r *Recording) SetCodecs(label string, codecs map[uint8]string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return fmt.Errorf("set codecs of leg %q: %w", label, errStopped)
+	}
+	for _, l := range r.legs {
+		if l.stats.Label != label {
+			continue
+		}
+		if l.setCodecs(codecs, r.log) == 0 {
+			return fmt.Errorf("set codecs of leg %q: no supported codec in %v: %w", label, codecs, errUnsupportedCodec)
+		}
+		return nil
+	}
+	return fmt.Errorf("set codecs of leg %q: no such leg", label)
+}
+
+// setCodecs makes the leg's decoders those of codecs, keeping a decoder
+// whose payload type names the same codec as before, and returns how many
+// payload types have a decoder.
+func (l *leg) setCodecs(codecs map[uint8]string, log *slog.Logger) int {
+	n := 0
+	for pt := range l.decoders {
+		name, listed := codecs[uint8(pt)]
+		if old := l.decoders[pt]; old != nil {
+			if listed && strings.EqualFold(name, l.names[pt]) {
+				l.names[pt] = name
+				n++
+				continue
+			}
+			closeDecoder(old)
+			l.decoders[pt], l.names[pt] = nil, ""
+		}
+		if !listed {
+			continue
+		}
+		d, err := NewDecoder(name, sampleRate)
+		if err != nil {
+			log.Debug("payload type ignored", "leg", l.stats.Label, "pt", pt, "codec", name, "err", err)
+			continue
+		}
+		l.decoders[pt], l.names[pt] = d, name
+		n++
+	}
+	return n
+}
+
+// closeDecoders frees the leg's decoders; its packets are ignored from then
+// on.
+func (l *leg) closeDecoders() {
+	for pt, d := range l.decoders {
+		if d != nil {
+			closeDecoder(d)
+			l.decoders[pt], l.names[pt] = nil, ""
+		}
+	}
 }
 
 // SetLeft selects, for stereo, the leg whose audio goes to the left channel.
@@ -357,6 +415,9 @@ func (r *Recording) stop() {
 	defer r.mu.Unlock()
 	r.m.emitTo(r.m.newest)
 	r.done = true
+	for _, l := range r.legs {
+		l.closeDecoders()
+	}
 	err := r.m.err
 	if r.enc != nil {
 		if err == nil {

@@ -9,19 +9,22 @@ import (
 )
 
 // Stream is one RTP leg to send: a payload type, an SSRC and the encoded
-// audio, cut into packets of Ptime.
+// audio, cut into 20 ms packets.
 type Stream struct {
 	To      *net.UDPAddr
 	PT      uint8
 	SSRC    uint32
-	Payload []byte // G.711 bytes, one per sample
+	Payload []byte // G.711 bytes (one per sample) or G.729 frames (EncodeG729)
+	// PacketBytes is the payload of one 20 ms packet: 0 means 160 (G.711);
+	// G.729 needs 20.
+	PacketBytes int
 }
 
 // SendPaced sends the streams side by side over fresh UDP sockets, one
 // 20 ms packet per stream per tick, paced in real time against an absolute
 // schedule, as a gateway would. It returns after the last packet.
 func SendPaced(streams []Stream) error {
-	const samplesPerPacket = 160 // 20 ms at 8 kHz
+	const samplesPerPacket = 160 // 20 ms at 8 kHz, the RTP timestamp step
 	conns := make([]*net.UDPConn, len(streams))
 	for i, s := range streams {
 		c, err := net.DialUDP("udp", nil, s.To)
@@ -36,18 +39,22 @@ func SendPaced(streams []Stream) error {
 	for n := 0; ; n++ {
 		sent := false
 		for i, s := range streams {
-			off := n * samplesPerPacket
+			size := s.PacketBytes
+			if size <= 0 {
+				size = samplesPerPacket
+			}
+			off := n * size
 			if off >= len(s.Payload) {
 				continue
 			}
-			end := min(off+samplesPerPacket, len(s.Payload))
+			end := min(off+size, len(s.Payload))
 			p := rtp.Packet{
 				Header: rtp.Header{
 					Version:        2,
 					Marker:         n == 0,
 					PayloadType:    s.PT,
 					SequenceNumber: uint16(1000 + n),
-					Timestamp:      uint32(50000 + off),
+					Timestamp:      uint32(50000 + n*samplesPerPacket),
 					SSRC:           s.SSRC,
 				},
 				Payload: s.Payload[off:end],
