@@ -10,6 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 
 # Debian packages: to build (LAME for the MP3 encoder, cgo) and to test
 # (sipp as the SIPREC client, ffmpeg/ffprobe to check the MP3 files).
+# LAME encodes the MP3, bcg729 decodes G.729A.
 BUILD_DEBS := gcc libc6-dev libmp3lame-dev libbcg729-dev
 TEST_DEBS := sip-tester ffmpeg
 

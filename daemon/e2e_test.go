@@ -36,49 +36,89 @@ type callSpec struct {
 	codec     string // PCMU or PCMA
 }
 
-// record sets up a recording session with sipp, streams two known tones on
-// the two legs for sentSeconds, hangs up with a second sipp run, and waits
-// for the recording to be searchable.
-func (d *daemonProc) record(c callSpec) control.Recording {
+// session is a recording session set up by sipp: its sipp keys (Call-ID,
+// tags) and the RTP port of each labelled stream.
+type session struct {
+	d         *daemonProc
+	transport string
+	keys      map[string]string
+	ports     map[string]int
+	ssrc      uint32
+}
+
+// codecs: sipp's payload type and name, the RTP sender's encoder and how
+// many payload bytes 20 ms take.
+var codecs = map[string]struct {
+	pt     uint8
+	encode func([]int16) []byte
+	bytes  int
+}{
+	"PCMU": {0, testaudio.EncodeUlaw, 160},
+	"PCMA": {8, testaudio.EncodeAlaw, 160},
+	"G729": {18, testaudio.EncodeG729, 20},
+}
+
+// setup runs the spec's scenario and returns the live session.
+func (d *daemonProc) setup(c callSpec) *session {
 	d.t.Helper()
 	callID := fmt.Sprintf("e2e-%d-%s@127.0.0.1", time.Now().UnixNano(), c.transport)
 	keys := map[string]string{
 		"callid": callID, "fromtag": "src" + strconv.Itoa(os.Getpid()),
 		"caller": c.caller, "callee": c.callee,
-		"codecpt": "0", "codecname": "PCMU",
-	}
-	encode := testaudio.EncodeUlaw
-	if c.codec == "PCMA" {
-		keys["codecpt"], keys["codecname"] = "8", "PCMA"
-		encode = testaudio.EncodeAlaw
+		"codecpt": strconv.Itoa(int(codecs[c.codec].pt)), "codecname": c.codec,
 	}
 	keys["totag"] = toTag(d.t, d.sipp(c.scenario, c.transport, keys))
+	s := &session{d: d, transport: c.transport, keys: keys, ports: map[string]int{}, ssrc: 0x1000}
+	s.checkLegs(c.codec)
+	return s
+}
 
-	live := d.liveCall(callID)
-	ports := map[string]int{}
+// checkLegs checks the live call lists both labelled legs with the codec.
+func (s *session) checkLegs(codec string) {
+	s.d.t.Helper()
+	live := s.d.liveCall(s.keys["callid"])
 	for _, l := range live.Legs {
-		ports[l.Label] = l.Port
-		if l.Codec != c.codec {
-			d.t.Errorf("leg %s codec = %q, want %q", l.Label, l.Codec, c.codec)
+		s.ports[l.Label] = l.Port
+		if l.Codec != codec {
+			s.d.t.Errorf("leg %s codec = %q, want %q", l.Label, l.Codec, codec)
 		}
 	}
-	if ports["1"] == 0 || ports["2"] == 0 {
-		d.t.Fatalf("live call legs = %+v, want labels 1 and 2 with ports", live.Legs)
+	if s.ports["1"] == 0 || s.ports["2"] == 0 {
+		s.d.t.Fatalf("live call legs = %+v, want labels 1 and 2 with ports", live.Legs)
 	}
-	n := int(sentSeconds * 8000)
-	pt := uint8(0)
-	if c.codec == "PCMA" {
-		pt = 8
-	}
+}
+
+// send streams the two known tones, one per leg, in real time; each call
+// uses new SSRCs, as a gateway does after a codec change.
+func (s *session) send(codec string, seconds float64) {
+	s.d.t.Helper()
+	c := codecs[codec]
+	n := int(seconds * 8000)
+	s.ssrc += 0x10
 	err := testaudio.SendPaced([]testaudio.Stream{
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ports["1"]}, PT: pt, SSRC: 0x1111, Payload: encode(testaudio.Tone(toneLeg1, 8000, n, 12000))},
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ports["2"]}, PT: pt, SSRC: 0x2222, Payload: encode(testaudio.Tone(toneLeg2, 8000, n, 12000))},
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, PT: c.pt, SSRC: s.ssrc + 1, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg1, 8000, n, 12000))},
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["2"]}, PT: c.pt, SSRC: s.ssrc + 2, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg2, 8000, n, 12000))},
 	})
 	if err != nil {
-		d.t.Fatal(err)
+		s.d.t.Fatal(err)
 	}
-	d.sipp("bye.xml", c.transport, keys)
-	return d.sealed(callID)
+}
+
+// hangUp sends the BYE and waits for the recording to be searchable.
+func (s *session) hangUp() control.Recording {
+	s.d.t.Helper()
+	s.d.sipp("bye.xml", s.transport, s.keys)
+	return s.d.sealed(s.keys["callid"])
+}
+
+// record sets up a recording session with sipp, streams two known tones on
+// the two legs for sentSeconds, hangs up with a second sipp run, and waits
+// for the recording to be searchable.
+func (d *daemonProc) record(c callSpec) control.Recording {
+	d.t.Helper()
+	s := d.setup(c)
+	s.send(c.codec, sentSeconds)
+	return s.hangUp()
 }
 
 // TestRecordCUBECallUDP: a CUBE-style SIPREC call over UDP, recorded as a
@@ -300,15 +340,7 @@ func checkTags(t *testing.T, path string, rec, want control.Recording, loc *time
 // both in the mono mix; in stereo, each alone on its channel.
 func checkSignals(t *testing.T, path string, layout stereo) {
 	t.Helper()
-	raw, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-acodec", "pcm_s16le", "-").Output()
-	if err != nil {
-		t.Fatalf("ffmpeg decode: %v", err)
-	}
-	pcm := make([]int16, len(raw)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
-	}
-	chans := testaudio.Deinterleave(pcm, layout.channels())
+	chans := testaudio.Deinterleave(decode(t, path), layout.channels())
 	if got := float64(len(chans[0])) / 8000; math.Abs(got-sentSeconds) > 0.2 {
 		t.Errorf("decoded audio lasts %.3f s, want %.1f ± 0.2 s", got, sentSeconds)
 	}
@@ -346,18 +378,9 @@ func checkSignals(t *testing.T, path string, layout stereo) {
 func TestDrainSealsLiveCalls(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
-	callID := fmt.Sprintf("drain-%d@127.0.0.1", time.Now().UnixNano())
-	keys := map[string]string{"callid": callID, "fromtag": "drain", "caller": "5551000", "callee": "5552000", "codecpt": "0", "codecname": "PCMU"}
-	toTag(t, d.sipp("cube-invite.xml", "u1", keys))
-	live := d.liveCall(callID)
-	n := 8000 // one second
-	var streams []testaudio.Stream
-	for _, l := range live.Legs {
-		streams = append(streams, testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: l.Port}, PT: 0, SSRC: uint32(l.Port), Payload: testaudio.EncodeUlaw(testaudio.Tone(toneLeg1, 8000, n, 8000))})
-	}
-	if err := testaudio.SendPaced(streams); err != nil {
-		t.Fatal(err)
-	}
+	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
+	callID := s.keys["callid"]
+	s.send("PCMU", 1)
 	d.stop()
 	if !strings.Contains(d.stderr.String(), "recording sealed") {
 		t.Fatalf("no recording sealed during the drain:\n%s", d.stderr.String())
@@ -375,4 +398,60 @@ func TestDrainSealsLiveCalls(t *testing.T) {
 	if next.ID <= first.ID {
 		t.Errorf("record id after restart %s is not above %s", next.ID, first.ID)
 	}
+}
+
+// TestCodecChangeMidCall: CUBE changes the codec of a recorded call with a
+// re-INVITE (PCMA to G.729, annexb=no); the recording carries on with the
+// new codec on the same ports and holds both parts.
+func TestCodecChangeMidCall(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	d := startDaemon(t, daemonOptions{recordUnknown: true})
+	d.cli("users", "add", "john_doe", "--name", "John Doe", "--ext", "2501")
+	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "+15558201320", callee: "2501", codec: "PCMA"})
+	before := s.ports
+	s.send("PCMA", 2)
+	d.sipp("reinvite-g729.xml", "t1", s.keys)
+	s.ports = map[string]int{}
+	s.checkLegs("G729")
+	if s.ports["1"] != before["1"] || s.ports["2"] != before["2"] {
+		t.Errorf("ports after the re-INVITE = %v, want the same as before, %v", s.ports, before)
+	}
+	s.send("G729", 3)
+	rec := s.hangUp()
+	if rec.Codec != "PCMA,G729" || rec.Status != "complete" || rec.Direction != "IN" || rec.User != "john_doe" {
+		t.Errorf("recording = %+v, want complete, codec PCMA,G729, IN, john_doe", rec)
+	}
+	// 5 s of audio and the pause while sipp sent the re-INVITE.
+	if rec.DurationMS < 4900 || rec.DurationMS > 6000 {
+		t.Errorf("duration_ms = %d, want 5 s of audio plus the re-INVITE pause", rec.DurationMS)
+	}
+	out := filepath.Join(t.TempDir(), rec.ID+".mp3")
+	d.cli("export", rec.ID, "-o", out)
+	pcm := decode(t, out)
+	g711, g729 := pcm[4000:14000], pcm[len(pcm)-22000:len(pcm)-2000]
+	for _, part := range []struct {
+		name string
+		pcm  []int16
+	}{{"PCMA part", g711}, {"G.729 part", g729}} {
+		for _, f := range []float64{toneLeg1, toneLeg2} {
+			if p, noise := testaudio.Power(part.pcm, f, 8000), testaudio.Power(part.pcm, 700, 8000); p < 1e-3 || p < 100*noise {
+				t.Errorf("%s: %.0f Hz power %.2e (700 Hz %.2e): tone missing", part.name, f, p, noise)
+			}
+		}
+	}
+}
+
+// decode decodes an MP3 file with ffmpeg to 16-bit samples (interleaved
+// when stereo).
+func decode(t *testing.T, path string) []int16 {
+	t.Helper()
+	raw, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-acodec", "pcm_s16le", "-").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg decode %s: %v", path, err)
+	}
+	pcm := make([]int16, len(raw)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
+	return pcm
 }

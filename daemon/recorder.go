@@ -45,7 +45,8 @@ type call struct {
 
 	mu      sync.Mutex
 	session siprec.Session
-	legs    []leg // set by Admit; codecs change in Update
+	legs    []leg    // set by Admit; codecs change in Update
+	used    []string // every codec answered during the call, in order
 }
 
 type leg struct {
@@ -211,6 +212,7 @@ func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) e
 		l.port = port
 		answers[i].Port = port
 		c.legs = append(c.legs, l)
+		c.noteCodec(l.codec)
 	}
 	return nil
 }
@@ -261,6 +263,7 @@ func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 		}
 		l.pt, l.codec = f.PT, strings.ToUpper(f.Name)
 		answers[i].PT = f.PT
+		c.noteCodec(l.codec)
 	}
 	c.mu.Unlock()
 	c.log.Info("recording session updated", "participants", participantCount(s.Metadata))
@@ -354,17 +357,19 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 	return c.w.Seal(rec, append(id3, res.LAMETag...))
 }
 
-// codecs names the codecs of the call's legs, e.g. "PCMU" or "PCMA,PCMU".
+// noteCodec adds a codec to those the call used; c.mu is held or the call
+// is not shared yet.
+func (c *call) noteCodec(name string) {
+	if !slices.Contains(c.used, name) {
+		c.used = append(c.used, name)
+	}
+}
+
+// codecs names the codecs the call used, e.g. "PCMU" or "PCMA,G729".
 func (c *call) codecs() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var names []string
-	for _, l := range c.legs {
-		if !slices.Contains(names, l.codec) {
-			names = append(names, l.codec)
-		}
-	}
-	return strings.Join(names, ",")
+	return strings.Join(c.used, ",")
 }
 
 // live returns the live calls.
