@@ -18,7 +18,7 @@ TEST_DEBS := sip-tester ffmpeg
 RUN_DATA ?= ./var
 RUN_SIP ?= 0.0.0.0:5060
 
-.PHONY: all deps test-deps build run test bench soak vet fmt deb clean
+.PHONY: all deps test-deps build run test bench load vet fmt clean
 
 all: build
 
@@ -58,6 +58,11 @@ test: test-deps
 # Speed and memory figures for BENCHMARKS.md.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+# SIP call-setup load on loopback (sipp as CUBE); see BENCHMARKS.md.
+load: build test-deps
+	scripts/load-sip udp
+	scripts/load-sip tcp
 
 vet:
 	$(GO) vet ./...
