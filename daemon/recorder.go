@@ -71,6 +71,9 @@ func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.Media
 }
 
 func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
+	if r.lookup(s.CallID) != nil {
+		return nil, siprec.Errorf(482, "recording session exists")
+	}
 	if s.Metadata != nil && !r.recordUnknown {
 		if p := classify(s.Metadata, r.users.byExtension); !p.Known {
 			return nil, siprec.Errorf(403, "no participant is a recorded user")

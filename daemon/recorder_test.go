@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/callvault/callvault/media"
+	"github.com/callvault/callvault/siprec"
+	"github.com/callvault/callvault/vault"
+)
+
+// newTestRecorder is the daemon's recorder over a real vault and port pool
+// in a temp dir, without SIP: the policy decisions, tested directly.
+func newTestRecorder(t *testing.T, recordUnknown bool) *recorder {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := vault.Open(vault.Config{Dir: dir, Location: time.UTC}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	users, err := openDirectory(filepath.Join(dir, "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.add(user{Username: "john_doe", FullName: "John Doe", Extensions: []string{"2501"}}); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := media.NewPortPool(netip.MustParseAddr("127.0.0.1"), 30000+time.Now().Nanosecond()%20000/2*2, 50999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &recorder{
+		log: discardLog(), pool: pool, store: store, users: users,
+		recordUnknown: recordUnknown, loc: time.UTC, events: newHub(),
+		stats: &callStats{started: time.Now()}, now: time.Now, calls: make(map[string]*call),
+	}
+}
+
+func offer(callID string, md *siprec.Metadata) *siprec.Session {
+	pcmu := []siprec.Format{{PT: 0, Name: "PCMU", Rate: 8000}, {PT: 101, Name: "telephone-event", Rate: 8000}}
+	return &siprec.Session{
+		CallID: callID, Transport: "UDP", Metadata: md,
+		Media: []siprec.MediaStream{
+			{Index: 0, Kind: "audio", Label: "1", Port: 17000, Formats: pcmu},
+			{Index: 1, Kind: "audio", Label: "2", Port: 17002, Formats: pcmu},
+		},
+	}
+}
+
+func parts(aors ...string) *siprec.Metadata {
+	md := &siprec.Metadata{}
+	for i, a := range aors {
+		md.Participants = append(md.Participants, siprec.Participant{AOR: a, Send: []string{string(rune('1' + i))}})
+	}
+	return md
+}
+
+func TestRecordUnknownOffRejectsStrangers(t *testing.T) {
+	r := newTestRecorder(t, false)
+	_, err := r.Admit(context.Background(), offer("a@x", parts("sip:5551000@gw", "sip:5552000@gw")))
+	var se *siprec.StatusError
+	if !errors.As(err, &se) || se.Code != 403 {
+		t.Fatalf("Admit of a call with no user = %v, want 403", err)
+	}
+	if _, rejected := r.stats.counts(); rejected != 1 {
+		t.Fatalf("rejected = %d, want 1", rejected)
+	}
+	answers, err := r.Admit(context.Background(), offer("b@x", parts("sip:2501@gw", "sip:5552000@gw")))
+	if err != nil || len(answers) != 2 || answers[0].Port == 0 || answers[1].Port == 0 || answers[0].Port == answers[1].Port {
+		t.Fatalf("Admit of john_doe's call = %+v, %v; want two ports", answers, err)
+	}
+	r.End(offer("b@x", parts("sip:2501@gw", "sip:5552000@gw")), "bye")
+	recs, err := r.store.Search(vault.Query{})
+	if err != nil || len(recs) != 1 || recs[0].User != "john_doe" || recs[0].Status != "failed" {
+		t.Fatalf("recordings = %+v, %v; want john_doe's, failed (no audio)", recs, err)
+	}
+}
+
+// A session admitted before its metadata, which then names nobody known,
+// is discarded at the end when record_unknown is off.
+func TestRecordUnknownOffLateMetadata(t *testing.T) {
+	r := newTestRecorder(t, false)
+	if _, err := r.Admit(context.Background(), offer("c@x", nil)); err != nil {
+		t.Fatalf("Admit without metadata: %v", err)
+	}
+	s := offer("c@x", parts("sip:5551000@gw", "sip:5552000@gw"))
+	if _, err := r.Update(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	r.End(s, "bye")
+	if recs, err := r.store.Search(vault.Query{}); err != nil || len(recs) != 0 {
+		t.Fatalf("recordings = %+v, %v; want none", recs, err)
+	}
+	if n := len(r.live()); n != 0 {
+		t.Fatalf("%d live calls after End", n)
+	}
+}
+
+func TestDuplicateInviteAndUnknownUpdate(t *testing.T) {
+	r := newTestRecorder(t, true)
+	if _, err := r.Admit(context.Background(), offer("d@x", nil)); err != nil {
+		t.Fatal(err)
+	}
+	var se *siprec.StatusError
+	if _, err := r.Admit(context.Background(), offer("d@x", nil)); !errors.As(err, &se) || se.Code != 482 {
+		t.Fatalf("second Admit of a live call = %v, want 482", err)
+	}
+	if _, err := r.Update(context.Background(), offer("nope@x", nil)); !errors.As(err, &se) || se.Code != 481 {
+		t.Fatalf("Update of an unknown call = %v, want 481", err)
+	}
+	r.End(offer("d@x", nil), "bye")
+	r.End(offer("d@x", nil), "bye") // a second End is a no-op
+	if recs, _ := r.store.Search(vault.Query{}); len(recs) != 1 {
+		t.Fatalf("%d recordings, want 1", len(recs))
+	}
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
