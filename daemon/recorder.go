@@ -58,6 +58,9 @@ type leg struct {
 
 var _ siprec.Recorder = (*recorder)(nil)
 
+// errDiscarded: the call is not to be kept (policy, not a failure).
+var errDiscarded = errors.New("recording discarded")
+
 // Admit answers a new recording session: it picks a codec for each audio
 // stream, opens one RTP socket per stream and starts the encrypted file.
 func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
@@ -301,6 +304,10 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 	c.mu.Unlock()
 	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
 	rec, err := r.finish(c, reason)
+	if errors.Is(err, errDiscarded) {
+		c.log.Info("recording discarded: no participant is a recorded user (record_unknown is off)", "reason", reason)
+		return
+	}
 	if err != nil {
 		c.log.Error("seal recording", "reason", reason, "err", err)
 		r.events.publish(eventFailed(r.now(), c.view(r.users.byExtension), err))
@@ -319,7 +326,7 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 	p := classify(c.session.Metadata, r.users.byExtension)
 	if !p.Known && !r.recordUnknown {
 		c.w.Abort()
-		return vault.Recording{}, errors.New("no participant is a recorded user (record_unknown is off)")
+		return vault.Recording{}, errDiscarded
 	}
 	rec := vault.Recording{
 		Start:      c.start,
