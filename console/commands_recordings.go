@@ -54,21 +54,13 @@ func (c *cli) search(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(c.stdout, nonNil(recs))
-	}
-	if len(recs) == 0 {
-		fmt.Fprintln(c.stdout, "no recordings found")
-		return nil
-	}
-	tw := newTable(c.stdout)
-	fmt.Fprintln(tw, "ID\tSTART\tDURATION\tUSER\tEXT\tREMOTE\tDIR\tSTATUS\tSIZE")
-	for _, r := range recs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, formatLocal(r.Start),
-			formatDuration(r.DurationMS), dash(r.User), dash(r.Extension), dash(r.Remote),
-			dash(r.Direction), dash(r.Status), formatBytes(r.Size))
-	}
-	return tw.Flush()
+	return printList(c, *asJSON, recs, "no recordings found",
+		"ID\tSTART\tDURATION\tUSER\tEXT\tREMOTE\tDIR\tSTATUS\tSIZE",
+		func(r control.Recording) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.ID, formatLocal(r.Start),
+				formatDuration(r.DurationMS), dash(r.User), dash(r.Extension), dash(r.Remote),
+				dash(r.Direction), dash(r.Status), formatBytes(r.Size))
+		})
 }
 
 // oneID returns the single positional argument of a command.

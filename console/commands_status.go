@@ -5,23 +5,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/callvault/callvault/daemon/control"
 )
 
 func (c *cli) status(ctx context.Context, args []string) error {
-	fs := c.flags("status", "status [--json]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := fs.parse(args)
+	asJSON, err := c.jsonOnly("status", args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("status: unexpected argument %q", pos[0])
 	}
 	st, err := c.client.Status(ctx)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(c.stdout, st)
 	}
 	tw := newTable(c.stdout)
@@ -42,38 +39,25 @@ func (c *cli) status(ctx context.Context, args []string) error {
 }
 
 func (c *cli) calls(ctx context.Context, args []string) error {
-	fs := c.flags("calls", "calls [--json]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := fs.parse(args)
+	asJSON, err := c.jsonOnly("calls", args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("calls: unexpected argument %q", pos[0])
 	}
 	calls, err := c.client.Calls(ctx)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(c.stdout, nonNil(calls))
-	}
-	if len(calls) == 0 {
-		fmt.Fprintln(c.stdout, "no live calls")
-		return nil
-	}
-	tw := newTable(c.stdout)
-	fmt.Fprintln(tw, "CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tPACKETS")
-	for _, call := range calls {
-		legs := make([]string, 0, len(call.Legs))
-		for _, l := range call.Legs {
-			legs = append(legs, fmt.Sprintf("%s:%d", l.Label, l.Packets))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shorten(call.ID, 16), dash(call.RecordID),
-			formatLocal(call.Start), dash(call.User), dash(call.Extension), dash(call.Remote),
-			dash(call.Direction), dash(strings.Join(legs, " ")))
-	}
-	return tw.Flush()
+	return printList(c, asJSON, calls, "no live calls",
+		"CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tPACKETS",
+		func(call control.Call) string {
+			legs := make([]string, 0, len(call.Legs))
+			for _, l := range call.Legs {
+				legs = append(legs, fmt.Sprintf("%s:%d", l.Label, l.Packets))
+			}
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", shorten(call.ID, 16), dash(call.RecordID),
+				formatLocal(call.Start), dash(call.User), dash(call.Extension), dash(call.Remote),
+				dash(call.Direction), dash(strings.Join(legs, " ")))
+		})
 }
 
 // formatUptime prints whole seconds, with days past 24 hours.

@@ -32,32 +32,18 @@ func (c *cli) users(ctx context.Context, args []string) error {
 }
 
 func (c *cli) usersList(ctx context.Context, args []string) error {
-	fs := c.flags("users list", "users list [--json]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := fs.parse(args)
+	asJSON, err := c.jsonOnly("users list", args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("users list: unexpected argument %q", pos[0])
 	}
 	users, err := c.client.Users(ctx)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(c.stdout, nonNil(users))
-	}
-	if len(users) == 0 {
-		fmt.Fprintln(c.stdout, "no users")
-		return nil
-	}
-	tw := newTable(c.stdout)
-	fmt.Fprintln(tw, "USERNAME\tFULL NAME\tEXTENSIONS\tMODE")
-	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, dash(u.FullName), dash(strings.Join(u.Extensions, ",")), u.Mode)
-	}
-	return tw.Flush()
+	return printList(c, asJSON, users, "no users", "USERNAME\tFULL NAME\tEXTENSIONS\tMODE",
+		func(u control.User) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s", u.Username, dash(u.FullName), dash(strings.Join(u.Extensions, ",")), u.Mode)
+		})
 }
 
 func (c *cli) usersAdd(ctx context.Context, args []string) error {

@@ -23,6 +23,25 @@ func writeJSON(w io.Writer, v any) error {
 	return nil
 }
 
+// printList prints items as indented JSON with asJSON, otherwise as a
+// table: header, then one row per item, or the empty message alone when
+// there are none.
+func printList[T any](c *cli, asJSON bool, items []T, empty, header string, row func(T) string) error {
+	if asJSON {
+		return writeJSON(c.stdout, nonNil(items))
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(c.stdout, empty)
+		return nil
+	}
+	tw := newTable(c.stdout)
+	fmt.Fprintln(tw, header)
+	for _, it := range items {
+		fmt.Fprintln(tw, row(it))
+	}
+	return tw.Flush()
+}
+
 // nonNil makes an empty list print as [] rather than null.
 func nonNil[T any](s []T) []T {
 	if s == nil {

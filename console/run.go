@@ -136,6 +136,21 @@ func (c *cli) flags(name, synopsis string) *flags {
 	return &flags{FlagSet: fs, synopsis: synopsis, c: c}
 }
 
+// jsonOnly parses the arguments of a command whose synopsis is
+// "NAME [--json]": no positional arguments, and --json.
+func (c *cli) jsonOnly(name string, args []string) (asJSON bool, err error) {
+	fs := c.flags(name, name+" [--json]")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return false, err
+	}
+	if len(pos) > 0 {
+		return false, usagef("%s: unexpected argument %q", name, pos[0])
+	}
+	return asJSON, nil
+}
+
 // parse parses args, flags and positional arguments in any order ("--"
 // ends the flags), and returns the positional ones. After -h it prints the
 // command's help and returns errHelp.

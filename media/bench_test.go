@@ -42,6 +42,24 @@ func benchEncode(b *testing.B, channels int) {
 func BenchmarkEncodeMono(b *testing.B)   { benchEncode(b, 1) }
 func BenchmarkEncodeStereo(b *testing.B) { benchEncode(b, 2) }
 
+// ingestAlternating feeds r one packet per benchmark iteration, the two
+// legs taking turns, each packet 20 ms after that leg's previous one.
+// Sequence number and timestamp are rewritten in place.
+func ingestAlternating(b *testing.B, r *Recording, legs [2]*leg, pkts [2][]byte) {
+	t0 := time.Unix(0, 0)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		k, seq := i&1, i>>1
+		p := pkts[k]
+		p[2], p[3] = byte(seq>>8), byte(seq)
+		ts := uint32(seq * 160)
+		p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		r.ingest(legs[k], p, t0.Add(time.Duration(seq)*20*time.Millisecond))
+		i++
+	}
+}
+
 // BenchmarkIngest measures the per-packet path of a two-leg call: RTP
 // parse, G.711 decode, timeline placement, mix, and (amortised) MP3 encode
 // and write. One op is one 20 ms packet; the legs alternate.
@@ -63,19 +81,7 @@ func BenchmarkIngest(b *testing.B) {
 			pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
 			copy(pkts[0][12:], pa)
 			copy(pkts[1][12:], pb)
-			legs := [2]*leg{la, lb}
-			t0 := time.Unix(0, 0)
-			i := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				k, seq := i&1, i>>1
-				p := pkts[k]
-				p[2], p[3] = byte(seq>>8), byte(seq)
-				ts := uint32(seq * 160)
-				p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-				r.ingest(legs[k], p, t0.Add(time.Duration(seq)*20*time.Millisecond))
-				i++
-			}
+			ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
 			b.StopTimer()
 			if _, err := r.Stop(); err != nil {
 				b.Fatal(err)
@@ -97,17 +103,5 @@ func BenchmarkIngestPCM(b *testing.B) {
 	la, _ := r.addLeg("a", nil, testCodecs)
 	lb, _ := r.addLeg("b", nil, testCodecs)
 	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0x80, 160), rtpPacket(2, 0, 0, 0, 0x90, 160)}
-	legs := [2]*leg{la, lb}
-	t0 := time.Unix(0, 0)
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		k, seq := i&1, i>>1
-		p := pkts[k]
-		p[2], p[3] = byte(seq>>8), byte(seq)
-		ts := uint32(seq * 160)
-		p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		r.ingest(legs[k], p, t0.Add(time.Duration(seq)*20*time.Millisecond))
-		i++
-	}
+	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
 }

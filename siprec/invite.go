@@ -31,13 +31,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	defer s.inflight.Done()
 
-	if bad := unsupportedRequire(req); len(bad) > 0 {
-		s.reject(log, req, tx, 420, "unsupported extension", sip.NewHeader("Unsupported", joinTags(bad)))
-		return
-	}
-	body, err := SplitBody(contentType(req), req.Body())
-	if err != nil {
-		s.rejectErr(log, req, tx, err)
+	body, ok := s.readBody(log, req, tx)
+	if !ok {
 		return
 	}
 	if !isSiprecOffer(req, body) {

@@ -33,21 +33,18 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	d.remoteCSeq = c
-	if bad := unsupportedRequire(req); len(bad) > 0 {
-		s.reject(log, req, tx, 420, "unsupported extension", sip.NewHeader("Unsupported", joinTags(bad)))
-		return
-	}
-	body, err := SplitBody(contentType(req), req.Body())
-	if err != nil {
-		s.rejectErr(log, req, tx, err)
+	body, ok := s.readBody(log, req, tx)
+	if !ok {
 		return
 	}
 	next := d.sess
 	if body.SDP != nil {
-		if next.Media, err = ParseSDP(body.SDP); err != nil {
+		media, err := ParseSDP(body.SDP)
+		if err != nil {
 			s.rejectErr(log, req, tx, err)
 			return
 		}
+		next.Media = media
 	}
 	if body.Metadata != nil {
 		md, err := ParseMetadata(body.Metadata)

@@ -120,6 +120,22 @@ func hasTag(tags []string, tag string) bool {
 	return false
 }
 
+// readBody refuses a request that requires an extension we lack (420)
+// or whose body cannot be split into its parts; otherwise it returns
+// the parts. It reports false when it has answered the request.
+func (s *Server) readBody(log *slog.Logger, req *sip.Request, tx sip.ServerTransaction) (Body, bool) {
+	if bad := unsupportedRequire(req); len(bad) > 0 {
+		s.reject(log, req, tx, 420, "unsupported extension", sip.NewHeader("Unsupported", joinTags(bad)))
+		return Body{}, false
+	}
+	body, err := SplitBody(contentType(req), req.Body())
+	if err != nil {
+		s.rejectErr(log, req, tx, err)
+		return Body{}, false
+	}
+	return body, true
+}
+
 // unsupportedRequire returns the Require option tags we do not implement.
 func unsupportedRequire(req *sip.Request) []string {
 	var bad []string

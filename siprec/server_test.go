@@ -240,6 +240,12 @@ func TestServerUnknownDialog(t *testing.T) {
 
 func TestServerMalformed(t *testing.T) {
 	ts := startServer(t)
+	// sample builds the message from the named testdata file, unchanged.
+	sample := func(name string) func(c *sipClient, id string) []byte {
+		return func(c *sipClient, id string) []byte {
+			return c.fixVia(loadSample(t, name, c.vars(id, "")))
+		}
+	}
 	tests := []struct {
 		name    string
 		tr      string
@@ -247,22 +253,10 @@ func TestServerMalformed(t *testing.T) {
 		status  int
 		warning string // substring of the Warning header
 	}{
-		{name: "broken xml", tr: "UDP", status: 400, warning: "metadata",
-			msg: func(c *sipClient, id string) []byte {
-				return c.fixVia(loadSample(t, "broken/broken-xml.sip", c.vars(id, "")))
-			}},
-		{name: "no audio", tr: "TCP", status: 488, warning: "no audio",
-			msg: func(c *sipClient, id string) []byte {
-				return c.fixVia(loadSample(t, "broken/no-audio.sip", c.vars(id, "")))
-			}},
-		{name: "boundary missing", tr: "UDP", status: 400, warning: "boundary",
-			msg: func(c *sipClient, id string) []byte {
-				return c.fixVia(loadSample(t, "broken/boundary-missing.sip", c.vars(id, "")))
-			}},
-		{name: "unsupported type", tr: "TCP", status: 415, warning: "unsupported content type",
-			msg: func(c *sipClient, id string) []byte {
-				return c.fixVia(loadSample(t, "broken/unsupported-type.sip", c.vars(id, "")))
-			}},
+		{name: "broken xml", tr: "UDP", status: 400, warning: "metadata", msg: sample("broken/broken-xml.sip")},
+		{name: "no audio", tr: "TCP", status: 488, warning: "no audio", msg: sample("broken/no-audio.sip")},
+		{name: "boundary missing", tr: "UDP", status: 400, warning: "boundary", msg: sample("broken/boundary-missing.sip")},
+		{name: "unsupported type", tr: "TCP", status: 415, warning: "unsupported content type", msg: sample("broken/unsupported-type.sip")},
 		{name: "not siprec", tr: "UDP", status: 488, warning: "not a SIPREC offer",
 			msg: func(c *sipClient, id string) []byte {
 				return c.request("INVITE", id, "x1", "", 1, nil, "application/sdp", "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n")
@@ -273,13 +267,13 @@ func TestServerMalformed(t *testing.T) {
 			}},
 		{name: "lying content-length", tr: "UDP", status: 400, warning: "Content-Length",
 			msg: func(c *sipClient, id string) []byte {
-				m := c.fixVia(loadSample(t, "cisco/cube-invite.sip", c.vars(id, "")))
+				m := sample("cisco/cube-invite.sip")(c, id)
 				h, _ := splitSample(m)
 				return []byte(strings.Replace(string(m), "Content-Length: "+h["content-length"], "Content-Length: 9000", 1))
 			}},
 		{name: "unparseable header", tr: "UDP", status: 400, warning: "malformed",
 			msg: func(c *sipClient, id string) []byte {
-				m := c.fixVia(loadSample(t, "cisco/cube-invite.sip", c.vars(id, "")))
+				m := sample("cisco/cube-invite.sip")(c, id)
 				return []byte(strings.Replace(string(m), "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nthis line has no colon\r\n", 1))
 			}},
 	}
