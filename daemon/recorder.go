@@ -364,7 +364,16 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 		c.w.Abort()
 		return vault.Recording{}, fmt.Errorf("id3 tag: %w", err)
 	}
-	return c.w.Seal(rec, append(id3, res.LAMETag...))
+	head := append(id3, res.LAMETag...)
+	sealed, err := c.w.Seal(rec, head)
+	if errors.Is(err, vault.ErrHeadSlotFull) && len(rec.Participants) > 0 {
+		// A crowd of participants does not fit the file's head slot: keep
+		// the audio and the owner, drop the list from the file and index.
+		c.log.Warn("participant list too long for the file head: left out", "participants", len(rec.Participants))
+		rec.Participants = nil
+		sealed, err = c.w.Seal(rec, head)
+	}
+	return sealed, err
 }
 
 // noteCodec adds a codec to those the call used; c.mu is held or the call

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
@@ -122,3 +123,22 @@ func TestDuplicateInviteAndUnknownUpdate(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A conference whose participant list does not fit the file's head slot is
+// still sealed, without the list.
+func TestSealWithHugeParticipantList(t *testing.T) {
+	r := newTestRecorder(t, true)
+	aors := []string{"sip:2501@gw"}
+	for i := range 300 {
+		aors = append(aors, fmt.Sprintf("sip:+4420%08d@a-rather-long-gateway-name.example.net;user=phone", i))
+	}
+	s := offer("big@x", parts(aors...))
+	if _, err := r.Admit(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	r.End(s, "bye")
+	recs, err := r.store.Search(vault.Query{})
+	if err != nil || len(recs) != 1 || recs[0].User != "john_doe" || len(recs[0].Participants) != 0 {
+		t.Fatalf("recordings = %d, %v; want john_doe's, without the participant list", len(recs), err)
+	}
+}
