@@ -1,6 +1,8 @@
 package main
 
 import (
+	"unicode/utf8"
+
 	"github.com/callvault/callvault/siprec"
 )
 
@@ -51,20 +53,36 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 		case 0:
 			return r
 		case 1:
-			r.Remote = ps[0].User()
+			r.Remote = clip(ps[0].User())
 			return r
 		}
 		owner = 1
 	}
-	r.Extension = ps[owner].User()
+	r.Extension = clip(ps[owner].User())
 	if len(ps[owner].Send) > 0 {
 		r.OwnerLabel = ps[owner].Send[0]
 	}
 	for i, p := range ps {
 		if i != owner {
-			r.Remote = p.User()
+			r.Remote = clip(p.User())
 			break
 		}
 	}
 	return r
+}
+
+// maxNumberLen bounds a number taken from the metadata, so a hostile or
+// broken AOR cannot outgrow the file name, the tags or the file's head.
+const maxNumberLen = 64
+
+// clip cuts s to at most maxNumberLen bytes, on a UTF-8 boundary.
+func clip(s string) string {
+	if len(s) <= maxNumberLen {
+		return s
+	}
+	s = s[:maxNumberLen]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }

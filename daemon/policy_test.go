@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/callvault/callvault/siprec"
@@ -34,6 +35,8 @@ func TestClassify(t *testing.T) {
 			parties{Extension: "5552000", Remote: "5551000", Direction: "IN", OwnerLabel: "2"}},
 		{"one participant", md("sip:5551000@a"), parties{Remote: "5551000", Direction: "IN"}},
 		{"no metadata yet", nil, parties{Direction: "IN"}},
+		{"absurd number", md("sip:2501@pbx", "sip:"+strings.Repeat("9", 5000)+"@gw"),
+			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: strings.Repeat("9", 64), Direction: "OUT", OwnerLabel: "1", Known: true}},
 	} {
 		if got := classify(c.md, lookup); got != c.want {
 			t.Errorf("%s: classify = %+v, want %+v", c.name, got, c.want)

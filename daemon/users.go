@@ -100,6 +100,9 @@ func validateUser(u user) error {
 	if !usernameRE.MatchString(u.Username) {
 		errs = append(errs, fmt.Errorf("username %q: use 1-64 of A-Z a-z 0-9 . _ -", u.Username))
 	}
+	if len(u.FullName) > 128 {
+		errs = append(errs, fmt.Errorf("full name of %q: at most 128 bytes", u.Username))
+	}
 	if len(u.Extensions) == 0 {
 		errs = append(errs, fmt.Errorf("user %q: at least one extension is needed", u.Username))
 	}
