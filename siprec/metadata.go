@@ -108,9 +108,13 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 				readSendRecv(participant(id), n)
 			}
 		case "stream":
+			label := n.childText("label")
+			if label == "" {
+				label = n.attr("label") // seen as an attribute in home-grown clients
+			}
 			md.Streams = append(md.Streams, StreamInfo{
-				ID:    n.attr("stream_id", "id"),
-				Label: n.childText("label"),
+				ID:    n.attr("stream_id", "id", "streamid"),
+				Label: label,
 			})
 		}
 	}
@@ -147,6 +151,9 @@ func readParticipant(p *Participant, n *xnode) {
 				p.Name = strings.TrimSpace(k.text.String())
 			}
 		}
+	}
+	if p.Name == "" {
+		p.Name = n.attr("name") // an attribute in some home-grown clients
 	}
 	readSendRecv(p, n)
 	readAssociation(p, n)

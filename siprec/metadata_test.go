@@ -197,3 +197,29 @@ func FuzzParseMetadata(f *testing.F) {
 		}
 	})
 }
+
+// Home-grown clients put a participant's name and a stream's label in
+// attributes and the AOR in an element; the draft schema nests send in
+// participant. All of it is read.
+func TestParseMetadataAttributeForms(t *testing.T) {
+	doc := `<?xml version="1.0"?>
+<recording xmlns="urn:ietf:params:xml:ns:recording:1">
+  <participant id="p1" name="Alice"><aor>sip:alice@example.com</aor><send>a</send></participant>
+  <participant id="p2"><aor>tel:+15551234</aor><send>b</send></participant>
+  <stream label="7" streamid="a"/>
+  <stream stream_id="b"><label>8</label></stream>
+</recording>`
+	md, err := ParseMetadata([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Participants) != 2 || md.Participants[0].Name != "Alice" || md.Participants[0].AOR != "sip:alice@example.com" {
+		t.Fatalf("participants = %+v", md.Participants)
+	}
+	if s := md.Participants[0].Send; len(s) != 1 || s[0] != "7" {
+		t.Errorf("alice sends %v, want label 7", s)
+	}
+	if s := md.Participants[1].Send; len(s) != 1 || s[0] != "8" {
+		t.Errorf("the second participant sends %v, want label 8", s)
+	}
+}
