@@ -23,7 +23,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		callID = h.Value()
 	}
 	log := s.log.With("call_id", callID)
-	log.Debug("INVITE received", "source", req.Source(), "transport", req.Transport(), "body", string(req.Body()))
+	log.Debug("INVITE received", "source", req.Source(), "transport", req.Transport(), "body", bodyValue(req.Body()))
 
 	if !s.beginAdmit() {
 		s.reject(log, req, tx, 503, "server draining", sip.NewHeader("Retry-After", retryAfter))

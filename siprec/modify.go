@@ -22,7 +22,7 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	log := d.log
-	log.Debug("in-dialog request", "method", string(req.Method), "body", string(req.Body()))
+	log.Debug("in-dialog request", "method", string(req.Method), "body", bodyValue(req.Body()))
 	if d.ended {
 		s.reject(log, req, tx, 481, "session ended")
 		return

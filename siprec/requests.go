@@ -34,7 +34,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(d.log, req, tx, 481, "session ended")
 		return
 	}
-	d.log.Debug("BYE received", "body", string(req.Body()))
+	d.log.Debug("BYE received", "body", bodyValue(req.Body()))
 	if body, err := SplitBody(contentType(req), req.Body()); err != nil {
 		d.log.Warn("BYE body ignored", "error", err)
 	} else if body.Metadata != nil {

@@ -248,3 +248,9 @@ func cseqOf(req *sip.Request) uint32 {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// bodyValue logs a SIP body as text, converting it only when the record is
+// actually written (bodies are logged at debug level alone).
+type bodyValue []byte
+
+func (b bodyValue) LogValue() slog.Value { return slog.StringValue(string(b)) }
