@@ -17,8 +17,11 @@ type parties struct {
 	// OwnerLabel is the label of the stream the owner sends ("" = unknown):
 	// the left channel in stereo.
 	OwnerLabel string
-	Known      bool // a user of the directory owns the call
 }
+
+// known reports whether a user of the directory owns the call (usernames
+// are never empty).
+func (p parties) known() bool { return p.Username != "" }
 
 // classify decides the owner of a call. The owner is the first participant
 // whose AOR user part is a user's extension; the direction is OUT when the
@@ -41,7 +44,6 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 	}
 	var r parties
 	if owner >= 0 {
-		r.Known = true
 		r.Username, r.FullName = u.Username, u.FullName
 		r.Direction = "OUT"
 		if owner > 0 {

@@ -26,17 +26,17 @@ func TestClassify(t *testing.T) {
 		want parties
 	}{
 		{"owner calls out", md("sip:2501@10.0.0.1", "sip:+15558201320@10.0.0.2"),
-			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+15558201320", Direction: "OUT", OwnerLabel: "1", Known: true}},
+			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+15558201320", Direction: "OUT", OwnerLabel: "1"}},
 		{"owner is called", md("tel:+442071234567", "sip:2501@pbx;user=phone"),
-			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+442071234567", Direction: "IN", OwnerLabel: "2", Known: true}},
+			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+442071234567", Direction: "IN", OwnerLabel: "2"}},
 		{"two users: the caller owns", md("sip:2600@pbx", "sip:2501@pbx"),
-			parties{Username: "amy", FullName: "Amy Pond", Extension: "2600", Remote: "2501", Direction: "OUT", OwnerLabel: "1", Known: true}},
+			parties{Username: "amy", FullName: "Amy Pond", Extension: "2600", Remote: "2501", Direction: "OUT", OwnerLabel: "1"}},
 		{"nobody known", md("sip:5551000@a", "sip:5552000@b"),
 			parties{Extension: "5552000", Remote: "5551000", Direction: "IN", OwnerLabel: "2"}},
 		{"one participant", md("sip:5551000@a"), parties{Remote: "5551000", Direction: "IN"}},
 		{"no metadata yet", nil, parties{Direction: "IN"}},
 		{"absurd number", md("sip:2501@pbx", "sip:"+strings.Repeat("9", 5000)+"@gw"),
-			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: strings.Repeat("9", 64), Direction: "OUT", OwnerLabel: "1", Known: true}},
+			parties{Username: "john_doe", FullName: "John Doe", Extension: "2501", Remote: strings.Repeat("9", 64), Direction: "OUT", OwnerLabel: "1"}},
 	} {
 		if got := classify(c.md, lookup); got != c.want {
 			t.Errorf("%s: classify = %+v, want %+v", c.name, got, c.want)

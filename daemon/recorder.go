@@ -78,7 +78,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		return nil, siprec.Errorf(482, "recording session exists")
 	}
 	if s.Metadata != nil && !r.recordUnknown {
-		if p := classify(s.Metadata, r.users.byExtension); !p.Known {
+		if p := classify(s.Metadata, r.users.byExtension); !p.known() {
 			return nil, siprec.Errorf(403, "no participant is a recorded user")
 		}
 	}
@@ -324,7 +324,7 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 		return vault.Recording{}, fmt.Errorf("stop media: %w", stopErr)
 	}
 	p := classify(c.session.Metadata, r.users.byExtension)
-	if !p.Known && !r.recordUnknown {
+	if !p.known() && !r.recordUnknown {
 		c.w.Abort()
 		return vault.Recording{}, errDiscarded
 	}
