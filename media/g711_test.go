@@ -56,30 +56,3 @@ func TestG711Symmetry(t *testing.T) {
 		prev = v
 	}
 }
-
-func TestNewDecoder(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		rate int
-		ok   bool
-	}{
-		{"PCMU", 8000, true}, {"pcmu", 8000, true}, {"PCMA", 8000, true}, {"Pcma", 8000, true},
-		{"PCMU", 16000, false}, {"G722", 8000, false}, {"telephone-event", 8000, false}, {"", 8000, false},
-	} {
-		d, err := NewDecoder(c.name, c.rate)
-		if (err == nil) != c.ok || Supported(c.name, c.rate) != c.ok {
-			t.Errorf("NewDecoder(%q, %d) error = %v, want ok=%v", c.name, c.rate, err, c.ok)
-		}
-		if d == nil {
-			continue
-		}
-		got := d.Decode([]int16{7}, []byte{0xFF, 0xD5})
-		if len(got) != 3 || got[0] != 7 {
-			t.Errorf("Decode did not append: %v", got)
-		}
-	}
-	d, _ := NewDecoder("PCMA", 8000)
-	if got := d.Decode(nil, []byte{0xD5, 0x55}); got[0] != 8 || got[1] != -8 {
-		t.Errorf("PCMA decode = %v, want [8 -8]", got)
-	}
-}

@@ -37,29 +37,6 @@ func decodeG729Packets(tb testing.TB, frames []byte) []int16 {
 	return pcm
 }
 
-func TestNewDecoderG729(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		rate int
-		ok   bool
-	}{
-		{"G729", 8000, true}, {"g729", 8000, true}, {"G729A", 8000, true}, {"g729a", 8000, true},
-		{"G729", 16000, false}, {"G729D", 8000, false}, {"G729E", 8000, false}, {"G.729", 8000, false},
-		{"PCMU", 8000, true}, {"PCMA", 8000, true}, {"PCMU", 16000, false}, {"CN", 8000, false},
-	} {
-		d, err := NewDecoder(c.name, c.rate)
-		if (err == nil) != c.ok || Supported(c.name, c.rate) != c.ok {
-			t.Errorf("NewDecoder(%q, %d) error = %v, Supported = %v; want ok=%v", c.name, c.rate, err, Supported(c.name, c.rate), c.ok)
-		}
-		if d != nil {
-			closeDecoder(d)
-		}
-	}
-	if _, err := NewDecoder("G729B", 8000); !errors.Is(err, errUnsupportedCodec) {
-		t.Errorf("NewDecoder(G729B) error = %v, want errUnsupportedCodec", err)
-	}
-}
-
 // TestG729Framing: 10-byte frames and a trailing 2-byte SID frame give 80
 // samples each, other trailing bytes are ignored, dst is appended to, and a
 // closed decoder appends nothing.
