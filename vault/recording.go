@@ -22,6 +22,10 @@ type Recording struct {
 	// CallID is the SIP Call-ID of the recording session.
 	CallID       string        `json:"call_id,omitempty"`
 	Participants []Participant `json:"participants,omitempty"`
+	// SHA256 is the hex SHA-256 of the sealed file as it lies on disk. The
+	// index holds it; the copy in the file's own head slot is always empty
+	// (a file cannot contain its own hash).
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // Participant is one party of the recorded call, from the SIPREC metadata.
