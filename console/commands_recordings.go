@@ -105,6 +105,9 @@ func (c *cli) show(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "file\t%s\n", dash(r.File))
 	fmt.Fprintf(tw, "codec\t%s\n", dash(r.Codec))
 	fmt.Fprintf(tw, "size\t%s (%d bytes)\n", formatBytes(r.Size), r.Size)
+	if r.SHA256 != "" {
+		fmt.Fprintf(tw, "sha256\t%s\n", r.SHA256)
+	}
 	if r.CallID != "" {
 		fmt.Fprintf(tw, "call id\t%s\n", r.CallID)
 	}

@@ -29,12 +29,19 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "calls total\t%d\n", st.CallsTotal)
 	fmt.Fprintf(tw, "rejected\t%d\n", st.Rejected)
 	fmt.Fprintf(tw, "cps\t%.2f (60 s average)\n", st.CPS)
-	fmt.Fprintf(tw, "disk\t%s free of %s (%s)\n",
-		formatBytes(int64(st.Disk.FreeBytes)), formatBytes(int64(st.Disk.TotalBytes)), st.Disk.Path)
+	fmt.Fprintf(tw, "disk\t%s free of %s, %s kept free (%s)\n",
+		formatBytes(int64(st.Disk.FreeBytes)), formatBytes(int64(st.Disk.TotalBytes)),
+		formatBytes(int64(st.Disk.ReserveBytes)), st.Disk.Path)
 	if st.Recordings > 0 {
 		fmt.Fprintf(tw, "recordings\t%d\n", st.Recordings)
 	}
 	fmt.Fprintf(tw, "draining\t%s\n", yesNo(st.Draining))
+	if len(st.Alarms) == 0 {
+		fmt.Fprintf(tw, "alarms\tnone\n")
+	}
+	for _, a := range st.Alarms {
+		fmt.Fprintf(tw, "ALARM\t%s since %s: %s\n", a.Name, formatLocal(a.Since), a.Message)
+	}
 	return tw.Flush()
 }
 

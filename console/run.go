@@ -20,7 +20,10 @@ Commands:
          [--direction IN|OUT] [--limit N]
                          find recordings
   show ID                all fields of one recording
-  export ID -o FILE      write the decrypted MP3 to FILE (- for stdout)
+  export ID -o FILE      write the decrypted MP3 to FILE (- for stdout); a
+                         damaged recording is refused and nothing is written
+  verify ID|--all        authenticate recordings: intact, tampered, truncated,
+                         missing or unindexed; exits 1 unless all are intact
   users list             recorded users
   users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
   users rm USERNAME      remove a user
@@ -69,6 +72,7 @@ var commands = map[string]commandFunc{
 	"search": (*cli).search,
 	"show":   (*cli).show,
 	"export": (*cli).export,
+	"verify": (*cli).verify,
 	"users":  (*cli).users,
 }
 
@@ -117,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func commandNames() string {
-	return "status, calls, search, show, export, users"
+	return "status, calls, search, show, export, verify, users"
 }
 
 // flags is a command's flag set. Flags may come before, between and after

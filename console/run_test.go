@@ -338,3 +338,13 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusShowsReserveAndAlarms(t *testing.T) {
+	b, sock := serve(t)
+	contains(t, "status", mustRun(t, sock, "status"), "alarms", "none")
+	b.SetStatus(control.Status{Version: "0.1.0", Started: t0,
+		Disk:   control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 1 << 29, ReserveBytes: 1 << 30},
+		Alarms: []control.Alarm{{Name: control.AlarmDiskLow, Active: true, Since: t0, Message: "512 MiB free, below the 1024 MiB reserve: new calls refused"}}})
+	contains(t, "status", mustRun(t, sock, "status"), "512.0 MiB free of 100.0 GiB, 1.0 GiB kept free",
+		"ALARM", "disk_low", "new calls refused")
+}

@@ -6,8 +6,8 @@ import (
 )
 
 // Backend is what the handler needs from the daemon. Errors wrapping
-// ErrNotFound, ErrInvalid or ErrExists become 404, 400 and 409; any other
-// error becomes 500 with its message. Methods are called concurrently.
+// ErrNotFound, ErrInvalid, ErrExists or ErrDamaged become 404, 400, 409 and
+// 422; any other error becomes 500 with its message. Methods are called concurrently.
 type Backend interface {
 	Status(ctx context.Context) (Status, error)
 	// Calls returns the live calls.
@@ -18,8 +18,14 @@ type Backend interface {
 	Recording(ctx context.Context, id string) (Recording, error)
 	// Export writes the decrypted MP3 of recording id to w. An error
 	// returned before anything was written gets its own status (say 404);
-	// after the first write it can only be reported in the trailer.
+	// after the first write it can only be reported in the trailer, so a
+	// backend authenticates the whole file before it writes (ErrDamaged).
 	Export(ctx context.Context, id string, w io.Writer) error
+	// Verify checks one recording's file against its index entry.
+	Verify(ctx context.Context, id string) (Check, error)
+	// VerifyAll checks every recording, then reports sealed files the
+	// index lacks; it calls fn once per file and stops at fn's error.
+	VerifyAll(ctx context.Context, fn func(Check) error) error
 	Users(ctx context.Context) ([]User, error)
 	// AddUser adds a user that passed User.Validate.
 	AddUser(ctx context.Context, u User) error

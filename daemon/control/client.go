@@ -282,3 +282,48 @@ func (s *EventStream) Next() (Event, error) {
 
 // Close ends the subscription.
 func (s *EventStream) Close() error { return s.body.Close() }
+
+// Verify checks one recording's file: every segment authenticates and the
+// file's SHA-256 matches the index.
+func (c *Client) Verify(ctx context.Context, id string) (Check, error) {
+	var ch Check
+	err := c.do(ctx, http.MethodGet, "/v1/recordings/"+url.PathEscape(id)+"/verify", nil, nil, &ch)
+	return ch, err
+}
+
+// VerifyAll checks every recording and reports sealed files the index
+// lacks, calling fn for each as the daemon streams them. It stops at fn's
+// first error and returns it.
+func (c *Client) VerifyAll(ctx context.Context, fn func(Check) error) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/verify", nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return readError(resp)
+	}
+	dec := json.NewDecoder(resp.Body)
+	n := 0
+	for {
+		var ch Check
+		err := dec.Decode(&ch)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return fmt.Errorf("verify: stream broke after %d files: %w", n, err)
+		}
+		n++
+		if err := fn(ch); err != nil {
+			return err
+		}
+	}
+	if msg := resp.Trailer.Get(TrailerError); msg != "" {
+		return fmt.Errorf("verify: %s", msg)
+	}
+	return nil
+}

@@ -14,6 +14,9 @@ var (
 	ErrNotFound = errors.New("not found")       // 404
 	ErrInvalid  = errors.New("invalid request") // 400
 	ErrExists   = errors.New("already exists")  // 409
+	// ErrDamaged: a recording file failed authentication (tampered,
+	// truncated, missing); nothing of it is sent (422).
+	ErrDamaged = errors.New("recording damaged")
 	// ErrUnavailable matches the client's error when callvaultd cannot be
 	// reached on its socket.
 	ErrUnavailable = errors.New("callvaultd unavailable")
@@ -37,6 +40,8 @@ func (e *Error) Is(target error) bool {
 		return target == ErrInvalid
 	case http.StatusConflict:
 		return target == ErrExists
+	case http.StatusUnprocessableEntity:
+		return target == ErrDamaged
 	}
 	return false
 }
@@ -50,6 +55,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrExists):
 		return http.StatusConflict
+	case errors.Is(err, ErrDamaged):
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -40,6 +40,8 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /v1/recordings", h.search)
 	mux.HandleFunc("GET /v1/recordings/{id}", h.recording)
 	mux.HandleFunc("GET /v1/recordings/{id}/audio", h.audio)
+	mux.HandleFunc("GET /v1/recordings/{id}/verify", h.verify)
+	mux.HandleFunc("GET /v1/verify", h.verifyAll)
 	mux.HandleFunc("GET /v1/users", h.users)
 	mux.HandleFunc("POST /v1/users", h.addUser)
 	mux.HandleFunc("DELETE /v1/users/{username}", h.removeUser)

@@ -23,6 +23,28 @@ type Status struct {
 	// Recordings is the number of recordings in the index; 0 when the
 	// backend does not count them.
 	Recordings int64 `json:"recordings,omitempty"`
+	// Alarms are the conditions active now (disk below its reserve, ...);
+	// empty when all is well.
+	Alarms []Alarm `json:"alarms"`
+}
+
+// Alarm names.
+const (
+	// AlarmDiskLow: free space is below [storage] min_free; new calls are
+	// refused with 503.
+	AlarmDiskLow = "disk_low"
+	// AlarmDiskFull: free space is below the hard floor (half the reserve);
+	// live calls have been sealed and hung up.
+	AlarmDiskFull = "disk_full"
+)
+
+// Alarm is a condition an operator must see. The event stream carries an
+// EventAlarm when one is raised (Active) and again when it clears.
+type Alarm struct {
+	Name    string    `json:"name"`
+	Active  bool      `json:"active"`
+	Since   time.Time `json:"since"`
+	Message string    `json:"message"`
 }
 
 // Disk describes the file system holding the recordings.
@@ -30,6 +52,9 @@ type Disk struct {
 	Path       string `json:"path"`
 	TotalBytes uint64 `json:"total_bytes"`
 	FreeBytes  uint64 `json:"free_bytes"`
+	// ReserveBytes is the free space the daemon keeps ([storage] min_free);
+	// below it new calls are refused.
+	ReserveBytes uint64 `json:"reserve_bytes"`
 }
 
 // Call is a live recording session.
@@ -96,6 +121,26 @@ type Recording struct {
 	Size         int64         `json:"size"`
 	CallID       string        `json:"call_id,omitempty"`
 	Participants []Participant `json:"participants,omitempty"`
+	// SHA256 is the hex SHA-256 of the encrypted file on disk, stored when
+	// it was sealed; verify compares the file against it.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Verification results, one per recording (Check.Status).
+const (
+	CheckIntact    = "intact"    // every segment authenticates, hash matches
+	CheckTampered  = "tampered"  // a segment, the head or the hash does not match
+	CheckTruncated = "truncated" // the file ends before its final segment
+	CheckMissing   = "missing"   // indexed, but the file is gone
+	CheckUnindexed = "unindexed" // a sealed file the index does not know
+)
+
+// Check is the verification result of one recording file.
+type Check struct {
+	ID     string `json:"id"`
+	File   string `json:"file"`
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // MarshalJSON writes the recording with its start time in UTC, as the
@@ -133,6 +178,7 @@ const (
 	EventRecordingFailed = "recording.failed"
 	EventUserAdded       = "user.added"
 	EventUserRemoved     = "user.removed"
+	EventAlarm           = "alarm"
 )
 
 // Event is one change pushed on the event stream. Which of Call, Recording
@@ -143,5 +189,6 @@ type Event struct {
 	Call      *Call      `json:"call,omitempty"`
 	Recording *Recording `json:"recording,omitempty"`
 	User      *User      `json:"user,omitempty"`
+	Alarm     *Alarm     `json:"alarm,omitempty"`
 	Error     string     `json:"error,omitempty"`
 }

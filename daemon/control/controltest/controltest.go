@@ -27,6 +27,7 @@ type Backend struct {
 	recs       []control.Recording
 	audio      map[string][]byte
 	exportFail map[string]exportFail
+	checks     map[string]control.Check
 	users      []control.User
 	lastQuery  control.Query
 	subs       map[chan control.Event]context.Context
@@ -43,6 +44,7 @@ func New() *Backend {
 	return &Backend{
 		audio:      make(map[string][]byte),
 		exportFail: make(map[string]exportFail),
+		checks:     make(map[string]control.Check),
 		subs:       make(map[chan control.Event]context.Context),
 		gone:       make(chan struct{}, 64),
 	}
@@ -76,6 +78,15 @@ func (b *Backend) FailExport(id string, after int, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.exportFail[id] = exportFail{after: after, err: err}
+}
+
+// SetCheck sets what Verify reports for c.ID; a recording without one
+// verifies intact. A damaged check (anything but intact) also makes Export
+// of that id fail before writing, with control.ErrDamaged, as the daemon's.
+func (b *Backend) SetCheck(c control.Check) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.checks[c.ID] = c
 }
 
 // LastQuery returns the query of the last Search.
@@ -159,9 +170,13 @@ func (b *Backend) Export(ctx context.Context, id string, w io.Writer) error {
 	b.mu.Lock()
 	audio, ok := b.audio[id]
 	fail, failing := b.exportFail[id]
+	check, checked := b.checks[id]
 	b.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("recording %s: %w", id, control.ErrNotFound)
+	}
+	if checked && check.Status != control.CheckIntact {
+		return fmt.Errorf("recording %s: %w: %s", id, control.ErrDamaged, check.Status)
 	}
 	if failing {
 		if _, err := w.Write(audio[:min(fail.after, len(audio))]); err != nil {
@@ -171,6 +186,50 @@ func (b *Backend) Export(ctx context.Context, id string, w io.Writer) error {
 	}
 	_, err := io.Copy(w, bytes.NewReader(audio))
 	return err
+}
+
+// Verify implements control.Backend.
+func (b *Backend) Verify(ctx context.Context, id string) (control.Check, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.checkLocked(id)
+}
+
+func (b *Backend) checkLocked(id string) (control.Check, error) {
+	if c, ok := b.checks[id]; ok {
+		return c, nil
+	}
+	for _, r := range b.recs {
+		if r.ID == id {
+			return control.Check{ID: id, File: r.File, Status: control.CheckIntact}, nil
+		}
+	}
+	return control.Check{}, fmt.Errorf("recording %s: %w", id, control.ErrNotFound)
+}
+
+// VerifyAll implements control.Backend: the recordings in the order they
+// were added, then checks set for ids that have no recording (unindexed).
+func (b *Backend) VerifyAll(ctx context.Context, fn func(control.Check) error) error {
+	b.mu.Lock()
+	var out []control.Check
+	seen := make(map[string]bool)
+	for _, r := range b.recs {
+		c, _ := b.checkLocked(r.ID)
+		out = append(out, c)
+		seen[r.ID] = true
+	}
+	for id, c := range b.checks {
+		if !seen[id] {
+			out = append(out, c)
+		}
+	}
+	b.mu.Unlock()
+	for _, c := range out {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Users implements control.Backend.
