@@ -124,6 +124,17 @@ func (e *Encoder) LAMETag() []byte {
 	return e.tag
 }
 
+// Delay returns LAME's encoder delay: the samples per channel that precede
+// the first input sample in the encoded stream (a decoder adds its own
+// DecoderDelay). It is EncoderDelay at this package's settings, and 0 after
+// Close.
+func (e *Encoder) Delay() int {
+	if e.gf == nil {
+		return 0
+	}
+	return int(C.lame_get_encoder_delay(e.gf))
+}
+
 // Close frees the LAME state. It is safe to call more than once.
 func (e *Encoder) Close() {
 	if e.gf == nil {
