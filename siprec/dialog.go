@@ -15,6 +15,7 @@ import (
 // client's From tag and our To tag.
 type dialog struct {
 	key      string
+	callID   string // SIP Call-ID
 	localTag string
 	log      *slog.Logger
 	contact  string     // our Contact header value
@@ -34,6 +35,9 @@ type dialog struct {
 	expires    time.Duration // negotiated session interval, 0 for none
 	expiry     *time.Timer
 	ended      bool
+	peer       peer // for our requests in the dialog (BYE)
+
+	holds int // under Server.mu: BYE and End keeping the ended dialog in Server.closing
 }
 
 // dialogKey identifies a dialog from the client's side of it.
@@ -53,6 +57,27 @@ func requestDialogKey(req *sip.Request) (string, bool) {
 	}
 	fromTag, _ := from.Params.Get("tag")
 	return dialogKey(cid.Value(), fromTag, toTag), true
+}
+
+// refreshTarget follows a target-refresh request (re-INVITE or UPDATE)
+// that carries a Contact: it becomes the dialog's remote target (RFC 3261
+// 12.2.2, RFC 3311 5.2). A request out of order is left alone; onModify
+// refuses it.
+func (s *Server) refreshTarget(req *sip.Request) {
+	c := req.Contact()
+	key, ok := requestDialogKey(req)
+	if c == nil || !ok {
+		return
+	}
+	d := s.lookup(key)
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ended && cseqOf(req) > d.remoteCSeq {
+		d.peer.target = targetOf(c, d.sess.Source, d.sess.Transport)
+	}
 }
 
 // expectAck arms the wait for the ACK of the INVITE with CSeq cseq. Called

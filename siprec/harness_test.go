@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +34,12 @@ type testRecorder struct {
 	// channel to close, after announcing itself on held.
 	hold chan struct{}
 	held chan struct{}
+	// endGate, when set, makes End announce the Call-ID on endsBegun and
+	// wait for a value from endGate (or its closing) before it returns.
+	endGate   chan struct{}
+	endsBegun chan string
+	inEnd     atomic.Int32 // End calls waiting at endGate
+	maxInEnd  atomic.Int32 // the most ever waiting at once
 }
 
 type endCall struct {
@@ -40,7 +48,8 @@ type endCall struct {
 }
 
 func newTestRecorder() *testRecorder {
-	return &testRecorder{admits: make(chan Session, 16), updates: make(chan Session, 16), ends: make(chan endCall, 16)}
+	return &testRecorder{admits: make(chan Session, 16), updates: make(chan Session, 16), ends: make(chan endCall, 16),
+		endsBegun: make(chan string, 16)}
 }
 
 func answersFor(s *Session) []MediaAnswer {
@@ -77,7 +86,28 @@ func (r *testRecorder) Update(ctx context.Context, s *Session) ([]MediaAnswer, e
 }
 
 func (r *testRecorder) End(s *Session, reason string) {
+	r.mu.Lock()
+	gate := r.endGate
+	r.mu.Unlock()
+	if gate != nil {
+		n := r.inEnd.Add(1)
+		for m := r.maxInEnd.Load(); n > m && !r.maxInEnd.CompareAndSwap(m, n); m = r.maxInEnd.Load() {
+		}
+		r.endsBegun <- s.CallID
+		<-gate
+		r.inEnd.Add(-1)
+	}
 	r.ends <- endCall{*s, reason}
+}
+
+// gateEnds makes every End from now on wait at the returned gate: a value
+// sent releases one, closing it releases all.
+func (r *testRecorder) gateEnds() chan struct{} {
+	gate := make(chan struct{})
+	r.mu.Lock()
+	r.endGate = gate
+	r.mu.Unlock()
+	return gate
 }
 
 func recv[T any](t *testing.T, c <-chan T, what string) T {
@@ -121,8 +151,14 @@ func testLogger(t *testing.T) *slog.Logger {
 // startServer runs a Server on 127.0.0.1 port-0 UDP and TCP sockets.
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerLog(t, testLogger(t))
+}
+
+// startServerLog is startServer with the server logging to log.
+func startServerLog(t *testing.T, log *slog.Logger) *testServer {
+	t.Helper()
 	rec := newTestRecorder()
-	srv, err := NewServer(Config{UserAgent: "callvault-test"}, rec, testLogger(t))
+	srv, err := NewServer(Config{UserAgent: "callvault-test"}, rec, log)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -160,6 +196,10 @@ type sipClient struct {
 	rd        *bufio.Reader
 	server    string
 	n         int
+	// contact replaces the samples' Contact URI. Over UDP it is the
+	// client's socket; over TCP, like a CUBE's, the client's host at port
+	// 5060 while the connection comes from an ephemeral port.
+	contact string
 }
 
 func dialClient(t *testing.T, transport, server string) *sipClient {
@@ -169,7 +209,12 @@ func dialClient(t *testing.T, transport, server string) *sipClient {
 		t.Fatalf("dial %s: %v", transport, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &sipClient{t: t, transport: transport, conn: c, rd: bufio.NewReader(c), server: server}
+	contact := "sip:" + c.LocalAddr().String()
+	if transport == "TCP" {
+		host, _, _ := net.SplitHostPort(c.LocalAddr().String())
+		contact = "sip:" + net.JoinHostPort(host, "5060") + ";transport=tcp"
+	}
+	return &sipClient{t: t, transport: transport, conn: c, rd: bufio.NewReader(c), server: server, contact: contact}
 }
 
 // vars are the sample placeholders for a new transaction in call callID.
@@ -181,9 +226,10 @@ func (c *sipClient) vars(callID, toTag string) map[string]string {
 	}
 }
 
-// fixVia points the sample's Via at this client.
-func (c *sipClient) fixVia(msg []byte) []byte {
-	return bytes.Replace(msg, []byte("10.10.1.20:5060;branch"), []byte(c.conn.LocalAddr().String()+";rport;branch"), 1)
+// fixAddrs points the sample's Via and Contact at this client.
+func (c *sipClient) fixAddrs(msg []byte) []byte {
+	msg = bytes.Replace(msg, []byte("10.10.1.20:5060;branch"), []byte(c.conn.LocalAddr().String()+";rport;branch"), 1)
+	return bytes.Replace(msg, []byte("Contact: <sip:10.10.1.20:5060>"), []byte("Contact: <"+c.contact+">"), 1)
 }
 
 func (c *sipClient) send(msg []byte) {
@@ -197,23 +243,41 @@ func (c *sipClient) send(msg []byte) {
 // message sent.
 func (c *sipClient) sendSample(name, callID, toTag string) []byte {
 	c.t.Helper()
-	msg := c.fixVia(loadSample(c.t, name, c.vars(callID, toTag)))
+	msg := c.fixAddrs(loadSample(c.t, name, c.vars(callID, toTag)))
 	c.send(msg)
 	return msg
 }
 
-// read returns the next final response (100 Trying skipped).
+// read returns the next final response. 100 Trying is skipped, and so
+// are requests: retransmissions of one already read.
 func (c *sipClient) read() *sip.Response {
 	c.t.Helper()
 	for {
-		res := c.readAny()
-		if res.StatusCode != 100 {
+		res, ok := c.readMsg().(*sip.Response)
+		if ok && res.StatusCode != 100 {
 			return res
 		}
 	}
 }
 
-func (c *sipClient) readAny() *sip.Response {
+// readRequest returns the next request the server sends (responses
+// skipped: there are none unless a test left one unread).
+func (c *sipClient) readRequest() *sip.Request {
+	c.t.Helper()
+	for {
+		if req, ok := c.readMsg().(*sip.Request); ok {
+			return req
+		}
+	}
+}
+
+// respond answers a request the server sent.
+func (c *sipClient) respond(req *sip.Request, code int) {
+	c.t.Helper()
+	c.send([]byte(sip.NewResponseFromRequest(req, code, reasonPhrase(code), nil).String()))
+}
+
+func (c *sipClient) readMsg() sip.Message {
 	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(waitTimeout))
 	var data []byte
@@ -221,7 +285,7 @@ func (c *sipClient) readAny() *sip.Response {
 		buf := make([]byte, 65535)
 		n, err := c.conn.Read(buf)
 		if err != nil {
-			c.t.Fatalf("read response: %v", err)
+			c.t.Fatalf("read: %v", err)
 		}
 		data = buf[:n]
 	} else {
@@ -230,7 +294,7 @@ func (c *sipClient) readAny() *sip.Response {
 		for {
 			line, err := c.rd.ReadString('\n')
 			if err != nil {
-				c.t.Fatalf("read response: %v", err)
+				c.t.Fatalf("read: %v", err)
 			}
 			head.WriteString(line)
 			if line == "\r\n" {
@@ -248,13 +312,9 @@ func (c *sipClient) readAny() *sip.Response {
 	}
 	msg, err := sip.ParseMessage(data)
 	if err != nil {
-		c.t.Fatalf("parse response: %v\n%s", err, data)
+		c.t.Fatalf("parse message: %v\n%s", err, data)
 	}
-	res, ok := msg.(*sip.Response)
-	if !ok {
-		c.t.Fatalf("got a request, want a response:\n%s", data)
-	}
-	return res
+	return msg
 }
 
 // expect reads the next final response and checks its status.
@@ -305,10 +365,46 @@ func (c *sipClient) ack(callID, toTag string, cseq int) {
 	c.send(c.request("ACK", callID, "5E3F1A2-1B7", toTag, cseq, nil, "", ""))
 }
 
-// header returns the value of a response header, "" when absent.
-func header(res *sip.Response, name string) string {
-	if h := res.GetHeader(name); h != nil {
+// header returns the value of a message header, "" when absent.
+func header(m interface{ GetHeader(string) sip.Header }, name string) string {
+	if h := m.GetHeader(name); h != nil {
 		return h.Value()
 	}
 	return ""
+}
+
+// logRecords is a slog.Handler that keeps every record.
+type logRecords struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, r.Clone())
+	return nil
+}
+
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecords) WithGroup(string) slog.Handler      { return l }
+
+// all returns the records kept so far.
+func (l *logRecords) all() []slog.Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.records)
+}
+
+// find returns the records with message msg.
+func (l *logRecords) find(msg string) []slog.Record {
+	var found []slog.Record
+	for _, r := range l.all() {
+		if r.Message == msg {
+			found = append(found, r)
+		}
+	}
+	return found
 }

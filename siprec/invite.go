@@ -15,6 +15,7 @@ import (
 // To tag, a re-INVITE.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.refreshTarget(req)
 		s.onModify(req, tx)
 		return
 	}
@@ -112,6 +113,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		fromTag, _ = h.Params.Get("tag")
 	}
 	d := &dialog{
+		callID:   callID,
 		localTag: newTag(),
 		log:      log,
 		addr:     addr,
@@ -123,6 +125,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	d.key = dialogKey(callID, fromTag, d.localTag)
 	d.contact = contactFor(local, addr, req.Transport())
+	d.peer = newPeer(req, d.localTag, d.contact, src)
 	d.remoteCSeq = cseqOf(req)
 	if timer {
 		d.expires = time.Duration(se) * time.Second

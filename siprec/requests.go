@@ -22,7 +22,8 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 
 // onBye ends a session. A metadata body (final end and disassociate
 // times) is merged first; an unreadable one is logged, not refused: the
-// call is over either way.
+// call is over either way. A BYE for a session we are ending ourselves
+// gets 200; one for a dialog already forgotten gets 481 (inDialog).
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	d := s.inDialog(req, tx)
 	if d == nil {
@@ -31,7 +32,10 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ended {
-		s.reject(d.log, req, tx, 481, "session ended")
+		// We are ending the session (our BYE crossed this one, or the
+		// recording is being sealed): it ends, as asked.
+		d.log.Debug("BYE for a session already ending")
+		s.reply(d.log, req, tx, 200)
 		return
 	}
 	d.log.Debug("BYE received", "body", bodyValue(req.Body()))

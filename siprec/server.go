@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,22 +29,35 @@ type Config struct {
 
 // Server is a SIPREC recording server: it accepts recording sessions from
 // recording clients and tells a Recorder about them. Create it with
-// NewServer and run it with Serve.
+// NewServer, run it with Serve and stop it with Shutdown, then by ending
+// Serve's context.
 type Server struct {
 	cfg Config
 	rec Recorder
 	log *slog.Logger
 
-	ua  *sipgo.UserAgent
-	sip *sipgo.Server
+	ua     *sipgo.UserAgent
+	sip    *sipgo.Server
+	client *sipgo.Client // sends our BYEs
+	// udpAddr is the UDP listener's address, which our requests over UDP
+	// leave from; set by Serve before it serves.
+	udpAddr sip.Addr
+	// endParallel bounds the Recorder.End calls one Shutdown or Serve runs
+	// at once.
+	endParallel int
 
 	baseCtx    context.Context // cancelled when Serve stops
 	cancelBase context.CancelFunc
 	served     atomic.Bool
 	idSeq      atomic.Uint64 // seeds o= session ids
 
-	mu       sync.Mutex
-	dialogs  map[string]*dialog
+	mu      sync.Mutex
+	dialogs map[string]*dialog // live sessions
+	// closing holds the dialogs we ended while their Recorder.End runs or
+	// our BYE awaits its answer, so that the client's BYE still finds them.
+	closing  map[string]*dialog
+	busy     int           // Recorder.End calls and BYEs in flight
+	settled  chan struct{} // closed when busy drops to 0; nil until waited for
 	draining bool
 	closed   bool
 	inflight sync.WaitGroup // initial INVITEs being admitted
@@ -71,13 +85,21 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 		ua.Close()
 		return nil, fmt.Errorf("new siprec server: %w", err)
 	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(sipLog))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("new siprec server: %w", err)
+	}
 	s := &Server{
-		cfg:     cfg,
-		rec:     rec,
-		log:     log,
-		ua:      ua,
-		sip:     srv,
-		dialogs: make(map[string]*dialog),
+		cfg:         cfg,
+		rec:         rec,
+		log:         log,
+		ua:          ua,
+		sip:         srv,
+		client:      client,
+		endParallel: max(8, 4*runtime.GOMAXPROCS(0)),
+		dialogs:     make(map[string]*dialog),
+		closing:     make(map[string]*dialog),
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	s.idSeq.Store(uint64(time.Now().Unix()))
@@ -85,7 +107,10 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 	srv.OnAck(s.onAck)
 	srv.OnBye(s.onBye)
 	srv.OnCancel(s.onCancel)
-	srv.OnUpdate(s.onUpdate)
+	srv.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) {
+		s.refreshTarget(req)
+		s.onUpdate(req, tx)
+	})
 	srv.OnInfo(s.onInfo)
 	srv.OnOptions(s.onOptions)
 	srv.OnNoRoute(s.onNoRoute)
@@ -94,8 +119,11 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 
 // Serve answers SIP on udp and tcp (either may be nil) until ctx is done or
 // a listener fails. It then closes both listeners, waits for INVITEs being
-// admitted, ends every live session with Recorder.End(s, "shutdown") and
-// returns. It returns nil after ctx is done. Serve may be called once.
+// admitted, ends every live session with Recorder.End(s, "shutdown"),
+// several at a time and without BYE, and returns once every Recorder.End
+// has returned, those Hangup and Shutdown started included: after Serve,
+// the recorder gets no more calls. It returns nil after ctx is done. Serve
+// may be called once.
 func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
 	if udp == nil && tcp == nil {
 		return errors.New("serve sip: no listener")
@@ -106,6 +134,11 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	errc := make(chan error, 2)
 	var wg sync.WaitGroup
 	if udp != nil {
+		host, port, err := sip.ParseAddr(udp.LocalAddr().String())
+		if err != nil {
+			return fmt.Errorf("serve sip udp %s: %w", udp.LocalAddr(), err)
+		}
+		s.udpAddr = sip.Addr{IP: net.ParseIP(host), Port: port, Hostname: host}
 		g := newUDPGuard(udp, s.cfg.UserAgent, s.log)
 		s.log.Info("sip listening", "transport", "UDP", "addr", udp.LocalAddr().String())
 		wg.Go(func() {
@@ -139,8 +172,11 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	}
 	wg.Wait()
 	s.inflight.Wait()
-	s.endAll("shutdown")
+	s.each(context.Background(), s.live(), func(d *dialog) { s.end(d, "shutdown") })
+	// Our BYEs still in flight were abandoned with baseCtx; closing the
+	// transports releases one stuck in a write.
 	s.ua.Close()
+	<-s.settledCh()
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
@@ -195,35 +231,57 @@ func (s *Server) register(d *dialog) bool {
 	return true
 }
 
+// lookup finds the dialog of an in-dialog request: a live one, or one
+// still closing.
 func (s *Server) lookup(key string) *dialog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.dialogs[key]
+	if d := s.dialogs[key]; d != nil {
+		return d
+	}
+	return s.closing[key]
 }
 
-func (s *Server) endAll(reason string) {
+// live returns the live dialogs.
+func (s *Server) live() []*dialog {
 	s.mu.Lock()
-	live := make([]*dialog, 0, len(s.dialogs))
+	defer s.mu.Unlock()
+	ds := make([]*dialog, 0, len(s.dialogs))
 	for _, d := range s.dialogs {
-		live = append(live, d)
+		ds = append(ds, d)
 	}
-	s.mu.Unlock()
-	for _, d := range live {
-		s.end(d, reason)
-	}
+	return ds
 }
 
-// end ends d's session once: it removes the dialog and calls Recorder.End.
+// end ends d's session once, from our side, without BYE: it takes d out of
+// the table and calls Recorder.End, with d.mu released so that the
+// client's requests are answered meanwhile.
 func (s *Server) end(d *dialog, reason string) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	s.endLocked(d, reason)
+	snap, ok := s.finish(d, true)
+	d.mu.Unlock()
+	if ok {
+		s.endSession(d, snap, reason)
+	}
 }
 
-// endLocked is end with d.mu held.
+// endLocked ends d's session once, with d.mu held: for a session the
+// client ends (BYE, CANCEL) or whose INVITE failed, which is forgotten
+// once End returns.
 func (s *Server) endLocked(d *dialog, reason string) {
+	if snap, ok := s.finish(d, false); ok {
+		s.endSession(d, snap, reason)
+	}
+}
+
+// finish marks d ended and takes it out of the live table; with d.mu held.
+// It returns the session to give Recorder.End, and false when d had
+// already ended. A dialog the recorder ends (linger) stays in the closing
+// table until endSession, and sendBye if any, are done with it: the
+// client's BYE that crosses ours is then answered 200, not 481.
+func (s *Server) finish(d *dialog, linger bool) (Session, bool) {
 	if d.ended {
-		return
+		return Session{}, false
 	}
 	d.ended = true
 	close(d.done)
@@ -234,10 +292,43 @@ func (s *Server) endLocked(d *dialog, reason string) {
 	if s.dialogs[d.key] == d {
 		delete(s.dialogs, d.key)
 	}
+	s.beginLocked(d, linger)
 	s.mu.Unlock()
-	snap := d.sess
+	return d.sess, true
+}
+
+// endSession calls Recorder.End for a finished dialog.
+func (s *Server) endSession(d *dialog, snap Session, reason string) {
+	defer s.done(d)
 	d.log.Info("recording session ended", "reason", reason, "duration", time.Since(snap.Started).Round(time.Millisecond).String())
 	s.rec.End(&snap, reason)
+}
+
+// beginLocked counts a Recorder.End or a BYE of d about to run and, when
+// d lingers, keeps d in the closing table until the matching done; with
+// s.mu held.
+func (s *Server) beginLocked(d *dialog, linger bool) {
+	s.busy++
+	if linger {
+		d.holds++
+		s.closing[d.key] = d
+	}
+}
+
+// done undoes a beginLocked. The last hold on a dialog forgets it; the
+// last Recorder.End or BYE wakes those waiting on settledCh.
+func (s *Server) done(d *dialog) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.holds > 0 {
+		if d.holds--; d.holds == 0 {
+			delete(s.closing, d.key)
+		}
+	}
+	if s.busy--; s.busy == 0 && s.settled != nil {
+		close(s.settled)
+		s.settled = nil
+	}
 }
 
 // demoteInfo logs sipgo's Info records at Debug: they are per-transaction

@@ -1,9 +1,13 @@
 package siprec
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 const cubeFromTag = "5E3F1A2-1B7"
@@ -243,7 +247,7 @@ func TestServerMalformed(t *testing.T) {
 	// sample builds the message from the named testdata file, unchanged.
 	sample := func(name string) func(c *sipClient, id string) []byte {
 		return func(c *sipClient, id string) []byte {
-			return c.fixVia(loadSample(t, name, c.vars(id, "")))
+			return c.fixAddrs(loadSample(t, name, c.vars(id, "")))
 		}
 	}
 	tests := []struct {
@@ -373,4 +377,127 @@ func TestServerShutdownEndsSessions(t *testing.T) {
 	if n := ts.srv.Sessions(); n != 0 {
 		t.Errorf("Sessions() = %d", n)
 	}
+}
+
+// answerByes reads n BYEs on c, answers each 200 and returns their Call-IDs.
+func answerByes(t *testing.T, c *sipClient, n int) []string {
+	t.Helper()
+	var ids []string
+	for range n {
+		bye := c.readRequest()
+		if bye.Method != sip.BYE || !strings.HasPrefix(header(bye, "Reason"), `SIP;cause=503;text="recorder shutting down"`) {
+			t.Fatalf("want BYE with the shutdown Reason, got:\n%s", bye)
+		}
+		c.respond(bye, 200)
+		ids = append(ids, bye.CallID().Value())
+	}
+	return ids
+}
+
+func TestServerShutdownConcurrent(t *testing.T) {
+	ts := startServer(t)
+	clients := []*sipClient{dialClient(t, "UDP", ts.udpAddr), dialClient(t, "TCP", ts.tcpAddr)}
+	const perClient = 2
+	for i, c := range clients {
+		for j := range perClient {
+			admitCall(t, ts, c, fmt.Sprintf("drain-%d-%d", i, j))
+		}
+	}
+	gate := ts.rec.gateEnds()
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(context.Background()) }()
+
+	for _, c := range clients {
+		answerByes(t, c, perClient)
+	}
+	// Every End is in flight before any is released: they run at once.
+	begun := map[string]bool{}
+	for range len(clients) * perClient {
+		begun[recv(t, ts.rec.endsBegun, "End to begin")] = true
+	}
+	if len(begun) != len(clients)*perClient {
+		t.Errorf("Ends begun for %v", begun)
+	}
+	// The recorder still seals: new INVITEs are refused.
+	late := dialClient(t, "UDP", ts.udpAddr)
+	late.sendSample("cisco/cube-invite.sip", "during-shutdown", "")
+	res := late.expect(503, "INVITE during Shutdown")
+	if header(res, "Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned %v while Ends were running", err)
+	default:
+	}
+	close(gate)
+	if err := recv(t, done, "Shutdown"); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for range len(clients) * perClient {
+		if e := recv(t, ts.rec.ends, "End"); e.reason != "shutdown" {
+			t.Errorf("End(%q, %q), want reason shutdown", e.s.CallID, e.reason)
+		}
+	}
+	noMore(t, ts.rec.admits, "Admit")
+	if n := ts.srv.Sessions(); n != 0 {
+		t.Errorf("Sessions() = %d", n)
+	}
+	ts.shutdown(t)
+	noMore(t, ts.rec.ends, "End")
+}
+
+func TestServerShutdownBounded(t *testing.T) {
+	ts := startServer(t)
+	ts.srv.endParallel = 2
+	c := dialClient(t, "UDP", ts.udpAddr)
+	const calls = 3
+	for i := range calls {
+		admitCall(t, ts, c, fmt.Sprintf("bounded-%d", i))
+	}
+	gate := ts.rec.gateEnds()
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(context.Background()) }()
+	answerByes(t, c, 2)
+	recv(t, ts.rec.endsBegun, "first End")
+	recv(t, ts.rec.endsBegun, "second End")
+	gate <- struct{}{} // one End returns, which lets the third begin
+	answerByes(t, c, 1)
+	recv(t, ts.rec.endsBegun, "third End")
+	close(gate)
+	if err := recv(t, done, "Shutdown"); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if m := ts.rec.maxInEnd.Load(); m != 2 {
+		t.Errorf("at most %d Ends ran at once, want 2", m)
+	}
+}
+
+func TestServerShutdownDeadline(t *testing.T) {
+	ts := startServer(t)
+	c := dialClient(t, "TCP", ts.tcpAddr)
+	admitCall(t, ts, c, "slow-seal")
+	gate := ts.rec.gateEnds()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(ctx) }()
+	answerByes(t, c, 1)
+	recv(t, ts.rec.endsBegun, "End")
+	cancel() // the deadline passes while the recording is being sealed
+	if err := recv(t, done, "Shutdown"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Shutdown = %v, want %v", err, context.Canceled)
+	}
+
+	// Serve, stopped now, waits for the End still running and does not
+	// end the session twice.
+	ts.stop()
+	close(gate)
+	ts.shutdown(t)
+	if n := ts.rec.inEnd.Load(); n != 0 {
+		t.Errorf("Serve returned with %d End calls running", n)
+	}
+	if e := recv(t, ts.rec.ends, "End"); e.reason != "shutdown" {
+		t.Errorf("End reason %q", e.reason)
+	}
+	noMore(t, ts.rec.ends, "End")
 }
