@@ -114,3 +114,50 @@ func FuzzOpenFile(f *testing.F) {
 		_, _, _ = decodeHeadSlot(data)
 	})
 }
+
+// FuzzVerifyFile puts arbitrary bytes where a real sealed recording lies
+// and runs Verify and Export over them. Nothing may panic; any bytes but
+// the original ones must be found tampered or truncated and export
+// nothing. The index holds no SHA-256 for the file, so authentication
+// alone must tell.
+func FuzzVerifyFile(f *testing.F) {
+	s := openTest(f, f.TempDir())
+	head, audio := fakeMP3(6000)
+	rec := record(f, s, Recording{User: "fuzz"}, head, audio)
+	rec.SHA256 = ""
+	if err := s.index(rec); err != nil {
+		f.Fatal(err)
+	}
+	path := s.Path(rec)
+	orig := readFile(f, path)
+	f.Add(orig)
+	f.Add(orig[:len(orig)-1])
+	f.Add(append(bytes.Clone(orig), 0))
+	f.Add(flipAt(func(n int) int { return n / 2 })(bytes.Clone(orig)))
+	f.Add(orig[:headerSize])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		writeFile(t, path, data)
+		c, err := s.Verify(rec.ID)
+		if err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+		var w countingWriter
+		xerr := s.Export(rec.ID, &w)
+		if bytes.Equal(data, orig) {
+			if c.Status != CheckIntact || xerr != nil || w.n != len(head)+len(audio) {
+				t.Fatalf("the original file: %+v, export %d bytes, %v", c, w.n, xerr)
+			}
+			return
+		}
+		if c.Status != CheckTampered && c.Status != CheckTruncated {
+			t.Fatalf("a changed file verified as %+v", c)
+		}
+		if xerr == nil || w.n != 0 {
+			t.Fatalf("a changed file exported %d bytes, error %v", w.n, xerr)
+		}
+		if !errors.Is(xerr, ErrCorrupt) && !errors.Is(xerr, ErrTruncated) && !errors.Is(xerr, ErrWrongKey) {
+			t.Fatalf("unclassified export error: %v", xerr)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,18 @@ import (
 // value never contains the separator. The record and all its index keys are
 // written in one transaction.
 
+const (
+	// memTableSize is Badger's memtable size. Each memtable's log is a file
+	// of twice that, mapped and preallocated (space.go): 4 MiB (Badger's
+	// default is 64 MiB) holds some 2,500 recordings of ~1.5 KB with their
+	// index keys and keeps the preallocated logs at 8 MiB each.
+	memTableSize = 4 << 20
+	// valueThreshold keeps every value in the LSM tree, none in the value
+	// log: a Recording is a few KB at most (its JSON fits the 8 KB head
+	// slot). Badger requires it below 15% of memTableSize.
+	valueThreshold = 64 << 10
+)
+
 // openIndex opens Badger tuned for a 2-core appliance. The defaults (64 MB
 // memtables x5, 256 MB block cache, 4 compactors) are sized for servers.
 func openIndex(dir string, log *slog.Logger) (*badger.DB, error) {
@@ -36,7 +49,8 @@ func openIndex(dir string, log *slog.Logger) (*badger.DB, error) {
 		WithLogger(badgerLogger{log.With("component", "badger")}).
 		WithLoggingLevel(badger.WARNING).
 		WithSyncWrites(true).           // a Seal is durable when it returns
-		WithMemTableSize(16 << 20).     // default 64 MB
+		WithMemTableSize(memTableSize). // default 64 MB
+		WithValueThreshold(valueThreshold).
 		WithNumMemtables(2).            // default 5
 		WithNumLevelZeroTables(4).      // default 5
 		WithNumLevelZeroTablesStall(8). // default 15
@@ -45,7 +59,7 @@ func openIndex(dir string, log *slog.Logger) (*badger.DB, error) {
 		WithCompression(options.Snappy).
 		WithBlockCacheSize(16 << 20).   // must be > 0 with compression on
 		WithIndexCacheSize(8 << 20).    // bounds table index memory
-		WithValueLogFileSize(64 << 20). // default 1 GB
+		WithValueLogFileSize(64 << 20). // default 1 GB; stays empty (valueThreshold)
 		WithMetricsEnabled(false)
 	db, err := badger.Open(opts)
 	if err != nil {
@@ -107,7 +121,9 @@ func indexKeys(rec Recording) [][]byte {
 }
 
 // index writes rec and its index keys in one transaction. A re-index of
-// the same id with changed fields first deletes the old index keys.
+// the same id with changed fields first deletes the old index keys. It
+// writes only with room on the disk (space.go): the error wraps
+// syscall.ENOSPC when there is none.
 func (s *Store) index(rec Recording) error {
 	val, err := json.Marshal(rec)
 	if err != nil {
@@ -117,6 +133,9 @@ func (s *Store) index(rec Recording) error {
 	defer s.mu.RUnlock()
 	if s.closed {
 		return fmt.Errorf("index %s: store %w", rec.ID, ErrClosed)
+	}
+	if err := s.makeIndexRoom(); err != nil {
+		return fmt.Errorf("index %s: %w", rec.ID, err)
 	}
 	err = s.db.Update(func(txn *badger.Txn) error {
 		old, err := getRecord(txn, rec.ID)
@@ -130,20 +149,138 @@ func (s *Store) index(rec Recording) error {
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		if err := txn.Set(recordKey(rec.ID), val); err != nil {
+		return putRecord(txn.Set, rec, val)
+	})
+	s.preallocate()
+	if err != nil {
+		return fmt.Errorf("index %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// indexNew writes recordings the index lacks, with their index keys, in
+// one Badger write batch (committed in as many transactions as it takes).
+// Unlike index it never looks for an older version of a record.
+func (s *Store) indexNew(recs []Recording) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("index: store %w", ErrClosed)
+	}
+	if err := s.makeIndexRoom(); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, rec := range recs {
+		val, err := json.Marshal(rec)
+		if err == nil {
+			err = putRecord(wb.Set, rec, val)
+		}
+		if err != nil {
+			return fmt.Errorf("index %s: %w", rec.ID, err)
+		}
+	}
+	err := wb.Flush()
+	s.preallocate()
+	if err != nil {
+		return fmt.Errorf("index %d recordings: %w", len(recs), err)
+	}
+	return nil
+}
+
+// putRecord sets rec (its JSON val) and every index key of rec.
+func putRecord(set func(k, v []byte) error, rec Recording, val []byte) error {
+	if err := set(recordKey(rec.ID), val); err != nil {
+		return err
+	}
+	for _, k := range indexKeys(rec) {
+		if err := set(k, nil); err != nil {
 			return err
 		}
-		for _, k := range indexKeys(rec) {
-			if err := txn.Set(k, nil); err != nil {
-				return err
+	}
+	return nil
+}
+
+// indexed reports, for each of ids, whether the index holds a record for
+// it. It reads keys only: one pass over the record keys in id order,
+// merged with the sorted ids, which for as many ids as recordings costs a
+// fraction of a lookup per id.
+func (s *Store) indexed(ids []string) ([]bool, error) {
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("index lookup: store %w", ErrClosed)
+	}
+	out := make([]bool, len(ids))
+	prefix := recordKey("")
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		it.Rewind()
+		for _, i := range order {
+			want := ids[i]
+			for ; it.Valid(); it.Next() {
+				// Comparisons of string(bytes) do not allocate.
+				if k := it.Item().Key()[len(prefix):]; string(k) >= want {
+					out[i] = string(k) == want
+					break
+				}
+			}
+			if !it.Valid() {
+				break
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("index %s: %w", rec.ID, err)
+		return nil, fmt.Errorf("index lookup: %w", err)
 	}
-	return nil
+	return out, nil
+}
+
+// recordsAfter returns up to n recordings in id order, starting after the
+// id after ("" for the first). Callers page with it so that no read
+// transaction stays open while they work on a page.
+func (s *Store) recordsAfter(after string, n int) ([]Recording, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, fmt.Errorf("list recordings: store %w", ErrClosed)
+	}
+	prefix := recordKey("")
+	seek := recordKey(after)
+	if after != "" {
+		seek = append(seek, 0) // the first key after r/<after>
+	}
+	var out []Recording
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = prefix
+		opts.PrefetchSize = n
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(seek); it.ValidForPrefix(prefix) && len(out) < n; it.Next() {
+			var rec Recording
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+				return fmt.Errorf("record %s: %w", it.Item().Key(), err)
+			}
+			out = append(out, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list recordings: %w", err)
+	}
+	return out, nil
 }
 
 func getRecord(txn *badger.Txn, id string) (Recording, error) {

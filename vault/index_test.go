@@ -147,3 +147,51 @@ func TestIndexKeysEscape(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexed(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	for _, id := range []string{"2026000000002", "2026000000005", "2026000000007"} {
+		if err := s.index(Recording{ID: id, Start: time.Unix(1e9, 0).UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []string{"2026000000007", "", "2026000000001", "2026000000005", "2026000000009", "2026000000005", "2026000000002", "2025000000007"}
+	want := []bool{true, false, false, true, false, true, true, false}
+	got, err := s.indexed(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("indexed(%q) = %v, want %v", ids, got, want)
+	}
+	if got, err := s.indexed(nil); err != nil || len(got) != 0 {
+		t.Errorf("indexed(nil) = %v, %v", got, err)
+	}
+}
+
+func TestRecordsAfter(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	for i := range 5 {
+		if err := s.index(Recording{ID: formatID(2026000000001 + uint64(i)), Start: time.Unix(int64(5-i), 0).UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for after := ""; ; {
+		page, err := s.recordsAfter(after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page {
+			got = append(got, r.ID)
+		}
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	want := []string{"2026000000001", "2026000000002", "2026000000003", "2026000000004", "2026000000005"}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages = %v, want %v", got, want)
+	}
+}

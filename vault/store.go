@@ -3,13 +3,16 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"golang.org/x/sys/unix"
 )
 
 // dirPerm is the mode of every directory the store creates.
@@ -25,6 +28,10 @@ type Config struct {
 	CredentialsDir string
 	// Location is the server zone for dated dirs and names; nil: time.Local.
 	Location *time.Location
+	// IndexReserve is the size in bytes of <Dir>/index.reserve, disk
+	// blocks held back for the index on a nearly full disk (space.go).
+	// 0: DefaultIndexReserve; negative: no reserve.
+	IndexReserve int64
 }
 
 // Store is the vault: recordings on disk, their keys and their index.
@@ -39,9 +46,21 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by every index operation
 	closed bool
+
+	// statfs reads the free and total bytes of a file system (space.go);
+	// tests replace it.
+	statfs      func(path string) (free, total uint64, err error)
+	reserve     string      // <dir>/index.reserve
+	reserveSize int64       // <= 0: no reserve
+	reserveMu   sync.Mutex  // serialises ReleaseReserve and RestoreReserve
+	noPrealloc  atomic.Bool // the file system cannot fallocate: warned once
 }
 
 // Open opens (creating on first start) the store in cfg.Dir.
+//
+// On a disk too full for the index to write safely it first releases the
+// index reserve; once the index is open it backs Badger's mapped files with
+// disk blocks and takes the reserve (again) when space allows (space.go).
 func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -62,10 +81,21 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("open vault: %w", err)
 		}
 	}
+	s := &Store{dir: dir, loc: loc, log: log, statfs: statfs, reserve: filepath.Join(dir, reserveName)}
+	s.reserveSize = cfg.IndexReserve
+	if s.reserveSize == 0 {
+		s.reserveSize = DefaultIndexReserve
+	}
+	if err := s.makeIndexRoom(); err != nil {
+		log.Error("opening the index on a full disk", "err", err)
+	}
 	// The index first: Badger's directory lock keeps a second process out
 	// before any key is created.
-	db, err := openIndex(filepath.Join(dir, "index"), log)
+	db, err := openIndex(s.indexDir(), log)
 	if err != nil {
+		if busy, _ := indexInUse(s.indexDir()); busy {
+			return nil, fmt.Errorf("open vault %s: %w", dir, errIndexInUse)
+		}
 		return nil, fmt.Errorf("open vault %s: %w", dir, err)
 	}
 	k, created, err := loadKEK(cfg.CredentialsDir, filepath.Join(dir, "keys"))
@@ -85,8 +115,91 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		}
 	}
 	log.Info("vault open", "dir", dir, "kek_id", k.idHex(), "kek_source", k.source, "kek_created", created)
-	return &Store{dir: dir, loc: loc, log: log, kek: k, db: db, ids: newIDs(db)}, nil
+	s.kek, s.db, s.ids = k, db, newIDs(db)
+	s.preallocate()
+	if s.reserveSize < 0 {
+		if _, err := s.ReleaseReserve(); err != nil {
+			log.Warn("remove index reserve (none configured)", "err", err)
+		}
+	} else if err := s.RestoreReserve(); err != nil {
+		log.Warn("index reserve not taken", "err", err)
+	}
+	return s, nil
 }
+
+// errIndexInUse: another open store (this process or another) holds the
+// index's directory lock.
+var errIndexInUse = errors.New("index in use by another process (is callvaultd already running?)")
+
+// indexInUse reports whether an open Badger holds the lock on the index
+// directory dir. flock locks belong to an open file, so this also sees a
+// store open in this process.
+func indexInUse(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("probe index lock: %w", err)
+	}
+	defer f.Close() // releases the probe's lock
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("probe index lock %s: %w", dir, err)
+	}
+	return false, nil
+}
+
+// openExisting opens the store of an existing data dir for an offline
+// command (verify, reindex), never creating a data dir or a KEK: a new KEK
+// could read none of the recordings. inUse is the message when a running
+// daemon holds the index.
+func openExisting(cfg Config, log *slog.Logger, inUse string) (*Store, error) {
+	if err := checkExisting(cfg); err != nil {
+		return nil, err
+	}
+	if busy, err := indexInUse(filepath.Join(cfg.Dir, "index")); err != nil {
+		return nil, err
+	} else if busy {
+		return nil, errors.New(inUse)
+	}
+	s, err := Open(cfg, log)
+	if errors.Is(err, errIndexInUse) {
+		return nil, errors.New(inUse)
+	}
+	return s, err
+}
+
+// checkExisting checks that cfg.Dir is a data dir with a key-encryption
+// key (in the credentials dir or in keys/kek).
+func checkExisting(cfg Config) error {
+	if cfg.Dir == "" {
+		return errors.New("no data dir")
+	}
+	fi, err := os.Stat(cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("data dir %s: not a directory", cfg.Dir)
+	}
+	paths := []string{filepath.Join(cfg.Dir, "keys", "kek")}
+	if cfg.CredentialsDir != "" {
+		paths = append(paths, filepath.Join(cfg.CredentialsDir, credentialName))
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("data dir %s: no key-encryption key (looked for %v): restore the key the recordings were written under", cfg.Dir, paths)
+}
+
+// indexDir is <dir>/index, Badger's directory.
+func (s *Store) indexDir() string { return filepath.Join(s.dir, "index") }
 
 // checkKEK records the KEK id in the index on first start and refuses a
 // different KEK later: a lost or swapped key file must not silently start a
