@@ -5,7 +5,9 @@ import "time"
 // Recording is one recording as indexed, as stored (JSON) in the file's head
 // slot, and as the control API shows it. Start is UTC; Size is the size of
 // the encrypted file on disk in bytes; File is relative to the data dir,
-// with forward slashes.
+// with forward slashes. Seal and Describe clip the free-text fields to
+// fixed bounds (FORMAT.md, "Clipping"): values from the wire never cost a
+// recording.
 type Recording struct {
 	ID         string    `json:"id"`
 	Start      time.Time `json:"start"`
@@ -36,7 +38,11 @@ type Participant struct {
 
 // Recording statuses (ARCHITECTURE.md).
 const (
-	StatusComplete  = "complete"
+	// StatusComplete: sealed normally.
+	StatusComplete = "complete"
+	// StatusRecovered: salvaged from a .part after a crash, or sealed in
+	// place after a failed write; at most the last segment is missing.
 	StatusRecovered = "recovered"
-	StatusFailed    = "failed"
+	// StatusFailed: no audio (the session ended before any arrived).
+	StatusFailed = "failed"
 )
