@@ -104,7 +104,7 @@ func (s *Store) RecoverParts(fn RecoverFunc) []Recovered {
 		r := Recovered{Path: p}
 		r.Recording, r.Segments, r.Err = s.recoverPart(p, fn)
 		if r.Err != nil {
-			r.Recording, r.Err = Recording{}, fmt.Errorf("recover %s: %w", p, r.Err)
+			r = Recovered{Path: p, Err: fmt.Errorf("recover %s: %w", p, r.Err)}
 		}
 		liveFiles.release(p)
 		out = append(out, r)
@@ -147,7 +147,11 @@ func (s *Store) recoverPart(part string, fn RecoverFunc) (Recording, int, error)
 	var meta []byte
 	if slot, err := readHeadSlot(br, &h, aead, aad); err == nil {
 		if m, _, err := decodeHeadSlot(slot); err == nil {
-			if rec, err := s.finishSeal(part, dirRel, id, lay); err == nil {
+			rec, complete, err := s.finishSeal(part, dirRel, id, lay)
+			if err != nil {
+				return Recording{}, 0, err
+			}
+			if complete {
 				return rec, segmentsIn(rec.Size, lay, h.segment), nil
 			}
 			meta = m
@@ -187,11 +191,13 @@ func (s *Store) recoverPart(part string, fn RecoverFunc) (Recording, int, error)
 // was written: when the whole .part authenticates, only the clearing of
 // the draft slots (no encryption: zeros), the fsync and the rename were
 // missing. It renames the .part to the name its head slot gives and
-// indexes it with its SHA-256.
-func (s *Store) finishSeal(part, dirRel, id string, lay layout) (Recording, error) {
+// indexes it with its SHA-256. complete is false, with no error, when the
+// file does not authenticate: its audio is to be salvaged. An I/O error
+// leaves the file for the next run.
+func (s *Store) finishSeal(part, dirRel, id string, lay layout) (rec Recording, complete bool, err error) {
 	f, err := os.OpenFile(part, os.O_WRONLY, 0)
 	if err != nil {
-		return Recording{}, err
+		return Recording{}, false, err
 	}
 	if lay.drafts != 0 {
 		_, err = f.WriteAt(make([]byte, 2*draftSlotSize), lay.drafts)
@@ -203,30 +209,33 @@ func (s *Store) finishSeal(part, dirRel, id string, lay layout) (Recording, erro
 		err = cerr
 	}
 	if err != nil {
-		return Recording{}, err
+		return Recording{}, false, fmt.Errorf("clear draft slots: %w", err)
 	}
-	rec, err := s.ExportFile(part, io.Discard)
+	rec, err = s.ExportFile(part, io.Discard)
+	if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTruncated) {
+		return Recording{}, false, nil
+	}
 	if err != nil {
-		return Recording{}, err
+		return Recording{}, false, err
 	}
 	name := path.Base(rec.File)
 	if got, _ := idOfName(name); rec.ID != id || got != id || path.Join(dirRel, name) != rec.File || !strings.HasSuffix(name, sealedSuffix) {
-		return Recording{}, fmt.Errorf("head slot says id %q, file %q: %w", rec.ID, rec.File, ErrCorrupt)
+		return Recording{}, false, nil // not what Seal writes: salvage it
 	}
 	if rec.SHA256, err = fileSHA256(part); err != nil {
-		return Recording{}, err
+		return Recording{}, false, err
 	}
 	final := joinUnder(s.dir, rec.File)
 	if err := os.Rename(part, final); err != nil {
-		return Recording{}, err
+		return Recording{}, false, err
 	}
 	if err := syncDir(filepath.Dir(final)); err != nil {
-		return Recording{}, err
+		return Recording{}, false, err
 	}
 	if err := s.index(rec); err != nil {
-		return Recording{}, err
+		return Recording{}, false, fmt.Errorf("sealed as %s, not indexed: %w", rec.File, err)
 	}
-	return rec, nil
+	return rec, true, nil
 }
 
 // dropRecovered handles a .part whose recovery already sealed a file (a
