@@ -32,10 +32,11 @@ import (
 
 const (
 	// memTableSize is Badger's memtable size. Each memtable's log is a file
-	// of twice that, mapped and preallocated (space.go): 4 MiB (Badger's
-	// default is 64 MiB) holds some 2,500 recordings of ~1.5 KB with their
-	// index keys and keeps the preallocated logs at 8 MiB each.
-	memTableSize = 4 << 20
+	// of twice that, mapped and preallocated (space.go), and an index write
+	// needs a few times that free (indexHeadroom). 1 MiB (Badger's default
+	// is 64 MiB) still holds some 600 recordings of ~1.5 KB with their index
+	// keys, so a busy recorder flushes a small table a few times an hour.
+	memTableSize = 1 << 20
 	// valueThreshold keeps every value in the LSM tree, none in the value
 	// log: a Recording is a few KB at most (its JSON fits the 8 KB head
 	// slot). Badger requires it below 15% of memTableSize.
@@ -151,7 +152,7 @@ func (s *Store) index(rec Recording) error {
 		}
 		return putRecord(txn.Set, rec, val)
 	})
-	s.preallocate()
+	s.preallocateNew()
 	if err != nil {
 		return fmt.Errorf("index %s: %w", rec.ID, err)
 	}
@@ -182,7 +183,7 @@ func (s *Store) indexNew(recs []Recording) error {
 		}
 	}
 	err := wb.Flush()
-	s.preallocate()
+	s.preallocateNew()
 	if err != nil {
 		return fmt.Errorf("index %d recordings: %w", len(recs), err)
 	}
@@ -203,10 +204,12 @@ func putRecord(set func(k, v []byte) error, rec Recording, val []byte) error {
 }
 
 // indexed reports, for each of ids, whether the index holds a record for
-// it. It reads keys only: one pass over the record keys in id order,
-// merged with the sorted ids, which for as many ids as recordings costs a
-// fraction of a lookup per id.
+// it. It reads keys only, in one pass over the record keys in id order
+// merged with the sorted ids: it steps from key to key while the next id
+// is near (as when the ids are those of every file on disk) and seeks when
+// it is not (a few ids), so either costs well under a lookup per id.
 func (s *Store) indexed(ids []string) ([]bool, error) {
+	const maxSteps = 16 // keys stepped over before a seek is cheaper
 	order := make([]int, len(ids))
 	for i := range order {
 		order[i] = i
@@ -219,6 +222,7 @@ func (s *Store) indexed(ids []string) ([]bool, error) {
 	}
 	out := make([]bool, len(ids))
 	prefix := recordKey("")
+	seek := bytes.Clone(prefix)
 	err := s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false
@@ -228,11 +232,17 @@ func (s *Store) indexed(ids []string) ([]bool, error) {
 		it.Rewind()
 		for _, i := range order {
 			want := ids[i]
-			for ; it.Valid(); it.Next() {
+			for steps := 0; it.Valid(); steps++ {
 				// Comparisons of string(bytes) do not allocate.
 				if k := it.Item().Key()[len(prefix):]; string(k) >= want {
 					out[i] = string(k) == want
 					break
+				}
+				if steps < maxSteps {
+					it.Next()
+				} else {
+					seek = append(seek[:len(prefix)], want...)
+					it.Seek(seek)
 				}
 			}
 			if !it.Valid() {

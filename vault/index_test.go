@@ -150,22 +150,36 @@ func TestIndexKeysEscape(t *testing.T) {
 
 func TestIndexed(t *testing.T) {
 	s := openTest(t, t.TempDir())
-	for _, id := range []string{"2026000000002", "2026000000005", "2026000000007"} {
-		if err := s.index(Recording{ID: id, Start: time.Unix(1e9, 0).UTC()}); err != nil {
-			t.Fatal(err)
-		}
+	// Ids close together (stepped over) and far apart (sought).
+	var recs []Recording
+	for _, n := range []uint64{2, 5, 7} {
+		recs = append(recs, Recording{ID: formatID(2026000000000 + n)})
 	}
-	ids := []string{"2026000000007", "", "2026000000001", "2026000000005", "2026000000009", "2026000000005", "2026000000002", "2025000000007"}
-	want := []bool{true, false, false, true, false, true, true, false}
-	got, err := s.indexed(ids)
-	if err != nil {
+	for n := uint64(100); n < 150; n++ {
+		recs = append(recs, Recording{ID: formatID(2026000000000 + n)})
+	}
+	if err := s.indexNew(recs); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("indexed(%q) = %v, want %v", ids, got, want)
+	tests := []struct {
+		ids  []string
+		want []bool
+	}{
+		{nil, []bool{}},
+		{[]string{"2026000000149"}, []bool{true}},
+		{[]string{"2026000000150"}, []bool{false}},
+		{[]string{"2026000000007", "", "2026000000001", "2026000000005", "2026000000009", "2026000000005", "2026000000002",
+			"2025000000007", "2026000000149", "2026000000150", "2026000000120", "2026000000099", "2026000000121"},
+			[]bool{true, false, false, true, false, true, true, false, true, false, true, false, true}},
 	}
-	if got, err := s.indexed(nil); err != nil || len(got) != 0 {
-		t.Errorf("indexed(nil) = %v, %v", got, err)
+	for _, tt := range tests {
+		got, err := s.indexed(tt.ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("indexed(%q) = %v, want %v", tt.ids, got, tt.want)
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -140,26 +141,38 @@ func allocate(f *os.File, size int64) error {
 // shrinks meanwhile is never grown back), so Badger's writes through mmap
 // cannot fault for want of a block. Files already fully allocated cost one
 // fstat. The daemon calls it every second; the store calls it after Open
-// and after every index write.
+// and after an index write that made Badger start a new memtable.
 //
-// The residual risk: Badger creates a new memtable log sparse when the
-// current one fills, and writes new tables through mmap when it flushes or
-// compacts, in the background. If something outside callvault takes the
-// last free blocks after an index write checked for indexHeadroom and
-// before that work is done (or before the next monitor tick releases the
-// reserve), a mapped write can still fault.
+// The residual risk: Badger writes new tables through mmap when it flushes
+// a memtable or compacts, in the background. If something outside
+// callvault takes the last free blocks after an index write checked for
+// indexHeadroom and before that work is done (and before the daemon's next
+// check releases the reserve), a mapped write can still fault.
 func (s *Store) Preallocate() error {
 	ents, err := os.ReadDir(s.indexDir())
 	if err != nil {
 		return fmt.Errorf("preallocate index files: %w", err)
 	}
 	var errs []error
+	last := -1
 	for _, e := range ents {
-		if name := e.Name(); strings.HasSuffix(name, ".mem") || name == "DISCARD" {
-			if err := preallocateFile(filepath.Join(s.indexDir(), name)); err != nil {
-				errs = append(errs, err)
+		name := e.Name()
+		if fid, ok := strings.CutSuffix(name, ".mem"); ok {
+			if n, err := strconv.Atoi(fid); err == nil {
+				last = max(last, n)
 			}
+		} else if name != "DISCARD" {
+			continue
 		}
+		if err := preallocateFile(filepath.Join(s.indexDir(), name)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if last >= 0 {
+		s.memMu.Lock()
+		// Badger numbers memtable logs in sequence (its nextMemFid).
+		s.nextMem = filepath.Join(s.indexDir(), fmt.Sprintf("%05d.mem", last+1))
+		s.memMu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -201,6 +214,22 @@ func (s *Store) preallocate() {
 		s.log.Warn("the data dir's file system cannot preallocate: the index may fault if the disk fills", "err", err)
 	case err != nil:
 		s.log.Warn("preallocate index files", "err", err)
+	}
+}
+
+// preallocateNew runs preallocate when Badger has started the memtable
+// log that follows the newest one Preallocate saw: after an index write
+// that costs one lstat, and the directory is listed only when a memtable
+// was started (every few hundred recordings).
+func (s *Store) preallocateNew() {
+	s.memMu.Lock()
+	next := s.nextMem
+	s.memMu.Unlock()
+	if next == "" {
+		return
+	}
+	if _, err := os.Lstat(next); err == nil {
+		s.preallocate()
 	}
 }
 

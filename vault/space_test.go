@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -199,6 +201,33 @@ func TestPreallocate(t *testing.T) {
 	if err := os.Remove(sparse); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestNewMemtableAllocatedByTheWriteThatStartsIt(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	mems := func() []string {
+		m, _ := filepath.Glob(filepath.Join(s.Dir(), "index", "*.mem"))
+		return m
+	}
+	first := mems()
+	big := strings.Repeat("x", 4000)
+	for i := range 2 * memTableSize / len(big) {
+		rec := Recording{ID: formatID(2026000000001 + uint64(i)), Start: time.Unix(int64(i), 0).UTC(), FullName: big}
+		if err := s.index(rec); err != nil {
+			t.Fatal(err)
+		}
+		now := mems()
+		if slices.Equal(now, first) {
+			continue
+		}
+		for _, p := range now {
+			if n, blocks := allocated(t, p); blocks < n {
+				t.Errorf("after the write that started %s: %s has %d of %d bytes allocated", filepath.Base(now[len(now)-1]), filepath.Base(p), blocks, n)
+			}
+		}
+		return
+	}
+	t.Fatalf("no new memtable after %d bytes of records", 2*memTableSize)
 }
 
 // fill writes to a file in dir until the file system is full.

@@ -54,6 +54,8 @@ type Store struct {
 	reserveSize int64       // <= 0: no reserve
 	reserveMu   sync.Mutex  // serialises ReleaseReserve and RestoreReserve
 	noPrealloc  atomic.Bool // the file system cannot fallocate: warned once
+	memMu       sync.Mutex  // guards nextMem
+	nextMem     string      // the memtable log Badger creates next
 }
 
 // Open opens (creating on first start) the store in cfg.Dir.
