@@ -6,20 +6,25 @@ package vault
 // ftruncate at twice the memtable size), its DISCARD file and every new
 // table. A store into a mapped page with no disk block behind it, on a file
 // system with no free block left, is not an error Badger can return: the
-// kernel sends SIGBUS and the process dies. Three measures keep the index
-// clear of that:
+// kernel sends SIGBUS and the process dies. (The value log is mapped too,
+// but stays empty: every value is below valueThreshold.) Three measures
+// keep the index clear of that:
 //
 //   - Preallocate gives every *.mem and DISCARD file its disk blocks, at
-//     Open, after every index write and from the daemon's disk monitor, so
-//     memtable writes land on allocated blocks.
+//     Open, after the index write that starts a new memtable and from the
+//     daemon's disk monitor, so memtable writes land on allocated blocks.
 //   - An index write starts only with indexHeadroom bytes free (room for a
-//     new memtable file and the table its predecessor flushes to). Below
+//     new memtable log and the table its predecessor flushes to). Below
 //     that it releases the reserve, and if that is not enough it fails with
 //     ENOSPC: the sealed file stays on disk, unindexed, and IndexUnindexed
-//     indexes it once there is room.
+//     indexes it once there is room. Open releases the reserve too when
+//     the disk is that full, before Badger replays and flushes.
 //   - The reserve, <Dir>/index.reserve, holds IndexReserve bytes of disk
 //     blocks that ReleaseReserve hands back to Badger for its flushes and
-//     compactions when the disk fills.
+//     compactions when the disk fills (the daemon's monitor does, below
+//     its floor).
+//
+// What remains is in Preallocate's doc comment.
 
 import (
 	"errors"
@@ -41,8 +46,9 @@ const (
 	DefaultIndexReserve = 64 << 20
 
 	// indexHeadroom is the free space an index write requires: a new
-	// memtable file (2 x memTableSize, allocated by the next Preallocate)
-	// and the table the full memtable flushes to (at most memTableSize).
+	// memtable log (2 x memTableSize, allocated by Preallocate), the table
+	// the full memtable flushes to (at most memTableSize) and as much to
+	// spare.
 	indexHeadroom = 4 * memTableSize
 
 	reserveName = "index.reserve"
