@@ -104,7 +104,8 @@ func (p *checkPrinter) close() error {
 }
 
 // checkOrder is the order of the statuses in the summary.
-var checkOrder = []string{control.CheckIntact, control.CheckTampered, control.CheckTruncated, control.CheckMissing, control.CheckUnindexed}
+var checkOrder = []string{control.CheckIntact, control.CheckTampered, control.CheckTruncated,
+	control.CheckMissing, control.CheckUnindexed, control.CheckUnreadable}
 
 // summary is one line such as "3 files: 2 intact, 1 tampered".
 func (p *checkPrinter) summary() string {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
@@ -24,6 +23,7 @@ type backend struct {
 	users    *directory
 	events   *hub
 	stats    *callStats
+	disk     *diskGuard
 	draining func() bool
 }
 
@@ -43,11 +43,15 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		CPS:           b.stats.cps(now),
 		Draining:      b.draining(),
 		Disk:          control.Disk{Path: b.dataDir},
+		Alarms:        []control.Alarm{},
 	}
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(b.dataDir, &fs); err == nil {
-		st.Disk.TotalBytes = fs.Blocks * uint64(fs.Bsize)
-		st.Disk.FreeBytes = fs.Bavail * uint64(fs.Bsize)
+	if free, total, err := b.store.Space(); err == nil {
+		st.Disk.FreeBytes, st.Disk.TotalBytes = free, total
+	}
+	if b.disk != nil {
+		var alarms []control.Alarm
+		_, _, st.Disk.ReserveBytes, alarms = b.disk.state()
+		st.Alarms = append(st.Alarms, alarms...)
 	}
 	return st, nil
 }
@@ -117,21 +121,44 @@ func (b *backend) Search(ctx context.Context, q control.Query) ([]control.Record
 func (b *backend) Recording(ctx context.Context, id string) (control.Recording, error) {
 	r, err := b.store.Get(id)
 	if err != nil {
-		return control.Recording{}, mapNotFound(err, id)
+		return control.Recording{}, mapVaultErr(err, id)
 	}
 	return wireRecording(r), nil
 }
 
+// Export sends nothing of a file that does not authenticate whole: the
+// vault checks it before the first byte.
 func (b *backend) Export(ctx context.Context, id string, w io.Writer) error {
-	if _, err := b.store.Get(id); err != nil {
-		return mapNotFound(err, id)
-	}
-	return b.store.Export(id, w)
+	return mapVaultErr(b.store.Export(id, w), id)
 }
 
-func mapNotFound(err error, id string) error {
-	if errors.Is(err, vault.ErrNotFound) {
+func (b *backend) Verify(ctx context.Context, id string) (control.Check, error) {
+	c, err := b.store.Verify(id)
+	if err != nil {
+		return control.Check{}, mapVaultErr(err, id)
+	}
+	return control.Check(c), nil
+}
+
+func (b *backend) VerifyAll(ctx context.Context, fn func(control.Check) error) error {
+	return b.store.VerifyAll(func(c vault.Check) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(control.Check(c))
+	})
+}
+
+// mapVaultErr gives vault errors their control API meaning.
+func mapVaultErr(err error, id string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, vault.ErrNotFound):
 		return fmt.Errorf("%w: recording %s", control.ErrNotFound, id)
+	case errors.Is(err, vault.ErrCorrupt), errors.Is(err, vault.ErrTruncated),
+		errors.Is(err, vault.ErrWrongKey), errors.Is(err, vault.ErrMissing):
+		return fmt.Errorf("%w: recording %s: %w (run callvault verify %s)", control.ErrDamaged, id, err, id)
 	}
 	return err
 }

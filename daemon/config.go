@@ -37,6 +37,9 @@ type Config struct {
 		Ports     string `toml:"ports"`
 		ReorderMS int    `toml:"reorder_ms"`
 	} `toml:"rtp"`
+	Storage struct {
+		MinFree string `toml:"min_free"`
+	} `toml:"storage"`
 }
 
 // parsed holds the values of Config converted to the types the packages take.
@@ -48,6 +51,7 @@ type parsed struct {
 	rtpHi      int
 	reorder    time.Duration
 	sipAddress string
+	minFree    reserve
 }
 
 // loadConfig reads the built-in defaults, then the file at path (if any) on
@@ -131,6 +135,9 @@ func (c Config) validate() (parsed, error) {
 		bad("rtp.reorder_ms: %d is outside 20-2000", c.RTP.ReorderMS)
 	}
 	p.reorder = time.Duration(c.RTP.ReorderMS) * time.Millisecond
+	if p.minFree, err = parseReserve(c.Storage.MinFree); err != nil {
+		bad("storage.min_free: %w", err)
+	}
 	return p, errors.Join(errs...)
 }
 

@@ -209,7 +209,7 @@ func checkRecording(t *testing.T, d *daemonProc, rec, want control.Recording, la
 	checkEncrypted(t, sealed, mp3, rec.ID)
 	checkFormat(t, out, mp3, layout.channels())
 	checkTags(t, out, rec, want, loc)
-	checkSignals(t, out, layout)
+	checkSignals(t, out, layout, sentSeconds)
 }
 
 // stereo says which tone belongs on which channel; the zero value (mono)
@@ -337,12 +337,13 @@ func checkTags(t *testing.T, path string, rec, want control.Recording, loc *time
 }
 
 // checkSignals decodes the MP3 with ffmpeg and looks for the two tones:
-// both in the mono mix; in stereo, each alone on its channel.
-func checkSignals(t *testing.T, path string, layout stereo) {
+// both in the mono mix; in stereo, each alone on its channel. The decoded
+// audio must last seconds (± 0.2 s).
+func checkSignals(t *testing.T, path string, layout stereo, seconds float64) {
 	t.Helper()
 	chans := testaudio.Deinterleave(decode(t, path), layout.channels())
-	if got := float64(len(chans[0])) / 8000; math.Abs(got-sentSeconds) > 0.2 {
-		t.Errorf("decoded audio lasts %.3f s, want %.1f ± 0.2 s", got, sentSeconds)
+	if got := float64(len(chans[0])) / 8000; math.Abs(got-seconds) > 0.2 {
+		t.Errorf("decoded audio lasts %.3f s, want %.3f ± 0.2 s", got, seconds)
 	}
 	for c, s := range chans {
 		if len(s) > 8000 {
@@ -373,18 +374,20 @@ func checkSignals(t *testing.T, path string, layout stereo) {
 	}
 }
 
-// TestDrainSealsLiveCalls: SIGTERM during a call seals it; after a restart
-// on the same data the recording is there and new ids keep increasing.
+// TestDrainSealsLiveCalls: SIGTERM during a call seals it and sends the
+// gateway a BYE; after a restart on the same data the recording is there
+// and new ids keep increasing.
 func TestDrainSealsLiveCalls(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
-	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
+	s, gateway := d.setupAwaitingBye(callSpec{transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	callID := s.keys["callid"]
 	s.send("PCMU", 1)
 	d.stop()
 	if !strings.Contains(d.stderr.String(), "recording sealed") {
 		t.Fatalf("no recording sealed during the drain:\n%s", d.stderr.String())
 	}
+	checkByeReason(t, gateway(), 1, `SIP;cause=503;text="recorder shutting down"`)
 
 	again := startDaemon(t, daemonOptions{recordUnknown: true, dir: d.dir})
 	first := again.sealed(callID)

@@ -74,6 +74,7 @@ func wireRecording(r vault.Recording) control.Recording {
 		Codec:      r.Codec,
 		Size:       r.Size,
 		CallID:     r.CallID,
+		SHA256:     r.SHA256,
 	}
 	for _, p := range r.Participants {
 		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name})

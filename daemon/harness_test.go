@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,6 +64,8 @@ type daemonOptions struct {
 	stereo        bool
 	recordUnknown bool
 	dir           string // reuse the config, data and socket of an earlier daemon
+	data          string // data dir (default: <dir>/data), e.g. on a small tmpfs
+	minFree       string // [storage] min_free (default: "1MiB", so a nearly full test machine still records)
 }
 
 // startDaemon runs callvaultd on 127.0.0.1 with its own ports and data dir
@@ -74,6 +77,12 @@ func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
 		dir = t.TempDir()
 	}
 	d := &daemonProc{t: t, dir: dir, data: filepath.Join(dir, "data"), socket: filepath.Join(dir, "ctl.sock"), sipPort: freeSIPPort(t), tz: testZone()}
+	if o.data != "" {
+		d.data = o.data
+	}
+	if o.minFree == "" {
+		o.minFree = "1MiB"
+	}
 	lo := freeRTPBase(t)
 	conf := fmt.Sprintf(`version = 1
 data_dir = %q
@@ -85,7 +94,9 @@ listen = "127.0.0.1:%d"
 [rtp]
 bind = "127.0.0.1"
 ports = "%d-%d"
-`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, lo, lo+99)
+[storage]
+min_free = %q
+`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, lo, lo+99, o.minFree)
 	confPath := filepath.Join(dir, "callvaultd.toml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -140,6 +151,16 @@ func (d *daemonProc) stop() {
 	}
 }
 
+// kill9 kills the daemon as a crash would: no drain, nothing sealed.
+func (d *daemonProc) kill9() {
+	d.t.Helper()
+	d.stopped = true
+	if err := d.cmd.Process.Kill(); err != nil {
+		d.t.Fatalf("kill -9 callvaultd: %v", err)
+	}
+	<-d.exited
+}
+
 // cli runs the callvault CLI against this daemon and fails the test on error.
 func (d *daemonProc) cli(args ...string) string {
 	d.t.Helper()
@@ -172,14 +193,23 @@ func (d *daemonProc) cliJSON(v any, args ...string) {
 // returns what its <log> actions wrote. transport is "u1" or "t1".
 func (d *daemonProc) sipp(scenario, transport string, keys map[string]string) string {
 	d.t.Helper()
+	return d.sippStart(scenario, transport, 1, keys)()
+}
+
+// sippStart starts sipp running a scenario for calls calls at once and
+// returns a function that waits for it to end and returns its <log>s (it
+// fails the test if sipp failed).
+func (d *daemonProc) sippStart(scenario, transport string, calls int, keys map[string]string) func() string {
+	d.t.Helper()
 	dir := d.t.TempDir()
 	logFile := filepath.Join(dir, "actions.log")
 	errFile := filepath.Join(dir, "errors.log")
+	n := strconv.Itoa(calls)
 	args := []string{
 		"-sf", filepath.Join("testdata", "sipp", scenario),
-		"-m", "1", "-l", "1", "-t", transport, "-nostdin",
+		"-m", n, "-l", n, "-r", n, "-t", transport, "-nostdin",
 		"-i", "127.0.0.1", "-p", fmt.Sprint(freeSIPPort(d.t)),
-		"-timeout", "30s", "-timeout_error", "-recv_timeout", "10s",
+		"-timeout", "80s", "-timeout_error", "-recv_timeout", "10s",
 		"-trace_err", "-error_file", errFile, "-trace_logs", "-log_file", logFile,
 	}
 	for k, v := range keys {
@@ -190,17 +220,25 @@ func (d *daemonProc) sipp(scenario, transport string, keys map[string]string) st
 		args = append(args, "-key", k, v)
 	}
 	args = append(args, fmt.Sprintf("127.0.0.1:%d", d.sipPort))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", args...)
 	cmd.Dir, _ = os.Getwd()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		errs, _ := os.ReadFile(errFile)
-		d.t.Fatalf("sipp %s over %s: %v\n%s\nerrors:\n%s", scenario, transport, err, tail(string(out), 3000), errs)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		d.t.Fatalf("start sipp: %v", err)
 	}
-	logs, _ := os.ReadFile(logFile)
-	return string(logs)
+	return func() string {
+		d.t.Helper()
+		defer cancel()
+		if err := cmd.Wait(); err != nil {
+			errs, _ := os.ReadFile(errFile)
+			d.t.Fatalf("sipp %s over %s: %v\n%s\nerrors:\n%s", scenario, transport, err, tail(out.String(), 3000), errs)
+		}
+		logs, _ := os.ReadFile(logFile)
+		return string(logs)
+	}
 }
 
 var toTagRE = regexp.MustCompile(`TOTAG (\S+)`)

@@ -5,6 +5,11 @@
 // Usage:
 //
 //	callvaultd [-config FILE] [-data DIR] [-sip HOST:PORT] [-control PATH] [-rtp-ports LO-HI]
+//	callvaultd verify [-config FILE] [-data DIR]
+//	callvaultd reindex [-config FILE] [-data DIR]
+//
+// verify authenticates every recording of a data dir without a running
+// daemon; reindex rebuilds the index from the recording files alone.
 package main
 
 import (
@@ -19,13 +24,32 @@ import (
 
 func main() {
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+	ctx, drain := context.WithCancel(context.Background())
+	defer drain()
+	go onSignals(drain)
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
 		fmt.Fprintln(os.Stderr, "callvaultd:", err)
+		os.Exit(1)
+	}
+}
+
+// onSignals starts the drain on the first SIGTERM or SIGINT; a second one,
+// or SIGQUIT, stops the process at once: the calls not sealed yet stay as
+// .part files and are recovered at the next start.
+func onSignals(drain context.CancelFunc) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
+	draining := false
+	for sig := range sigs {
+		if !draining && sig != syscall.SIGQUIT {
+			draining = true
+			drain()
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "callvaultd: %v: stopping at once; unsealed calls are recovered at the next start\n", sig)
 		os.Exit(1)
 	}
 }

@@ -31,6 +31,12 @@ type recorder struct {
 	events        *hub
 	stats         *callStats
 	now           func() time.Time
+	// disk refuses new calls when the data dir is short of space; nil in
+	// tests that do not need it.
+	disk *diskGuard
+	// hangup ends a live session from our side (BYE to the gateway); set
+	// once the SIP server exists.
+	hangup func(callID string, code int, text, reason string) bool
 
 	mu    sync.Mutex
 	calls map[string]*call // by SIP Call-ID
@@ -77,6 +83,11 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	if r.lookup(s.CallID) != nil {
 		return nil, siprec.Errorf(482, "recording session exists")
 	}
+	if r.disk != nil {
+		if err := r.disk.admit(); err != nil {
+			return nil, siprec.Errorf(503, "%v", err)
+		}
+	}
 	if s.Metadata != nil && !r.recordUnknown {
 		if p := classify(s.Metadata, r.users.byExtension); !p.known() {
 			return nil, siprec.Errorf(403, "no participant is a recorded user")
@@ -108,6 +119,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		return nil, siprec.Errorf(503, "no RTP port available")
 	}
 	c.applyOwner(r.users.byExtension)
+	r.describe(c)
 
 	r.mu.Lock()
 	if old, ok := r.calls[s.CallID]; ok {
@@ -272,6 +284,7 @@ func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 		c.noteCodec(l.codec)
 	}
 	c.mu.Unlock()
+	r.describe(c)
 	c.log.Info("recording session updated", "participants", participantCount(s.Metadata))
 	r.events.publish(eventCall(control.EventCallUpdated, r.now(), c.view(r.users.byExtension)))
 	return answers, nil
@@ -309,7 +322,11 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 		return
 	}
 	if err != nil {
-		c.log.Error("seal recording", "reason", reason, "err", err)
+		if errors.Is(err, vault.ErrNotSealed) {
+			c.log.Error("recording not sealed: kept as .part, recovered when space returns or at the next start", "reason", reason, "err", err)
+		} else {
+			c.log.Error("seal recording", "reason", reason, "err", err)
+		}
 		r.events.publish(eventFailed(r.now(), c.view(r.users.byExtension), err))
 		return
 	}
@@ -318,62 +335,87 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 }
 
 func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
-	res, stopErr := c.rec.Stop() // closes the legs' sockets and frees their ports
-	if stopErr != nil {
-		c.w.Abort()
-		return vault.Recording{}, fmt.Errorf("stop media: %w", stopErr)
-	}
-	p := classify(c.session.Metadata, r.users.byExtension)
-	if !p.known() && !r.recordUnknown {
+	// Stop closes the legs' sockets and frees their ports. An error means
+	// the audio could not all be written (a full disk): what was written is
+	// kept and sealed as recovered.
+	res, stopErr := c.rec.Stop()
+	rec := r.record(c)
+	if rec.User == "" && !r.recordUnknown {
 		c.w.Abort()
 		return vault.Recording{}, errDiscarded
 	}
-	rec := vault.Recording{
-		Start:      c.start,
-		DurationMS: res.Duration.Milliseconds(),
-		User:       p.Username,
-		FullName:   p.FullName,
-		Extension:  p.Extension,
-		Remote:     p.Remote,
-		Direction:  p.Direction,
-		Codec:      c.codecs(),
-		CallID:     c.session.CallID,
-		Status:     "complete",
+	rec.DurationMS = res.Duration.Milliseconds()
+	switch {
+	case stopErr != nil:
+		c.log.Error("media stopped with an error: sealing what was written", "err", stopErr)
+		rec.Status = vault.StatusRecovered
+	case res.Samples == 0:
+		rec.Status = vault.StatusFailed // the session ended before any audio arrived
 	}
-	if c.session.Metadata != nil {
-		for _, pt := range c.session.Metadata.Participants {
-			rec.Participants = append(rec.Participants, vault.Participant{AOR: pt.AOR, Name: pt.Name})
-		}
+	rec.ID = c.w.ID()
+	id3, err := tagsOf(rec, r.loc, res.Duration).ID3()
+	if err != nil {
+		c.log.Error("id3 tag: sealing without it", "err", err)
 	}
-	if res.Samples == 0 {
-		rec.Status = "failed" // the session ended before any audio arrived
+	sealed, err := c.w.Seal(rec, append(id3, res.LAMETag...))
+	if len(sealed.Participants) < len(rec.Participants) || len(sealed.CallID) < len(rec.CallID) {
+		c.log.Warn("metadata clipped to fit the file head", "participants", len(rec.Participants),
+			"participants_kept", len(sealed.Participants), "call_id_bytes", len(rec.CallID))
 	}
-	tags := media.Tags{
-		RecordID:  c.w.ID(),
+	return sealed, err
+}
+
+// tagsOf is the ID3 table of a recording.
+func tagsOf(rec vault.Recording, loc *time.Location, d time.Duration) media.Tags {
+	return media.Tags{
+		RecordID:  rec.ID,
 		Username:  rec.User,
 		FullName:  rec.FullName,
 		Extension: rec.Extension,
 		Remote:    rec.Remote,
 		Direction: rec.Direction,
 		Start:     rec.Start,
-		Location:  r.loc,
-		Duration:  res.Duration,
+		Location:  loc,
+		Duration:  d,
 	}
-	id3, err := tags.ID3()
-	if err != nil {
-		c.w.Abort()
-		return vault.Recording{}, fmt.Errorf("id3 tag: %w", err)
+}
+
+// record is the call's recording as known now: owner, numbers and
+// participants from the latest metadata; duration and status come at the
+// end.
+func (r *recorder) record(c *call) vault.Recording {
+	c.mu.Lock()
+	md := c.session.Metadata
+	callID := c.session.CallID
+	c.mu.Unlock()
+	p := classify(md, r.users.byExtension)
+	rec := vault.Recording{
+		Start:     c.start,
+		User:      p.Username,
+		FullName:  p.FullName,
+		Extension: p.Extension,
+		Remote:    p.Remote,
+		Direction: p.Direction,
+		Codec:     c.codecs(),
+		CallID:    callID,
+		Status:    vault.StatusComplete,
 	}
-	head := append(id3, res.LAMETag...)
-	sealed, err := c.w.Seal(rec, head)
-	if errors.Is(err, vault.ErrHeadSlotFull) && len(rec.Participants) > 0 {
-		// A crowd of participants does not fit the file's head slot: keep
-		// the audio and the owner, drop the list from the file and index.
-		c.log.Warn("participant list too long for the file head: left out", "participants", len(rec.Participants))
-		rec.Participants = nil
-		sealed, err = c.w.Seal(rec, head)
+	if md != nil {
+		for _, pt := range md.Participants {
+			rec.Participants = append(rec.Participants, vault.Participant{AOR: pt.AOR, Name: pt.Name})
+		}
 	}
-	return sealed, err
+	return rec
+}
+
+// describe writes what is known of the call into its file now, so that a
+// crash leaves a .part that says who and when. A failure costs only that.
+func (r *recorder) describe(c *call) {
+	rec := r.record(c)
+	rec.Status = vault.StatusRecovered // what it will be if it is ever read from here
+	if err := c.w.Describe(rec); err != nil {
+		c.log.Warn("write call metadata to the file", "err", err)
+	}
 }
 
 // noteCodec adds a codec to those the call used; c.mu is held or the call
@@ -389,6 +431,20 @@ func (c *call) codecs() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return strings.Join(c.used, ",")
+}
+
+// hangupAll seals every live call and sends its gateway a BYE (the disk
+// reached its floor).
+func (r *recorder) hangupAll(reason string) {
+	for _, c := range r.live() {
+		c.mu.Lock()
+		sess := c.session
+		c.mu.Unlock()
+		c.log.Warn("hanging up: recorder disk full")
+		if r.hangup == nil || !r.hangup(sess.CallID, 503, "recorder disk full", reason) {
+			r.End(&sess, reason) // no SIP session behind it (tests)
+		}
+	}
 }
 
 // live returns the live calls.

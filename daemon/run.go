@@ -49,9 +49,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// drainTimeout bounds the drain on SIGTERM: below systemd's
+// TimeoutStopSec (60 s in the unit) so that the index is closed cleanly
+// before a SIGKILL; calls not sealed by then are recovered at the next start.
+const drainTimeout = 45 * time.Second
+
 // run is the whole daemon: it returns when ctx is cancelled (SIGTERM) after
-// draining, or on a fatal error.
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+// draining, or on a fatal error. With an offline subcommand first (verify,
+// reindex) it runs that instead.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		if cmd, ok := offline[args[0]]; ok {
+			return cmd(args[1:], stdout, stderr)
+		}
+	}
 	opts, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -90,6 +101,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// What a crash or a full disk left behind is sealed and indexed
+	// before any new call is taken.
+	salvage := &salvager{store: store, loc: p.location, log: log.With("component", "recovery")}
+	if rcv, idx, failed := salvage.run(); rcv+idx+failed > 0 {
+		log.Warn("recovery done", "recovered", rcv, "indexed", idx, "failed", failed)
+	}
+
 	pool, err := media.NewPortPool(p.rtpBind, p.rtpLo, p.rtpHi)
 	if err != nil {
 		return fmt.Errorf("rtp ports: %w", err)
@@ -109,10 +127,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		now:           time.Now,
 		calls:         make(map[string]*call),
 	}
+	disk := newDiskGuard(store, p.minFree, log.With("component", "disk"), events, time.Now)
+	disk.hangup = rec.hangupAll
+	disk.onLevel = func(l diskLevel) {
+		if l == diskOK {
+			go salvage.run() // seals that failed for want of space
+		}
+	}
+	disk.check()
+	rec.disk = disk
 	srv, err := siprec.NewServer(siprec.Config{MediaAddr: p.mediaAddr, UserAgent: "callvault/" + version}, rec, log.With("component", "siprec"))
 	if err != nil {
 		return err
 	}
+	rec.hangup = srv.Hangup
 
 	udp, err := net.ListenPacket("udp", p.sipAddress)
 	if err != nil {
@@ -138,7 +166,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Handler: control.NewHandler(&backend{
 			version: version, listen: p.sipAddress, dataDir: cfg.DataDir,
 			rec: rec, store: store, users: users, events: events, stats: stats,
-			draining: draining.Load,
+			disk: disk, draining: draining.Load,
 		}, log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -157,14 +185,24 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	})
 	g.Go(func() error { return notifySystemd(gctx, log) })
+	g.Go(func() error { disk.run(gctx, time.Second); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
-		// Drain: new INVITEs get 503, live calls are sealed when the
-		// SIP server ends them, then the control API stops.
+		// Drain: new INVITEs get 503 while the live calls are sealed
+		// concurrently and their gateways get a BYE; then SIP stops, then
+		// the control API; the index closes last (deferred above).
 		draining.Store(true)
-		srv.Drain()
 		notifyStopping()
-		log.Info("draining", "live_calls", len(rec.live()))
+		live := len(rec.live())
+		log.Info("draining", "live_calls", live, "deadline", drainTimeout.String())
+		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		defer cancel()
+		if err := srv.Shutdown(drainCtx); err != nil {
+			log.Error("drain deadline passed: calls not sealed now are recovered at the next start",
+				"still_live", len(rec.live()), "err", err)
+		} else {
+			log.Info("drained", "sealed", live)
+		}
 		stopSIP()
 		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

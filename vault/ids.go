@@ -41,7 +41,7 @@ func (g *ids) next(year int) (uint64, error) {
 	seq, ok := g.seqs[year]
 	if !ok {
 		var err error
-		seq, err = g.db.GetSequence([]byte("seq/"+strconv.Itoa(year)), seqBandwidth)
+		seq, err = g.db.GetSequence(seqKey(year), seqBandwidth)
 		if err != nil {
 			g.mu.Unlock()
 			return 0, fmt.Errorf("next id: sequence %d: %w", year, err)
@@ -73,6 +73,9 @@ func (g *ids) release() error {
 	}
 	return errors.Join(errs...)
 }
+
+// seqKey is the key of the Badger sequence of a year's record ids.
+func seqKey(year int) []byte { return []byte("seq/" + strconv.Itoa(year)) }
 
 // formatID renders an id number as its 13 digits.
 func formatID(n uint64) string {

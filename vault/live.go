@@ -2,16 +2,12 @@ package vault
 
 import "sync"
 
-// liveFiles holds the recording files (absolute paths of .part and
-// .salvage files) that a Writer or a recovery of this process is writing,
-// so that RecoverParts never touches them. Writers are added by create and
-// removed by Seal, Abort and Close (and by a Seal that fails). A path is
-// under its store's data dir, so one set serves every Store of the
-// process.
-var liveFiles fileSet
-
 // fileSet is a set of paths, safe for concurrent use. Its zero value is
-// empty and ready.
+// empty and ready. Store.live holds the recording files (absolute paths of
+// .part and .salvage files) that a Writer or a recovery of the store is
+// writing, so that RecoverParts never touches them: a Writer's file is
+// claimed at create and released by Seal, Abort and Close (and by a Seal
+// that fails).
 type fileSet struct {
 	mu    sync.Mutex
 	paths map[string]struct{}

@@ -79,11 +79,11 @@ func (s *Store) RecoverParts(fn RecoverFunc) []Recovered {
 	var out []Recovered
 	var parts []string
 	err := s.walkRecords(salvageSuffix, func(p string) error {
-		if liveFiles.claim(p) { // else a recovery of this process is writing it
+		if s.live.claim(p) { // else a recovery of this process is writing it
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				out = append(out, Recovered{Path: p, Err: fmt.Errorf("recover: remove stale %s: %w", p, err)})
 			}
-			liveFiles.release(p)
+			s.live.release(p)
 		}
 		return nil
 	})
@@ -94,11 +94,11 @@ func (s *Store) RecoverParts(fn RecoverFunc) []Recovered {
 		out = append(out, Recovered{Path: root, Err: fmt.Errorf("recover: list records: %w", err)})
 	}
 	for _, p := range parts {
-		if !liveFiles.claim(p) {
+		if !s.live.claim(p) {
 			continue // a live Writer's, or another recovery's
 		}
 		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
-			liveFiles.release(p)
+			s.live.release(p)
 			continue // sealed or aborted since the walk listed it
 		}
 		r := Recovered{Path: p}
@@ -106,7 +106,7 @@ func (s *Store) RecoverParts(fn RecoverFunc) []Recovered {
 		if r.Err != nil {
 			r = Recovered{Path: p, Err: fmt.Errorf("recover %s: %w", p, r.Err)}
 		}
-		liveFiles.release(p)
+		s.live.release(p)
 		out = append(out, r)
 	}
 	return out

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -235,9 +234,6 @@ func (s *Store) reindexFiles(rep *ReindexReport) error {
 	}
 	return s.raiseSequences(highest)
 }
-
-// seqKey is the key of the Badger sequence of a year's record ids (ids.go).
-func seqKey(year int) []byte { return []byte("seq/" + strconv.Itoa(year)) }
 
 // raiseSequences sets each year's id sequence so that its next id is past
 // highest[year]. Badger keeps a sequence's lease bound under its key as a

@@ -54,11 +54,20 @@ const (
 	reserveName = "index.reserve"
 )
 
-// Space returns the bytes available to the daemon (statfs f_bavail) and
-// the size of the file system holding the data dir. The reserve, while
-// held, counts as used.
+// Space returns the bytes available for recordings and the size of the
+// file system holding the data dir. The index reserve always counts as
+// used: while it is held statfs sees it so, and once released (its blocks
+// handed to the index on a nearly full disk) its size is still taken off,
+// so that releasing it never looks like space returning.
 func (s *Store) Space() (free, total uint64, err error) {
-	return s.statfs(s.dir)
+	free, total, err = s.statfs(s.dir)
+	if err != nil || s.reserveSize <= 0 {
+		return free, total, err
+	}
+	if _, serr := os.Stat(s.reserve); errors.Is(serr, fs.ErrNotExist) {
+		free -= min(free, uint64(s.reserveSize))
+	}
+	return free, total, nil
 }
 
 // statfs is Store.statfs outside tests.
@@ -102,7 +111,7 @@ func (s *Store) RestoreReserve() error {
 	if fi, err := os.Stat(s.reserve); err == nil && fi.Size() >= s.reserveSize {
 		return nil
 	}
-	free, _, err := s.Space()
+	free, _, err := s.statfs(s.dir)
 	if err != nil {
 		return fmt.Errorf("restore index reserve: %w", err)
 	}
@@ -243,7 +252,7 @@ func (s *Store) preallocateNew() {
 // releasing the reserve if need be. The error wraps syscall.ENOSPC when
 // there is still too little room.
 func (s *Store) makeIndexRoom() error {
-	free, _, err := s.Space()
+	free, _, err := s.statfs(s.dir)
 	if err != nil {
 		return err
 	}
@@ -256,7 +265,7 @@ func (s *Store) makeIndexRoom() error {
 	}
 	if released {
 		s.log.Warn("disk nearly full: index reserve released", "free", free, "need", indexHeadroom)
-		if free, _, err = s.Space(); err != nil {
+		if free, _, err = s.statfs(s.dir); err != nil {
 			return err
 		}
 		if free >= indexHeadroom {

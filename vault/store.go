@@ -46,6 +46,7 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by every index operation
 	closed bool
+	live   fileSet // files being written: RecoverParts leaves them alone
 
 	// statfs reads the free and total bytes of a file system (space.go);
 	// tests replace it.

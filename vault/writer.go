@@ -113,12 +113,12 @@ func (s *Store) create(n uint64, start time.Time, dirRel, name string) (*Writer,
 	hdr := h.marshal()
 	lay := h.layout()
 	p := joinUnder(s.dir, path.Join(dirRel, name))
-	if !liveFiles.claim(p) {
+	if !s.live.claim(p) {
 		return nil, fmt.Errorf("%s: already being written", p)
 	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, partPerm)
 	if err != nil {
-		liveFiles.release(p)
+		s.live.release(p)
 		return nil, err
 	}
 	pre := make([]byte, lay.data) // header, then zeros up to the first segment
@@ -126,7 +126,7 @@ func (s *Store) create(n uint64, start time.Time, dirRel, name string) (*Writer,
 	if _, err := f.WriteAt(pre, 0); err != nil {
 		f.Close()
 		os.Remove(p)
-		liveFiles.release(p)
+		s.live.release(p)
 		return nil, fmt.Errorf("write header: %w", err)
 	}
 	return &Writer{
@@ -388,7 +388,7 @@ func (w *Writer) Seal(rec Recording, audioHead []byte) (Recording, error) {
 	}
 	w.state = stateSealed
 	w.aead = nil
-	liveFiles.release(w.partPath)
+	w.s.live.release(w.partPath)
 	rec.SHA256 = sum
 	if err := syncDir(filepath.Dir(final)); err != nil {
 		return rec, fmt.Errorf("seal recording %s: %w", w.id, err)
@@ -406,7 +406,7 @@ func (w *Writer) keep(op string, err error) error {
 	w.err = fmt.Errorf("seal recording %s: %s: %w: %w", w.id, op, err, ErrNotSealed)
 	w.state = stateKept
 	w.closeFile() // the error above is the one that matters
-	liveFiles.release(w.partPath)
+	w.s.live.release(w.partPath)
 	return w.err
 }
 
@@ -430,7 +430,7 @@ func (w *Writer) Close() error {
 	}
 	w.state = stateClosed
 	err := w.closeFile()
-	liveFiles.release(w.partPath)
+	w.s.live.release(w.partPath)
 	if err != nil {
 		return fmt.Errorf("close recording %s: %w", w.id, err)
 	}
@@ -455,7 +455,7 @@ func (w *Writer) Abort() error {
 	if err := os.Remove(w.partPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}
-	liveFiles.release(w.partPath)
+	w.s.live.release(w.partPath)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("abort recording %s: %w", w.id, err)
 	}

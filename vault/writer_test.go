@@ -502,7 +502,7 @@ func TestCloseKeepsPart(t *testing.T) {
 	if _, err := os.Stat(w.partPath); err != nil {
 		t.Fatalf(".part removed by Close: %v", err)
 	}
-	if liveFiles.has(w.partPath) {
+	if w.s.live.has(w.partPath) {
 		t.Errorf("closed .part still live")
 	}
 	if _, err := w.Seal(Recording{}, nil); !errors.Is(err, ErrClosed) {

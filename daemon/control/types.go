@@ -133,6 +133,9 @@ const (
 	CheckTruncated = "truncated" // the file ends before its final segment
 	CheckMissing   = "missing"   // indexed, but the file is gone
 	CheckUnindexed = "unindexed" // a sealed file the index does not know
+	// CheckUnreadable: the file could not be read (permissions, I/O
+	// error); nothing is known of its content.
+	CheckUnreadable = "unreadable"
 )
 
 // Check is the verification result of one recording file.

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+)
+
+// diskLevel is how close the data dir's file system is to full.
+type diskLevel int
+
+const (
+	diskOK   diskLevel = iota
+	diskLow            // below the reserve: new calls are refused
+	diskFull           // below the floor (half the reserve): live calls are sealed
+)
+
+func (l diskLevel) String() string {
+	switch l {
+	case diskLow:
+		return "low"
+	case diskFull:
+		return "full"
+	}
+	return "ok"
+}
+
+// nextLevel is the level after a reading of free bytes against reserve,
+// coming from prev. The floor is half the reserve. A level is left upwards
+// only with a margin of a sixteenth of the reserve above its threshold, so
+// a disk hovering at a threshold does not flap.
+func nextLevel(prev diskLevel, free, reserve uint64) diskLevel {
+	floor := reserve / 2
+	margin := reserve / 16
+	switch {
+	case free < floor:
+		return diskFull
+	case prev == diskFull && free < floor+margin:
+		return diskFull
+	case free < reserve:
+		return diskLow
+	case prev != diskOK && free < reserve+margin:
+		return diskLow
+	}
+	return diskOK
+}
+
+// diskSpace is what the guard reads: the vault's file system.
+type diskSpace interface {
+	// Space returns the bytes available to the daemon and the size of the
+	// file system of the data dir.
+	Space() (free, total uint64, err error)
+	// Preallocate backs the index's mapped files with disk blocks.
+	Preallocate() error
+	// ReleaseReserve frees the index's ballast; RestoreReserve takes it back.
+	ReleaseReserve() (bool, error)
+	RestoreReserve() error
+}
+
+// diskGuard watches free space on the data dir: below the reserve it
+// refuses new calls, below the floor it has live calls sealed and hung up,
+// and it raises and clears the matching alarms.
+type diskGuard struct {
+	space   diskSpace
+	min     reserve
+	log     *slog.Logger
+	events  *hub
+	now     func() time.Time
+	hangup  func(reason string) // seals and hangs up every live call
+	onLevel func(diskLevel)     // for tests; may be nil
+
+	mu      sync.Mutex
+	level   diskLevel
+	free    uint64
+	total   uint64
+	reserve uint64
+	alarms  map[string]control.Alarm
+}
+
+func newDiskGuard(space diskSpace, min reserve, log *slog.Logger, events *hub, now func() time.Time) *diskGuard {
+	return &diskGuard{space: space, min: min, log: log, events: events, now: now, alarms: make(map[string]control.Alarm)}
+}
+
+// admit returns nil when a new call may start, else an error for the 503.
+func (g *diskGuard) admit() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.level == diskOK {
+		return nil
+	}
+	return fmt.Errorf("recorder disk full: %s free, %s kept in reserve", mib(g.free), mib(g.reserve))
+}
+
+// state returns the last reading and the active alarms.
+func (g *diskGuard) state() (free, total, reserve uint64, alarms []control.Alarm) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, name := range []string{control.AlarmDiskLow, control.AlarmDiskFull} {
+		if a, ok := g.alarms[name]; ok {
+			alarms = append(alarms, a)
+		}
+	}
+	return g.free, g.total, g.reserve, alarms
+}
+
+// check takes one reading and acts on a change of level. It is the body of
+// run's loop, and is called once before the daemon serves SIP.
+func (g *diskGuard) check() {
+	if err := g.space.Preallocate(); err != nil {
+		g.log.Warn("preallocate index files", "err", err)
+	}
+	free, total, err := g.space.Space()
+	if err != nil {
+		g.log.Error("read free space of the data dir", "err", err)
+		return
+	}
+	reserve := g.min.of(total)
+	g.mu.Lock()
+	prev := g.level
+	next := nextLevel(prev, free, reserve)
+	g.level, g.free, g.total, g.reserve = next, free, total, reserve
+	g.mu.Unlock()
+
+	if next == diskFull {
+		// Give the index room to commit the seals that follow.
+		if released, err := g.space.ReleaseReserve(); err != nil {
+			g.log.Error("release index reserve", "err", err)
+		} else if released {
+			g.log.Warn("index reserve released to keep the index writable", "free_mib", free>>20)
+		}
+	}
+	if next == prev {
+		return
+	}
+	g.log.Log(context.Background(), levelOf(next), "disk level changed", "from", prev.String(), "to", next.String(),
+		"free_mib", free>>20, "reserve_mib", reserve>>20, "floor_mib", reserve/2>>20)
+	switch next {
+	case diskOK:
+		g.clear(control.AlarmDiskLow)
+		g.clear(control.AlarmDiskFull)
+		if err := g.space.RestoreReserve(); err != nil {
+			g.log.Warn("restore index reserve", "err", err)
+		}
+	case diskLow:
+		g.clear(control.AlarmDiskFull)
+		g.raise(control.AlarmDiskLow, fmt.Sprintf("%s free, below the %s reserve: new calls are refused with 503", mib(free), mib(reserve)))
+	case diskFull:
+		g.raise(control.AlarmDiskLow, fmt.Sprintf("%s free, below the %s reserve: new calls are refused with 503", mib(free), mib(reserve)))
+		g.raise(control.AlarmDiskFull, fmt.Sprintf("%s free, below the %s floor: live calls sealed and hung up", mib(free), mib(reserve/2)))
+	}
+	if g.onLevel != nil {
+		g.onLevel(next)
+	}
+	if next == diskFull && g.hangup != nil {
+		g.hangup("disk_full")
+	}
+}
+
+func levelOf(l diskLevel) slog.Level {
+	if l == diskOK {
+		return slog.LevelInfo
+	}
+	return slog.LevelError
+}
+
+// raise activates an alarm (once) and publishes it.
+func (g *diskGuard) raise(name, msg string) {
+	g.mu.Lock()
+	if _, on := g.alarms[name]; on {
+		g.mu.Unlock()
+		return
+	}
+	a := control.Alarm{Name: name, Active: true, Since: g.now().UTC(), Message: msg}
+	g.alarms[name] = a
+	g.mu.Unlock()
+	g.log.Error("alarm raised", "alarm", name, "message", msg)
+	g.events.publish(control.Event{Type: control.EventAlarm, Time: a.Since, Alarm: &a})
+}
+
+// clear deactivates an alarm that is on and publishes that.
+func (g *diskGuard) clear(name string) {
+	g.mu.Lock()
+	a, on := g.alarms[name]
+	delete(g.alarms, name)
+	g.mu.Unlock()
+	if !on {
+		return
+	}
+	a.Active = false
+	g.log.Info("alarm cleared", "alarm", name)
+	g.events.publish(control.Event{Type: control.EventAlarm, Time: g.now().UTC(), Alarm: &a})
+}
+
+// run checks every interval until ctx is done.
+func (g *diskGuard) run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.check()
+		}
+	}
+}
