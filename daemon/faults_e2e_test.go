@@ -507,3 +507,132 @@ func (d *daemonProc) waitLiveCalls(n int) []control.Call {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// mountTmpfs mounts a tmpfs of size bytes for the test, or skips the test
+// where the machine does not allow it (not root, no mount in a container).
+func mountTmpfs(t *testing.T, size int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
+		t.Skipf("a small file system is needed and tmpfs cannot be mounted here: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fillTo grows the file filler under dir until the file system has free
+// bytes left (as statfs counts them).
+func fillTo(t *testing.T, dir string, free uint64) {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	now := st.Bavail * uint64(st.Bsize)
+	if now <= free {
+		t.Fatalf("only %d bytes free, want to leave %d", now, free)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "filler"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Fallocate(int(f.Fd()), 0, fi.Size(), int64(now-free)); err != nil {
+		t.Fatalf("fill %s: %v", dir, err)
+	}
+}
+
+// waitAlarms waits until the daemon's active alarms are exactly names.
+func (d *daemonProc) waitAlarms(names ...string) control.Status {
+	d.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var st control.Status
+		d.cliJSON(&st, "status")
+		var got []string
+		for _, a := range st.Alarms {
+			got = append(got, a.Name)
+		}
+		if strings.Join(got, ",") == strings.Join(names, ",") {
+			return st
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("alarms %v, want %v (disk %+v)", got, names, st.Disk)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestFullDisk: on a small file system, below the reserve a new INVITE
+// gets 503 with a Warning while the live call goes on; below the floor the
+// live call is sealed, playable, and its gateway gets a BYE with a Reason;
+// the daemon stays up, and when space returns the alarms clear and calls
+// are recorded again.
+func TestFullDisk(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	mnt := mountTmpfs(t, 256<<20)
+	d := startDaemon(t, daemonOptions{recordUnknown: true, data: filepath.Join(mnt, "data"), minFree: "64MiB"})
+	s, gateway := d.setupAwaitingBye(callSpec{transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
+	callID := s.keys["callid"]
+	sent := make(chan error, 1)
+	go func() { // the gateway streams until the recorder hangs up
+		c := codecs["PCMU"]
+		n := 60 * 8000
+		sent <- testaudio.SendPaced([]testaudio.Stream{
+			{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, PT: c.pt, SSRC: 0x3001, Payload: c.encode(testaudio.Tone(toneLeg1, 8000, n, 12000))},
+			{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["2"]}, PT: c.pt, SSRC: 0x3002, Payload: c.encode(testaudio.Tone(toneLeg2, 8000, n, 12000))},
+		})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) { // audio before the disk fills
+		if legs := d.liveCall(callID).Legs; len(legs) == 2 && legs[0].Packets >= 75 && legs[1].Packets >= 75 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no RTP reached the recorder")
+		}
+	}
+
+	fillTo(t, mnt, 48<<20) // below the 64 MiB reserve, above the 32 MiB floor
+	d.waitAlarms(control.AlarmDiskLow)
+	refused := d.sipp("refused-invite.xml", "u1", map[string]string{"callid": "refused@127.0.0.1", "fromtag": "late",
+		"caller": "5551000", "callee": "5552000", "codecpt": "0", "codecname": "PCMU"})
+	if !strings.Contains(refused, "recorder disk full") {
+		t.Errorf("503 below the reserve without the reason in its Warning:\n%s", refused)
+	}
+	d.liveCall(callID) // the live call goes on
+
+	fillTo(t, mnt, 16<<20) // below the floor
+	rec := d.sealed(callID)
+	checkByeReason(t, gateway(), 1, `SIP;cause=503;text="recorder disk full"`)
+	if rec.Status != control.RecordingComplete || rec.DurationMS < 1500 {
+		t.Errorf("recording hung up at the floor: status %s, %d ms; want complete, at least 1.5 s", rec.Status, rec.DurationMS)
+	}
+	exportAndDecode(t, d, rec)
+	d.waitAlarms(control.AlarmDiskLow, control.AlarmDiskFull)
+	if err := <-sent; err == nil {
+		t.Log("the RTP sender finished before the hang-up")
+	}
+
+	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	d.waitAlarms()
+	next := d.record(callSpec{scenario: "cube-invite.xml", transport: "u1", caller: "5551000", callee: "5552001", codec: "PCMU"})
+	if next.Status != control.RecordingComplete {
+		t.Errorf("recording after space returned: %+v", next)
+	}
+	if out, err := d.cliErr("verify", "--all"); err != nil {
+		t.Errorf("verify --all after the full disk: %v\n%s", err, out)
+	}
+	if strings.Contains(d.stderr.String(), "SIGBUS") || partFiles(t, d.data) != nil {
+		t.Errorf("a crash or a .part left behind:\n%s", tail(d.stderr.String(), 3000))
+	}
+}
