@@ -450,18 +450,7 @@ func TestDrainWithTwentyLiveCalls(t *testing.T) {
 
 	d.stopped = true
 	d.cmd.Process.Signal(syscall.SIGTERM)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var st control.Status
-		out, err := d.cliErr("status", "--json")
-		if err == nil && json.Unmarshal([]byte(out), &st) == nil && st.Draining {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon never said it was draining: %v %s", err, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	d.waitDraining()
 	refused := d.sipp("refused-invite.xml", "u1", map[string]string{"callid": "late@127.0.0.1", "fromtag": "late",
 		"caller": "5551000", "callee": "5552000", "codecpt": "0", "codecname": "PCMU"})
 	if !strings.Contains(refused, "WARNING") {
@@ -634,5 +623,46 @@ func TestFullDisk(t *testing.T) {
 	}
 	if strings.Contains(d.stderr.String(), "SIGBUS") || partFiles(t, d.data) != nil {
 		t.Errorf("a crash or a .part left behind:\n%s", tail(d.stderr.String(), 3000))
+	}
+}
+
+// TestSecondSignalStopsAtOnce: a SIGQUIT while the daemon drains (waiting
+// for a gateway's answer to its BYE) stops it at once, exit status 1; the
+// next start has the call, sealed or recovered.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	d := startDaemon(t, daemonOptions{recordUnknown: true})
+	s, gateway := d.setupAwaitingBye(callSpec{transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
+	s.send("PCMU", 1)
+	d.stopped = true
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.waitDraining()
+	d.cmd.Process.Signal(syscall.SIGQUIT)
+	err := <-d.exited
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(d.stderr.String(), "stopping at once") {
+		t.Errorf("callvaultd after SIGTERM then SIGQUIT: %v, want exit status 1 and \"stopping at once\"\n%s", err, tail(d.stderr.String(), 2000))
+	}
+	gateway()
+	again := startDaemon(t, daemonOptions{recordUnknown: true, dir: d.dir})
+	if rec := again.sealed(s.keys["callid"]); rec.Status == control.RecordingFailed {
+		t.Errorf("the call cut off by SIGQUIT: %+v", rec)
+	}
+}
+
+// waitDraining waits until the daemon says it is draining.
+func (d *daemonProc) waitDraining() {
+	d.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var st control.Status
+		out, err := d.cliErr("status", "--json")
+		if err == nil && json.Unmarshal([]byte(out), &st) == nil && st.Draining {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("the daemon never said it was draining: %v %s", err, out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -65,11 +65,10 @@ func requestDialogKey(req *sip.Request) (string, bool) {
 // refuses it.
 func (s *Server) refreshTarget(req *sip.Request) {
 	c := req.Contact()
-	key, ok := requestDialogKey(req)
-	if c == nil || !ok {
+	if c == nil {
 		return
 	}
-	d := s.lookup(key)
+	d := s.dialogOf(req)
 	if d == nil {
 		return
 	}

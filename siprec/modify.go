@@ -101,14 +101,19 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 	go s.awaitAck(d, tx, res, ack, false)
 }
 
+// dialogOf returns the live dialog an in-dialog request belongs to, or nil.
+func (s *Server) dialogOf(req *sip.Request) *dialog {
+	key, ok := requestDialogKey(req)
+	if !ok {
+		return nil
+	}
+	return s.lookup(key)
+}
+
 // inDialog finds the dialog of an in-dialog request, answering 481 when
 // there is none.
 func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) *dialog {
-	key, ok := requestDialogKey(req)
-	var d *dialog
-	if ok {
-		d = s.lookup(key)
-	}
+	d := s.dialogOf(req)
 	if d == nil {
 		callID := ""
 		if h := req.CallID(); h != nil {

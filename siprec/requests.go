@@ -7,11 +7,7 @@ import (
 // onAck confirms a dialog. ACKs for unknown dialogs are dropped (an ACK is
 // never answered).
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	key, ok := requestDialogKey(req)
-	if !ok {
-		return
-	}
-	d := s.lookup(key)
+	d := s.dialogOf(req)
 	if d == nil {
 		return
 	}
