@@ -34,6 +34,12 @@
 // frames written to the writer, in that order; players and ffmpeg then report
 // the exact duration, without the encoder delay.
 //
+// After a crash the frames of an unfinished call are all there is: no
+// flush, no tag. SalvageMP3 keeps their complete frames and InfoFrame
+// rebuilds the Info/LAME tag LAME would have written for them (EncoderDelay
+// at the start, DecoderDelay as padding, since the stream was never
+// flushed), so a recovered file is as standard as a sealed one.
+//
 // No clock, timer or goroutine is created per packet, and the steady-state
 // path does not allocate, so the timeline, mixer and ingest steps are tested
 // with synthetic arrival times.

@@ -15,7 +15,11 @@
 //     RFC 7865 recording metadata in its current and draft dialects
 //     (metadata.go), with partial and complete updates (merge.go);
 //   - the session model (Session, MediaStream, Metadata) and the mapping
-//     of errors to SIP statuses (StatusError).
+//     of errors to SIP statuses (StatusError);
+//   - the recorder's own requests: Hangup sends a BYE with a Reason in a
+//     live dialog (the disk is full), and Shutdown drains: new INVITEs get
+//     503 while every live session gets a BYE and is ended concurrently,
+//     until all are ended and their BYEs answered or the deadline passes.
 //
 // It knows nothing of media, files or the index: the daemon implements
 // Recorder, and the server calls it to admit, update and end sessions.
