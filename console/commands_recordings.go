@@ -114,6 +114,13 @@ func (c *cli) show(ctx context.Context, args []string) error {
 	for _, p := range r.Participants {
 		fmt.Fprintf(tw, "participant\t%s\n", strings.TrimSpace(p.AOR+" "+p.Name))
 	}
+	for _, l := range r.Legs {
+		line := fmt.Sprintf("%s: %s, %d packets", l.Label, dash(l.Codec), l.Packets)
+		if c := legCounts(l.LegCounters); c != "" {
+			line += " (" + c + ")"
+		}
+		fmt.Fprintf(tw, "leg\t%s\n", line)
+	}
 	return tw.Flush()
 }
 

@@ -59,7 +59,11 @@ func (c *cli) calls(ctx context.Context, args []string) error {
 		func(call control.Call) string {
 			legs := make([]string, 0, len(call.Legs))
 			for _, l := range call.Legs {
-				legs = append(legs, fmt.Sprintf("%s:%d", l.Label, l.Packets))
+				leg := fmt.Sprintf("%s:%d", l.Label, l.Packets)
+				if dropped := l.ForeignSource + l.ForeignSSRC + l.AuthFailed; dropped > 0 {
+					leg += fmt.Sprintf("(-%d)", dropped)
+				}
+				legs = append(legs, leg)
 			}
 			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", shorten(call.ID, 16), dash(call.RecordID),
 				formatLocal(call.Start), dash(call.User), dash(call.Extension), dash(call.Remote),

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/callvault/callvault/daemon/control"
 )
 
 func newTable(w io.Writer) *tabwriter.Writer {
@@ -124,4 +127,23 @@ func parseTime(flagName, s string, end bool) (time.Time, error) {
 		}
 	}
 	return time.Time{}, usagef("bad --%s time %q: use RFC 3339, 2006-01-02, 2006-01-02 15:04 or 2006-01-02T15:04", flagName, s)
+}
+
+// legCounts describes a leg's drops and repairs, e.g. "late 2, foreign
+// source 5000"; "" when there are none.
+func legCounts(c control.LegCounters) string {
+	var parts []string
+	for _, f := range []struct {
+		name string
+		n    uint64
+	}{
+		{"late", c.Late}, {"duplicates", c.Duplicates}, {"foreign source", c.ForeignSource},
+		{"foreign ssrc", c.ForeignSSRC}, {"srtp auth failed", c.AuthFailed},
+		{"not audio", c.Ignored}, {"concealed", c.Concealed},
+	} {
+		if f.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", f.name, f.n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -348,3 +348,15 @@ func TestStatusShowsReserveAndAlarms(t *testing.T) {
 	contains(t, "status", mustRun(t, sock, "status"), "512.0 MiB free of 100.0 GiB, 1.0 GiB kept free",
 		"ALARM", "disk_low", "new calls refused")
 }
+
+func TestShowAndCallsReportLegDrops(t *testing.T) {
+	b, sock := serve(t)
+	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0, Status: "complete", Codec: "PCMU",
+		Legs: []control.RecordedLeg{{Label: "1", Codec: "PCMU", Packets: 5115, LegCounters: control.LegCounters{ForeignSource: 5000, Late: 2}},
+			{Label: "2", Codec: "PCMU", Packets: 115}}}, []byte("x"))
+	contains(t, "show", mustRun(t, sock, "show", "2026000000005"),
+		"1: PCMU, 5115 packets (late 2, foreign source 5000)", "2: PCMU, 115 packets")
+	b.SetCalls([]control.Call{{ID: "c@gw", RecordID: "2026000000006", Start: t0,
+		Legs: []control.Leg{{Label: "1", Packets: 900, LegCounters: control.LegCounters{ForeignSSRC: 40}}, {Label: "2", Packets: 100}}}})
+	contains(t, "calls", mustRun(t, sock, "calls"), "1:900(-40) 2:100")
+}

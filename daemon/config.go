@@ -36,6 +36,11 @@ type Config struct {
 		Bind      string `toml:"bind"`
 		Ports     string `toml:"ports"`
 		ReorderMS int    `toml:"reorder_ms"`
+		// Latch accepts RTP from the first source seen rather than only
+		// from the address and port the SDP announced (NAT).
+		Latch       bool   `toml:"latch"`
+		Timeout     string `toml:"timeout"`
+		HoldTimeout string `toml:"hold_timeout"`
 	} `toml:"rtp"`
 	Storage struct {
 		MinFree string `toml:"min_free"`
@@ -52,6 +57,9 @@ type parsed struct {
 	reorder    time.Duration
 	sipAddress string
 	minFree    reserve
+	// rtpTimeout ends a call when no leg has received RTP for that long;
+	// holdTimeout is the same for legs the gateway put on hold.
+	rtpTimeout, holdTimeout time.Duration
 }
 
 // loadConfig reads the built-in defaults, then the file at path (if any) on
@@ -135,6 +143,11 @@ func (c Config) validate() (parsed, error) {
 		bad("rtp.reorder_ms: %d is outside 20-2000", c.RTP.ReorderMS)
 	}
 	p.reorder = time.Duration(c.RTP.ReorderMS) * time.Millisecond
+	p.rtpTimeout = parseDuration("rtp.timeout", c.RTP.Timeout, time.Second, 24*time.Hour, bad)
+	p.holdTimeout = parseDuration("rtp.hold_timeout", c.RTP.HoldTimeout, time.Second, 7*24*time.Hour, bad)
+	if p.holdTimeout != 0 && p.holdTimeout < p.rtpTimeout {
+		bad("rtp.hold_timeout: %v is shorter than rtp.timeout (%v)", p.holdTimeout, p.rtpTimeout)
+	}
 	if p.minFree, err = parseReserve(c.Storage.MinFree); err != nil {
 		bad("storage.min_free: %w", err)
 	}
@@ -157,4 +170,19 @@ func parsePortRange(s string) (lo, hi int, err error) {
 		return 0, 0, fmt.Errorf("%q: want 1024 <= LO < HI <= 65535", s)
 	}
 	return lo, hi, nil
+}
+
+// parseDuration reads a Go duration ("60s", "2h") between lo and hi,
+// reporting a problem through bad.
+func parseDuration(key, s string, lo, hi time.Duration, bad func(string, ...any)) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		bad("%s: %q: want a duration such as \"60s\" or \"2h\"", key, s)
+		return 0
+	}
+	if d < lo || d > hi {
+		bad("%s: %v is outside %v-%v", key, d, lo, hi)
+		return 0
+	}
+	return d
 }

@@ -79,5 +79,10 @@ func wireRecording(r vault.Recording) control.Recording {
 	for _, p := range r.Participants {
 		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name})
 	}
+	for _, l := range r.Legs {
+		w.Legs = append(w.Legs, control.RecordedLeg{Label: l.Label, Codec: l.Codec, Packets: l.Packets,
+			LegCounters: control.LegCounters{Late: l.Late, Duplicates: l.Duplicates, ForeignSource: l.ForeignSource,
+				ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}})
+	}
 	return w
 }

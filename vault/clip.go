@@ -16,6 +16,8 @@ const (
 	maxShortLen     = 64  // User, Extension, Remote, Direction, Codec, Status
 	maxAORLen       = 256 // Participant.AOR
 	maxParticipants = 64  // the first ones are kept
+	maxLegs         = 16  // the first ones are kept
+	maxLabelLen     = 32  // LegSummary.Label, LegSummary.Codec
 )
 
 // clipRecording returns rec with every free-text field cut to its bound
@@ -43,6 +45,14 @@ func clipRecording(rec Recording) Recording {
 		ps[i] = Participant{AOR: clipString(p.AOR, maxAORLen), Name: clipString(p.Name, maxNameLen)}
 	}
 	rec.Participants = ps
+	if len(rec.Legs) > 0 {
+		legs := append([]LegSummary(nil), rec.Legs[:min(len(rec.Legs), maxLegs)]...)
+		for i := range legs {
+			legs[i].Label = clipString(legs[i].Label, maxLabelLen)
+			legs[i].Codec = clipString(legs[i].Codec, maxLabelLen)
+		}
+		rec.Legs = legs
+	}
 	return rec
 }
 
@@ -58,9 +68,9 @@ func clipString(s string, n int) string {
 }
 
 // fitRecording marshals rec (already clipped) to JSON of at most budget
-// bytes. While it does not fit it drops, in this order, participants from
-// the end, the Call-ID, then the full name: the audio, the identity and
-// the owner always stay. It returns the recording as it will be stored and
+// bytes. While it does not fit it drops, in this order, the leg counters,
+// participants from the end, the Call-ID, then the full name: the audio,
+// the identity and the owner always stay. It returns the recording as it will be stored and
 // its JSON, or an error wrapping ErrHeadSlotFull when even the minimal
 // record exceeds budget.
 func fitRecording(rec Recording, budget int) (Recording, []byte, error) {
@@ -70,6 +80,10 @@ func fitRecording(rec Recording, budget int) (Recording, []byte, error) {
 	}
 	if len(meta) <= budget {
 		return rec, meta, nil
+	}
+	if rec.Legs != nil {
+		rec.Legs = nil
+		return fitRecording(rec, budget)
 	}
 	// The JSON grows with the number of participants kept: find the most
 	// that fit by bisection (a handful of marshals even for 64).

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -169,5 +170,26 @@ func TestHostileMetadataSeals(t *testing.T) {
 				t.Errorf("Export: %v", err)
 			}
 		})
+	}
+}
+
+// Leg counters are bounded and are the first thing left out of a head
+// that is short of room, before any participant.
+func TestClipAndFitLegs(t *testing.T) {
+	rec := Recording{ID: "2026000000001", User: "u", Participants: []Participant{{AOR: "sip:2501@pbx"}, {AOR: "sip:+15551234@gw"}}}
+	for i := range 50 {
+		rec.Legs = append(rec.Legs, LegSummary{Label: fmt.Sprintf("label-%d-%s", i, strings.Repeat("x", 40)), Codec: "PCMU", Packets: 3000})
+	}
+	c := clipRecording(rec)
+	if len(c.Legs) != maxLegs || len(c.Legs[0].Label) != maxLabelLen || len(rec.Legs) != 50 {
+		t.Errorf("clipped legs: %d, first label %d bytes (caller's slice %d)", len(c.Legs), len(c.Legs[0].Label), len(rec.Legs))
+	}
+	full, _ := json.Marshal(c)
+	noLegs := c
+	noLegs.Legs = nil
+	small, _ := json.Marshal(noLegs)
+	got, meta, err := fitRecording(c, len(small))
+	if err != nil || got.Legs != nil || len(got.Participants) != 2 || len(meta) != len(small) {
+		t.Errorf("fit in %d bytes (full %d): legs %d, participants %d, %v", len(small), len(full), len(got.Legs), len(got.Participants), err)
 	}
 }

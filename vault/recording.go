@@ -28,6 +28,27 @@ type Recording struct {
 	// index holds it; the copy in the file's own head slot is always empty
 	// (a file cannot contain its own hash).
 	SHA256 string `json:"sha256,omitempty"`
+	// Legs says what each RTP leg received; diagnostics, the first thing
+	// left out when the file's head is short of room.
+	Legs []LegSummary `json:"legs,omitempty"`
+}
+
+// LegSummary counts what one RTP leg of a recording received. Packets
+// counts every datagram; the other counters are subsets of it: dropped as
+// late, duplicate, from a foreign source or SSRC, failing SRTP
+// authentication, or not audio (telephone-event, unknown payload types).
+// Concealed counts audio frames lost on the network and concealed.
+type LegSummary struct {
+	Label         string `json:"label"`
+	Codec         string `json:"codec,omitempty"`
+	Packets       uint64 `json:"packets"`
+	Late          uint64 `json:"late,omitempty"`
+	Duplicates    uint64 `json:"duplicates,omitempty"`
+	ForeignSource uint64 `json:"foreign_source,omitempty"`
+	ForeignSSRC   uint64 `json:"foreign_ssrc,omitempty"`
+	AuthFailed    uint64 `json:"auth_failed,omitempty"`
+	Ignored       uint64 `json:"ignored,omitempty"`
+	Concealed     uint64 `json:"concealed,omitempty"`
 }
 
 // Participant is one party of the recorded call, from the SIPREC metadata.

@@ -86,8 +86,32 @@ type Leg struct {
 	Label   string `json:"label"`
 	Port    int    `json:"port"`
 	Codec   string `json:"codec"`
+	SRTP    bool   `json:"srtp,omitempty"`
 	Packets uint64 `json:"packets"`
 	Bytes   uint64 `json:"bytes"`
+	LegCounters
+}
+
+// LegCounters count what a leg dropped or repaired; each is a subset of
+// its packets, except Concealed (audio frames lost on the network and
+// concealed). Foreign packets came from another address or port than the
+// stream's source, or carried a second SSRC.
+type LegCounters struct {
+	Late          uint64 `json:"late,omitempty"`
+	Duplicates    uint64 `json:"duplicates,omitempty"`
+	ForeignSource uint64 `json:"foreign_source,omitempty"`
+	ForeignSSRC   uint64 `json:"foreign_ssrc,omitempty"`
+	AuthFailed    uint64 `json:"auth_failed,omitempty"`
+	Ignored       uint64 `json:"ignored,omitempty"`
+	Concealed     uint64 `json:"concealed,omitempty"`
+}
+
+// RecordedLeg is what one leg of a stored recording received.
+type RecordedLeg struct {
+	Label   string `json:"label"`
+	Codec   string `json:"codec,omitempty"`
+	Packets uint64 `json:"packets"`
+	LegCounters
 }
 
 // Recording directions.
@@ -124,6 +148,8 @@ type Recording struct {
 	// SHA256 is the hex SHA-256 of the encrypted file on disk, stored when
 	// it was sealed; verify compares the file against it.
 	SHA256 string `json:"sha256,omitempty"`
+	// Legs says what each RTP leg received (omitted by older versions).
+	Legs []RecordedLeg `json:"legs,omitempty"`
 }
 
 // Verification results, one per recording (Check.Status).
