@@ -66,6 +66,11 @@ type daemonOptions struct {
 	dir           string // reuse the config, data and socket of an earlier daemon
 	data          string // data dir (default: <dir>/data), e.g. on a small tmpfs
 	minFree       string // [storage] min_free (default: "1MiB", so a nearly full test machine still records)
+	// strictSource keeps [rtp] latch off, the default of a real install: a
+	// leg takes RTP only from the port its SDP announced. The tests' RTP
+	// senders use ephemeral ports, so by default they run with latch on.
+	strictSource bool
+	rtpTimeout   string // [rtp] timeout (default "60s")
 }
 
 // startDaemon runs callvaultd on 127.0.0.1 with its own ports and data dir
@@ -83,6 +88,9 @@ func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
 	if o.minFree == "" {
 		o.minFree = "1MiB"
 	}
+	if o.rtpTimeout == "" {
+		o.rtpTimeout = "60s"
+	}
 	lo := freeRTPBase(t)
 	conf := fmt.Sprintf(`version = 1
 data_dir = %q
@@ -94,9 +102,11 @@ listen = "127.0.0.1:%d"
 [rtp]
 bind = "127.0.0.1"
 ports = "%d-%d"
+latch = %t
+timeout = %q
 [storage]
 min_free = %q
-`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, lo, lo+99, o.minFree)
+`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree)
 	confPath := filepath.Join(dir, "callvaultd.toml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

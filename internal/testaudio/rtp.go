@@ -18,6 +18,9 @@ type Stream struct {
 	// PacketBytes is the payload of one 20 ms packet: 0 means 160 (G.711);
 	// G.729 needs 20.
 	PacketBytes int
+	// From is the local port to send from (the port the gateway's SDP
+	// announced, for a recorder that takes RTP only from there); 0 for any.
+	From int
 }
 
 // SendPaced sends the streams side by side over fresh UDP sockets, one
@@ -27,7 +30,11 @@ func SendPaced(streams []Stream) error {
 	const samplesPerPacket = 160 // 20 ms at 8 kHz, the RTP timestamp step
 	conns := make([]*net.UDPConn, len(streams))
 	for i, s := range streams {
-		c, err := net.DialUDP("udp", nil, s.To)
+		var from *net.UDPAddr
+		if s.From != 0 {
+			from = &net.UDPAddr{IP: s.To.IP, Port: s.From}
+		}
+		c, err := net.DialUDP("udp", from, s.To)
 		if err != nil {
 			return fmt.Errorf("dial rtp %s: %w", s.To, err)
 		}
