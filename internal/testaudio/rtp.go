@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
 // Stream is one RTP leg to send: a payload type, an SSRC and the encoded
@@ -21,6 +22,8 @@ type Stream struct {
 	// From is the local port to send from (the port the gateway's SDP
 	// announced, for a recorder that takes RTP only from there); 0 for any.
 	From int
+	// SRTP, when set, encrypts the stream's packets with its SDES key.
+	SRTP *SRTP
 }
 
 // SendPaced sends the streams side by side over fresh UDP sockets, one
@@ -29,7 +32,14 @@ type Stream struct {
 func SendPaced(streams []Stream) error {
 	const samplesPerPacket = 160 // 20 ms at 8 kHz, the RTP timestamp step
 	conns := make([]*net.UDPConn, len(streams))
+	crypt := make([]*srtp.Context, len(streams))
 	for i, s := range streams {
+		if s.SRTP != nil {
+			var err error
+			if crypt[i], err = s.SRTP.encrypter(); err != nil {
+				return err
+			}
+		}
 		var from *net.UDPAddr
 		if s.From != 0 {
 			from = &net.UDPAddr{IP: s.To.IP, Port: s.From}
@@ -71,6 +81,11 @@ func SendPaced(streams []Stream) error {
 				return fmt.Errorf("marshal rtp: %w", err)
 			}
 			pkt := append(buf[:b], p.Payload...)
+			if crypt[i] != nil {
+				if pkt, err = crypt[i].EncryptRTP(nil, pkt, nil); err != nil {
+					return fmt.Errorf("srtp: %w", err)
+				}
+			}
 			if _, err := conns[i].Write(pkt); err != nil {
 				return fmt.Errorf("send rtp to %s: %w", s.To, err)
 			}
