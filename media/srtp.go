@@ -3,6 +3,7 @@ package media
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,6 +73,15 @@ func (p SRTPParams) LogValue() slog.Value {
 		slog.String("key", "<redacted>"),
 		slog.Int("mki_len", len(p.MKI)),
 	)
+}
+
+// MarshalJSON writes p as LogValue logs it, without the key.
+func (p SRTPParams) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Suite  string `json:"suite"`
+		Key    string `json:"key"`
+		MKILen int    `json:"mki_len,omitempty"`
+	}{p.Suite, "<redacted>", len(p.MKI)})
 }
 
 // srtpSuites maps the SDES crypto-suite names we decrypt to their SRTP

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -256,8 +257,13 @@ func TestSRTPParamsRedacted(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%d", "%q"} {
 		outs = append(outs, fmt.Sprintf(verb, p), fmt.Sprintf(verb, &p), fmt.Sprintf(verb, []SRTPParams{p}))
 	}
+	js, err := json.Marshal(map[string]any{"p": p, "ps": []SRTPParams{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs = append(outs, string(js))
 	var buf bytes.Buffer
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "srtp", p, "ptr", &p)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "srtp", p, "ptr", &p, "in", struct{ P SRTPParams }{p})
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "srtp", p, "ptr", &p)
 	outs = append(outs, buf.String())
 	for _, out := range outs {
