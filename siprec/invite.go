@@ -44,7 +44,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(log, req, tx, 488, "no SDP offer")
 		return
 	}
-	media, err := ParseSDP(body.SDP)
+	media, err := parseSDP(body.SDP, log)
 	if err != nil {
 		s.rejectErr(log, req, tx, err)
 		return
@@ -158,7 +158,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	log.Info("recording session admitted", "source", src.String(), "transport", sess.Transport,
 		"streams", len(media), "media_addr", addr.String())
-	log.Debug("SDP answer", "body", string(d.lastSDP))
+	log.Debug("SDP answer", "body", bodyValue(d.lastSDP))
 	s.armExpiry(d)
 	go s.awaitAck(d, tx, res, ack, true)
 }

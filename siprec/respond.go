@@ -250,7 +250,9 @@ func cseqOf(req *sip.Request) uint32 {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // bodyValue logs a SIP body as text, converting it only when the record is
-// actually written (bodies are logged at debug level alone).
+// actually written (bodies are logged at debug level alone). SDES keys
+// (a=crypto ... inline:<key>) are replaced by "inline:<redacted>": keys
+// never reach a log.
 type bodyValue []byte
 
-func (b bodyValue) LogValue() slog.Value { return slog.StringValue(string(b)) }
+func (b bodyValue) LogValue() slog.Value { return slog.StringValue(redactKeys(b)) }

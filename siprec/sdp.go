@@ -3,6 +3,7 @@ package siprec
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -26,9 +27,16 @@ const maxMediaLines = 64
 // ParseSDP reads an SDP offer into one MediaStream per m-line, in order.
 // It is lenient with what gateways send: LF or CRLF line ends, unknown or
 // malformed attribute lines (ignored), formats without a=rtpmap (static
-// payload types resolved). It fails when an m-line cannot be read or when
-// no m=audio line is offered at all.
+// payload types resolved), a=crypto lines it cannot use (left out of
+// MediaStream.Crypto). It fails when an m-line cannot be read or when no
+// m=audio line is offered at all.
 func ParseSDP(b []byte) ([]MediaStream, error) {
+	return parseSDP(b, nil)
+}
+
+// parseSDP is ParseSDP logging, at debug level, the a=crypto lines it
+// leaves out (why, never the key); log may be nil.
+func parseSDP(b []byte, log *slog.Logger) ([]MediaStream, error) {
 	var (
 		streams    []MediaStream
 		sessAddr   netip.Addr
@@ -111,6 +119,12 @@ func ParseSDP(b []byte) ([]MediaStream, error) {
 			case "rtpmap":
 				if f, ok := parseRtpmap(arg); ok {
 					rtpmaps[f.PT] = f
+				}
+			case "crypto":
+				if c, err := parseCrypto(arg); err == nil {
+					cur.Crypto = append(cur.Crypto, c)
+				} else if log != nil {
+					log.Debug("a=crypto line left out", "m_line", cur.Index, "error", err)
 				}
 			case "fmtp":
 				pt, params, ok := strings.Cut(strings.TrimSpace(arg), " ")
@@ -208,11 +222,16 @@ func parseRtpmap(v string) (Format, bool) {
 }
 
 // BuildAnswer writes the SDP answer to an offer: one m-line per offered
-// m-line, in order and of the same kind. A MediaAnswer with Port 0 (or a
-// missing one) rejects its line, which keeps the offered format list. An
-// accepted line carries the chosen payload type, plus telephone-event when
-// it was offered, a=recvonly (a=inactive when the offer was inactive or
-// recvonly), the offered a=label and a=ptime. addr goes into o= and c=.
+// m-line, in order and of the same kind and transport protocol. A
+// MediaAnswer with Port 0 (or a missing one) rejects its line, which keeps
+// the offered format list. An accepted line carries the chosen payload
+// type, plus telephone-event when it was offered, a=recvonly (a=inactive
+// when the offer was inactive or recvonly), the offered a=label and
+// a=ptime, and, for an SRTP line (MediaStream.Secure), the answer's
+// a=crypto line. An SRTP line whose MediaAnswer has no Crypto, or one
+// whose tag and suite match no offered a=crypto line, is rejected like a
+// Port 0 answer: an SRTP offer never gets a plaintext answer. addr goes
+// into o= and c=.
 func BuildAnswer(offer []MediaStream, answers []MediaAnswer, addr netip.Addr, sessID, version uint64) []byte {
 	addr = addr.Unmap()
 	ipv := "IP4"
@@ -234,7 +253,7 @@ func BuildAnswer(offer []MediaStream, answers []MediaAnswer, addr netip.Addr, se
 		if i < len(answers) {
 			ans = answers[i]
 		}
-		if ans.Port <= 0 || ans.Port > 65535 {
+		if ans.Port <= 0 || ans.Port > 65535 || m.Secure() && !answersCrypto(m, ans.Crypto) {
 			writeRejected(&b, m)
 			continue
 		}
@@ -271,6 +290,9 @@ func BuildAnswer(offer []MediaStream, answers []MediaAnswer, addr netip.Addr, se
 		if m.Ptime > 0 {
 			fmt.Fprintf(&b, "a=ptime:%d\r\n", m.Ptime)
 		}
+		if m.Secure() {
+			fmt.Fprintf(&b, "a=crypto:%s\r\n", ans.Crypto.line())
+		}
 		if m.Label != "" {
 			fmt.Fprintf(&b, "a=label:%s\r\n", m.Label)
 		}
@@ -281,6 +303,21 @@ func BuildAnswer(offer []MediaStream, answers []MediaAnswer, addr netip.Addr, se
 		}
 	}
 	return []byte(b.String())
+}
+
+// answersCrypto reports whether c can answer the SRTP line m: a key we
+// can write, for an offered line of the same tag and suite (RFC 4568
+// section 7.1.2).
+func answersCrypto(m MediaStream, c *Crypto) bool {
+	if c == nil || !c.valid() {
+		return false
+	}
+	for _, o := range m.Crypto {
+		if o.Tag == c.Tag && strings.EqualFold(o.Suite, c.Suite) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeRejected(b *strings.Builder, m MediaStream) {

@@ -1,6 +1,8 @@
 package siprec
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -156,6 +158,124 @@ func TestBuildAnswer(t *testing.T) {
 	}
 }
 
+// TestParseSDPCrypto reads the a=crypto lines of several vendors' SRTP
+// offers: every usable line in order, per m-line; the others left out.
+func TestParseSDPCrypto(t *testing.T) {
+	sdp := strings.Join([]string{
+		"v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0",
+		// A CUBE on a secure trunk: two suites, the second with a lifetime.
+		"m=audio 17000 RTP/SAVP 0 101",
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + b30,
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + b30 + "|2^31",
+		"a=label:1",
+		// An SBC with lifetime and MKI, an unknown suite, a bad key, a
+		// session parameter we do not do, then AES-256 and GCM.
+		"m=audio 17002 RTP/SAVPF 8",
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + b30 + "|2^20|1:4",
+		"a=crypto:2 NEW_SUITE_X inline:" + b28,
+		"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:***",
+		"a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:" + b30 + " UNENCRYPTED_SRTCP",
+		"a=crypto:5 AES_256_CM_HMAC_SHA1_80 inline:" + b46,
+		"a=crypto:6 AEAD_AES_128_GCM inline:" + b28 + " WSH=64",
+		"a=crypto:bogus",
+		"a=label:2",
+		// Plain RTP: a crypto line there is still reported.
+		"m=audio 17004 RTP/AVP 0",
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + b30,
+		"",
+	}, "\r\n")
+	got, err := ParseSDP([]byte(sdp))
+	if err != nil {
+		t.Fatalf("ParseSDP: %v", err)
+	}
+	want := [][]Crypto{
+		{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key30}, {Tag: 2, Suite: "AES_CM_128_HMAC_SHA1_32", Key: key30, Lifetime: 1 << 31}},
+		{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key30, Lifetime: 1 << 20, MKI: []byte{0, 0, 0, 1}},
+			{Tag: 2, Suite: "NEW_SUITE_X", Key: key28},
+			{Tag: 5, Suite: "AES_256_CM_HMAC_SHA1_80", Key: key46},
+			{Tag: 6, Suite: "AEAD_AES_128_GCM", Key: key28}},
+		{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key30}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d m-lines, want %d", len(got), len(want))
+	}
+	for i, m := range got {
+		if !reflect.DeepEqual(m.Crypto, want[i]) {
+			t.Errorf("m-line %d: crypto\n%v\nwant\n%v", i, m.Crypto, want[i])
+		}
+		if m.Secure() != (i < 2) {
+			t.Errorf("m-line %d (%s): Secure() = %v", i, m.Proto, m.Secure())
+		}
+	}
+}
+
+// TestBuildAnswerSRTP: an SRTP line is answered with its proto and our
+// a=crypto line, and reads back with our key; without a usable Crypto it
+// is rejected; a plain line never carries one.
+func TestBuildAnswerSRTP(t *testing.T) {
+	offer, err := ParseSDP([]byte("v=0\r\nc=IN IP4 192.0.2.1\r\n" +
+		"m=audio 17000 RTP/SAVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n" +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + b30 + "\r\na=crypto:2 AES_256_CM_HMAC_SHA1_80 inline:" + b46 + "\r\na=label:1\r\na=sendonly\r\n" +
+		"m=audio 17002 RTP/SAVPF 0\r\na=crypto:7 AEAD_AES_128_GCM inline:" + b28 + "\r\na=label:2\r\n" +
+		"m=audio 17004 RTP/AVP 0\r\na=label:3\r\n"))
+	if err != nil {
+		t.Fatalf("ParseSDP: %v", err)
+	}
+	ours := bytes.Repeat([]byte{0x11}, 46)
+	ours28 := bytes.Repeat([]byte{0x22}, 28)
+	addr := netip.MustParseAddr("192.0.2.99")
+	answer := BuildAnswer(offer, []MediaAnswer{
+		{Port: 20000, PT: 0, Crypto: &Crypto{Tag: 2, Suite: "AES_256_CM_HMAC_SHA1_80", Key: ours}},
+		{Port: 20002, PT: 0, Crypto: &Crypto{Tag: 7, Suite: "AEAD_AES_128_GCM", Key: ours28}},
+		{Port: 20004, PT: 0, Crypto: &Crypto{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key30}},
+	}, addr, 1, 1)
+	for _, want := range []string{
+		"m=audio 20000 RTP/SAVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n" +
+			"a=crypto:2 AES_256_CM_HMAC_SHA1_80 inline:" + base64.StdEncoding.EncodeToString(ours) + "\r\na=label:1\r\na=recvonly\r\n",
+		"m=audio 20002 RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:7 AEAD_AES_128_GCM inline:" + base64.StdEncoding.EncodeToString(ours28) + "\r\n",
+		"m=audio 20004 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=label:3\r\na=recvonly\r\n",
+	} {
+		if !strings.Contains(string(answer), want) {
+			t.Errorf("answer without\n%s\n%s", want, answer)
+		}
+	}
+	back, err := ParseSDP(answer)
+	if err != nil {
+		t.Fatalf("answer does not parse: %v\n%s", err, answer)
+	}
+	wantBack := [][]Crypto{
+		{{Tag: 2, Suite: "AES_256_CM_HMAC_SHA1_80", Key: ours}},
+		{{Tag: 7, Suite: "AEAD_AES_128_GCM", Key: ours28}},
+		nil,
+	}
+	for i, m := range back {
+		if !reflect.DeepEqual(m.Crypto, wantBack[i]) || m.Proto != offer[i].Proto {
+			t.Errorf("answer m-line %d reads back as %s %v, want %s %v", i, m.Proto, m.Crypto, offer[i].Proto, wantBack[i])
+		}
+	}
+
+	// Every way of answering an SRTP line without a usable key rejects it.
+	for name, c := range map[string]*Crypto{
+		"no crypto":          nil,
+		"tag not offered":    {Tag: 3, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key30},
+		"suite not of tag":   {Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_32", Key: key30},
+		"no key":             {Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80"},
+		"key of wrong size":  {Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: ours},
+		"tag out of range":   {Tag: -1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key30},
+		"suite with a blank": {Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80 x", Key: key30},
+	} {
+		got := string(BuildAnswer(offer[:1], []MediaAnswer{{Port: 20000, PT: 0, Crypto: c}}, addr, 1, 1))
+		if !strings.Contains(got, "m=audio 0 RTP/SAVP 0 101\r\na=label:1\r\n") || strings.Contains(got, "a=crypto") {
+			t.Errorf("%s: SRTP line not rejected:\n%s", name, got)
+		}
+	}
+	// The suite matches the offer's whatever its case.
+	got := string(BuildAnswer(offer[:1], []MediaAnswer{{Port: 20000, PT: 0, Crypto: &Crypto{Tag: 1, Suite: "aes_cm_128_hmac_sha1_80", Key: key30}}}, addr, 1, 1))
+	if !strings.Contains(got, "m=audio 20000 RTP/SAVP") {
+		t.Errorf("lower-case suite rejected:\n%s", got)
+	}
+}
+
 func FuzzParseSDP(f *testing.F) {
 	for _, name := range sampleFiles(f) {
 		ct, raw := sampleBody(f, name)
@@ -163,6 +283,8 @@ func FuzzParseSDP(f *testing.F) {
 			f.Add(b.SDP)
 		}
 	}
+	f.Add([]byte("v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 17000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + b30 + "|2^20|1:4\r\n" +
+		"m=audio 17002 RTP/SAVP 0\r\na=crypto:2 X inline:" + b28 + "\r\n"))
 	f.Fuzz(func(t *testing.T, sdp []byte) {
 		offer, err := ParseSDP(sdp)
 		if err != nil {
@@ -173,6 +295,10 @@ func FuzzParseSDP(f *testing.F) {
 			if len(m.Formats) > 0 {
 				answers[i] = MediaAnswer{Port: 10000 + 2*i, PT: m.Formats[0].PT}
 			}
+			if len(m.Crypto) > 0 && i%2 == 0 { // odd SRTP lines answered without a key
+				c := m.Crypto[0]
+				answers[i].Crypto = &c
+			}
 		}
 		ans := BuildAnswer(offer, answers, netip.MustParseAddr("192.0.2.1"), 1, 1)
 		back, err := ParseSDP(ans)
@@ -181,6 +307,11 @@ func FuzzParseSDP(f *testing.F) {
 		}
 		if len(back) != len(offer) {
 			t.Fatalf("answer has %d m-lines, offer %d", len(back), len(offer))
+		}
+		for i, m := range back {
+			if m.Port != 0 && offer[i].Secure() && len(m.Crypto) != 1 {
+				t.Fatalf("SRTP m-line %d answered with %d crypto lines:\n%s", i, len(m.Crypto), ans)
+			}
 		}
 	})
 }

@@ -37,6 +37,14 @@ type MediaAnswer struct {
 	Port int
 	// PT is the payload type chosen from the offered formats.
 	PT uint8
+	// Crypto is our SDES key for an SRTP stream (MediaStream.Secure): its
+	// tag and suite are those of the offered a=crypto line accepted, its
+	// key is ours (BuildAnswer writes it in the answer's a=crypto line;
+	// the client's key, to decrypt with, is that offered line's). An SRTP
+	// stream answered without one, or with one naming no offered line, is
+	// rejected: an SRTP offer never gets a plaintext answer. Ignored for a
+	// stream that is not SRTP.
+	Crypto *Crypto
 }
 
 // Session is the model of one recording session (RFC 7866 RS): the SIP
@@ -70,6 +78,17 @@ type MediaStream struct {
 	Direction string     // "sendonly", "sendrecv", "inactive", ... (default "sendrecv")
 	Formats   []Format   // offered payload formats, in preference order
 	Ptime     int        // a=ptime in milliseconds, 0 when absent
+	// Crypto lists the offered a=crypto lines (SDES keys, RFC 4568) in
+	// order. A line that does not parse, or asks for session parameters
+	// callvault does not implement, is left out; suites are listed whether
+	// or not callvault can decrypt them.
+	Crypto []Crypto
+}
+
+// Secure reports whether the stream is SRTP: its transport protocol is a
+// secure RTP profile (RTP/SAVP, RTP/SAVPF).
+func (m MediaStream) Secure() bool {
+	return strings.Contains(strings.ToUpper(m.Proto), "SAVP")
 }
 
 // Format is one offered RTP payload format.
