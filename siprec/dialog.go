@@ -1,11 +1,13 @@
 package siprec
 
 import (
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -33,7 +35,8 @@ type dialog struct {
 	ackCSeq    uint32
 	ackCh      chan struct{} // closed by the ACK for ackCSeq
 	expires    time.Duration // negotiated session interval, 0 for none
-	expiry     *time.Timer
+	expiry     *time.Timer   // the session timer, nil before it is armed
+	expiryGen  uint64        // counts armings: a timer fired before a refresh is stale
 	ended      bool
 	peer       peer // for our requests in the dialog (BYE)
 
@@ -98,11 +101,13 @@ func (d *dialog) acked(cseq uint32) {
 
 // awaitAck retransmits a 2xx to an INVITE over UDP (RFC 3261 13.3.1.4:
 // T1 doubling up to T2) until its ACK arrives, the dialog ends or 64*T1
-// pass. Without an ACK for the initial INVITE the session is ended.
+// pass. Without an ACK for the initial INVITE the session is ended with a
+// BYE (see ackTimeout).
 func (s *Server) awaitAck(d *dialog, tx sip.ServerTransaction, res *sip.Response, ack <-chan struct{}, initial bool) {
-	timeout := time.NewTimer(64 * sip.T1)
+	t := currentTimers()
+	timeout := time.NewTimer(t.ackWait)
 	defer timeout.Stop()
-	interval := sip.T1
+	interval := t.t1
 	retr := time.NewTimer(interval)
 	defer retr.Stop()
 	if d.reliable {
@@ -120,25 +125,54 @@ func (s *Server) awaitAck(d *dialog, tx sip.ServerTransaction, res *sip.Response
 			if err := tx.Respond(res); err != nil {
 				d.log.Debug("retransmit 2xx failed", "error", err)
 			}
-			interval = min(2*interval, sip.T2)
+			interval = min(2*interval, t.t2)
 			retr.Reset(interval)
 		case <-timeout.C:
 			if !initial {
 				d.log.Warn("no ACK for re-INVITE 2xx")
 				return
 			}
-			d.log.Warn("no ACK for INVITE 2xx: ending session")
-			s.end(d, "ack_timeout")
+			s.ackTimeout(d)
 			return
 		}
 	}
 }
 
+// Reasons of the BYEs the dialog timers send (RFC 3326).
+const (
+	ackTimeoutCode = 408
+	ackTimeoutText = "ACK not received"
+	expiredCode    = 408
+	expiredText    = "session expired"
+)
+
+// ackTimeout ends a session whose initial 2xx got no ACK in 64*T1. RFC
+// 3261 13.3.1.4: the dialog is then confirmed all the same and the session
+// is terminated with a BYE, which goes at once (hangup waits for the ACK
+// of an unconfirmed dialog). The client may have the session (only its
+// ACKs are lost): the BYE frees its side too.
+func (s *Server) ackTimeout(d *dialog) {
+	d.mu.Lock()
+	acked := d.confirmed // the ACK came as the timer fired
+	d.confirmed = true
+	d.mu.Unlock()
+	if acked {
+		return
+	}
+	d.log.Warn("no ACK for INVITE 2xx: hanging up")
+	s.hangup(d, ackTimeoutCode, ackTimeoutText, "ack_timeout")
+}
+
 // minSE is our Min-SE: the shortest session interval we accept (RFC 4028).
 const minSE = 90
 
-// sessionExpires reads Session-Expires (or its compact form x) in seconds;
-// 0 when absent or unreadable.
+// maxSE is the longest session interval we grant (seconds, a day): a
+// longer one asked for is lowered to it in our 2xx, as RFC 4028 section 9
+// lets the answerer do.
+const maxSE = 86400
+
+// sessionExpires reads Session-Expires (or its compact form x) in seconds,
+// at most maxSE; 0 when absent or unreadable.
 func sessionExpires(req *sip.Request) int {
 	h := req.GetHeader("Session-Expires")
 	if h == nil {
@@ -148,27 +182,71 @@ func sessionExpires(req *sip.Request) int {
 		return 0
 	}
 	v, _, _ := strings.Cut(h.Value(), ";")
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0
 	}
-	return n
+	return int(min(n, maxSE)) // ParseUint gives the largest uint64 when out of range
 }
 
 // armExpiry (re)starts the session timer; with d.mu held. The client
-// refreshes (refresher=uac); when no refresh comes within the interval plus
-// min(32 s, interval/3), the session is ended as expired.
+// refreshes (refresher=uac); when no refresh comes in time (sessionWait),
+// the session is ended as expired with a BYE (Reason: SIP;cause=408;
+// text="session expired"), as when the gateway hangs up.
 func (s *Server) armExpiry(d *dialog) {
 	if d.expires <= 0 || d.ended {
 		return
 	}
-	wait := d.expires + min(32*time.Second, d.expires/3)
 	if d.expiry != nil {
-		d.expiry.Reset(wait)
+		d.expiry.Stop()
+	}
+	d.expiryGen++
+	gen := d.expiryGen
+	d.expiry = time.AfterFunc(currentTimers().expiry(d.expires), func() { s.expire(d, gen) })
+}
+
+// expire hangs up d's session when the timer armed as gen is still the
+// current one: a refresh that re-armed the timer while this one fired
+// wins.
+func (s *Server) expire(d *dialog, gen uint64) {
+	d.mu.Lock()
+	stale := d.ended || d.expiryGen != gen
+	d.mu.Unlock()
+	if stale {
 		return
 	}
-	d.expiry = time.AfterFunc(wait, func() {
-		d.log.Warn("session not refreshed: ending session")
-		s.end(d, "session_expired")
-	})
+	d.log.Warn("session not refreshed: hanging up")
+	s.hangup(d, expiredCode, expiredText, "session_expired")
+}
+
+// sessionWait is how long a session with the negotiated interval lasts
+// without a refresh: the interval plus min(32 s, interval/3). RFC 4028
+// section 10 has the side that does not refresh send its BYE that much
+// before the interval ends; a recorder gives a late refresher that much
+// grace instead, so as not to cut a call that is still going.
+func sessionWait(interval time.Duration) time.Duration {
+	return interval + min(32*time.Second, interval/3)
+}
+
+// dialogTimers are the intervals of the timers a dialog runs itself. They
+// are read when a timer is armed. Tests shorten them with useTimers so
+// that a 32 s ACK wait or a 30 min session interval pass in milliseconds.
+type dialogTimers struct {
+	t1, t2  time.Duration // 2xx retransmission over UDP: first and longest interval (RFC 3261 T1, T2)
+	ackWait time.Duration // how long a 2xx waits for its ACK: 64*T1
+	// expiry is how long a session with the negotiated interval lasts
+	// without a refresh: sessionWait.
+	expiry func(interval time.Duration) time.Duration
+}
+
+// timersOverride, when set, replaces the RFC timers (tests only).
+var timersOverride atomic.Pointer[dialogTimers]
+
+// currentTimers returns the timers in force: the RFC's, built from sipgo's
+// T1 and T2, unless a test set others.
+func currentTimers() *dialogTimers {
+	if t := timersOverride.Load(); t != nil {
+		return t
+	}
+	return &dialogTimers{t1: sip.T1, t2: sip.T2, ackWait: 64 * sip.T1, expiry: sessionWait}
 }

@@ -1,0 +1,234 @@
+package siprec
+
+import (
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// useTimers puts dt in force until the test ends. Call it before
+// startServer, so that the server is gone before the RFC timers return.
+func useTimers(t *testing.T, dt dialogTimers) {
+	t.Helper()
+	timersOverride.Store(&dt)
+	t.Cleanup(func() { timersOverride.Store(nil) })
+}
+
+// rfcTimers are the RFC's timers with the session timer replaced.
+func rfcTimers(expiry func(time.Duration) time.Duration) dialogTimers {
+	return dialogTimers{t1: sip.T1, t2: sip.T2, ackWait: 64 * sip.T1, expiry: expiry}
+}
+
+// expiryProbe is a session timer that reports each interval it is armed
+// with and lasts what the test says.
+type expiryProbe struct {
+	intervals chan time.Duration
+	waits     []time.Duration // by arming, the last repeated
+	n         int
+}
+
+func newExpiryProbe(waits ...time.Duration) *expiryProbe {
+	return &expiryProbe{intervals: make(chan time.Duration, 16), waits: waits}
+}
+
+func (p *expiryProbe) expiry(interval time.Duration) time.Duration {
+	p.intervals <- interval
+	w := p.waits[min(p.n, len(p.waits)-1)]
+	p.n++ // armings are serialised by the dialog's lock
+	return w
+}
+
+// A session the client does not refresh ends with our BYE carrying
+// Reason 408 "session expired", over the client's TCP connection, and the
+// recorder is told "session_expired".
+func TestSessionExpiredHangsUp(t *testing.T) {
+	probe := newExpiryProbe(20 * time.Millisecond)
+	useTimers(t, rfcTimers(probe.expiry))
+	ts := startServer(t)
+	c := dialClient(t, "TCP", ts.tcpAddr)
+	callID := "expired@10.10.1.20"
+	c.sendSample("cisco/cube-invite.sip", callID, "")
+	res := c.expect(200, "INVITE")
+	if got := header(res, "Session-Expires"); got != "1800;refresher=uac" {
+		t.Errorf("Session-Expires %q, want 1800;refresher=uac", got)
+	}
+	tag := toTag(t, res)
+	c.ack(callID, tag, 101)
+	recv(t, ts.rec.admits, "Admit")
+	if iv := recv(t, probe.intervals, "session timer"); iv != 1800*time.Second {
+		t.Errorf("session timer armed with %v, want the offered 1800 s", iv)
+	}
+
+	bye := c.readRequest()
+	checkBye(t, bye, c.contact, callID, tag, `SIP;cause=408;text="session expired"`)
+	c.respond(bye, 200)
+	if e := recv(t, ts.rec.ends, "End"); e.reason != "session_expired" || e.s.CallID != callID {
+		t.Errorf("End(%q, %q), want (%q, session_expired)", e.s.CallID, e.reason, callID)
+	}
+	settle(t, ts)
+	if n := ts.srv.Sessions(); n != 0 {
+		t.Errorf("Sessions() = %d after expiry", n)
+	}
+}
+
+// A refresh (UPDATE with Session-Expires) re-arms the timer with the new
+// interval: the session then ends by the new timer, not the first.
+func TestSessionRefreshRearms(t *testing.T) {
+	probe := newExpiryProbe(time.Hour, 20*time.Millisecond)
+	useTimers(t, rfcTimers(probe.expiry))
+	ts := startServer(t)
+	c := dialClient(t, "UDP", ts.udpAddr)
+	callID := "refresh@10.10.1.20"
+	tag := admitCall(t, ts, c, callID)
+	recv(t, probe.intervals, "session timer")
+
+	c.send(c.request("UPDATE", callID, cubeFromTag, tag, 102,
+		[]string{"Supported: timer", "Session-Expires: 120;refresher=uac", "Contact: <" + c.contact + ">"}, "", ""))
+	if got := header(c.expect(200, "refreshing UPDATE"), "Session-Expires"); got != "120;refresher=uac" {
+		t.Errorf("Session-Expires of the refresh's 200: %q", got)
+	}
+	if iv := recv(t, probe.intervals, "re-armed session timer"); iv != 120*time.Second {
+		t.Errorf("session timer re-armed with %v, want 120 s", iv)
+	}
+	bye := c.readRequest()
+	checkBye(t, bye, c.contact, callID, tag, `SIP;cause=408;text="session expired"`)
+	c.respond(bye, 200)
+	if e := recv(t, ts.rec.ends, "End"); e.reason != "session_expired" {
+		t.Errorf("End reason %q, want session_expired", e.reason)
+	}
+	settle(t, ts)
+}
+
+// A timer that fired as a refresh re-armed it is stale: it does not end
+// the session. Driven directly, without waiting for any timer.
+func TestSessionExpiryStale(t *testing.T) {
+	useTimers(t, rfcTimers(func(time.Duration) time.Duration { return time.Hour }))
+	ts := startServer(t)
+	c := dialClient(t, "UDP", ts.udpAddr)
+	callID := "stale@10.10.1.20"
+	tag := admitCall(t, ts, c, callID)
+	d := ts.srv.liveByCallID(callID)
+	d.mu.Lock()
+	gen := d.expiryGen
+	d.mu.Unlock()
+	if gen == 0 {
+		t.Fatal("session timer not armed")
+	}
+
+	ts.srv.expire(d, gen-1)
+	noMore(t, ts.rec.ends, "End")
+	if n := ts.srv.Sessions(); n != 1 {
+		t.Fatalf("a stale timer ended the session: Sessions() = %d", n)
+	}
+	ts.srv.expire(d, gen)
+	if e := recv(t, ts.rec.ends, "End"); e.reason != "session_expired" {
+		t.Errorf("End reason %q, want session_expired", e.reason)
+	}
+	bye := c.readRequest()
+	checkBye(t, bye, c.contact, callID, tag, `SIP;cause=408;text="session expired"`)
+	c.respond(bye, 200)
+	settle(t, ts)
+}
+
+// An initial 2xx never acknowledged is retransmitted (T1 doubling up to
+// T2), then, 64*T1 on, the session ends with a BYE carrying Reason 408
+// "ACK not received", sent at once: not after another 64*T1 of waiting
+// for the ACK, which the test's wait would not outlast.
+func TestAckTimeoutHangsUp(t *testing.T) {
+	useTimers(t, dialogTimers{t1: time.Millisecond, t2: 4 * time.Millisecond, ackWait: 64 * time.Millisecond, expiry: sessionWait})
+	ts := startServer(t)
+	c := dialClient(t, "UDP", ts.udpAddr)
+	callID := "no-ack@10.10.1.20"
+	c.sendSample("cisco/cube-invite.sip", callID, "")
+	tag := toTag(t, c.expect(200, "INVITE"))
+	recv(t, ts.rec.admits, "Admit")
+
+	retransmits := 0
+	var bye *sip.Request
+	for bye == nil {
+		switch m := c.readMsg().(type) {
+		case *sip.Response:
+			if m.StatusCode != 200 || m.CSeq().MethodName != sip.INVITE {
+				t.Fatalf("unexpected response:\n%s", m)
+			}
+			retransmits++
+		case *sip.Request:
+			bye = m
+		}
+	}
+	// 1+2+4+4+... ms within 64 ms: 17 or so, fewer on a busy machine.
+	if retransmits < 3 {
+		t.Errorf("2xx retransmitted %d times before the BYE, want several", retransmits)
+	}
+	checkBye(t, bye, c.contact, callID, tag, `SIP;cause=408;text="ACK not received"`)
+	c.respond(bye, 200)
+	if e := recv(t, ts.rec.ends, "End"); e.reason != "ack_timeout" || e.s.CallID != callID {
+		t.Errorf("End(%q, %q), want (%q, ack_timeout)", e.s.CallID, e.reason, callID)
+	}
+	settle(t, ts)
+}
+
+// A timer that fires as the ACK arrives finds the dialog confirmed and
+// leaves the session alone. Driven directly: the test confirms the dialog
+// as the ACK would.
+func TestAckTimeoutAfterAck(t *testing.T) {
+	ts := startServer(t)
+	c := dialClient(t, "TCP", ts.tcpAddr)
+	callID := "ack-race@10.10.1.20"
+	c.sendSample("cisco/cube-invite.sip", callID, "")
+	tag := toTag(t, c.expect(200, "INVITE"))
+	recv(t, ts.rec.admits, "Admit")
+	d := ts.srv.liveByCallID(callID)
+	d.mu.Lock()
+	d.acked(101)
+	d.mu.Unlock()
+	ts.srv.ackTimeout(d)
+	noMore(t, ts.rec.ends, "End")
+	if n := ts.srv.Sessions(); n != 1 {
+		t.Fatalf("Sessions() = %d after a late ACK timer", n)
+	}
+	c.ack(callID, tag, 101)
+	hangUp(t, ts, c, callID, tag)
+}
+
+func TestSessionWait(t *testing.T) {
+	for _, tt := range []struct{ interval, want time.Duration }{
+		{90 * time.Second, 120 * time.Second},
+		{91 * time.Second, 91*time.Second + 91*time.Second/3},
+		{96 * time.Second, 128 * time.Second},
+		{1800 * time.Second, 1832 * time.Second},
+	} {
+		if got := sessionWait(tt.interval); got != tt.want {
+			t.Errorf("sessionWait(%v) = %v, want %v", tt.interval, got, tt.want)
+		}
+	}
+}
+
+func TestSessionExpiresHeader(t *testing.T) {
+	for _, tt := range []struct {
+		hdr  string
+		want int
+	}{
+		{"Session-Expires: 1800;refresher=uac", 1800},
+		{"Session-Expires:  90", 90},
+		{"x: 120", 120},
+		{"Session-Expires: 86401", maxSE},
+		{"Session-Expires: 99999999999999999999999999", maxSE},
+		{"Session-Expires: -5", 0},
+		{"Session-Expires: soon", 0},
+		{"Session-Expires: ", 0},
+		{"Subject: none", 0},
+	} {
+		msg := "UPDATE sip:callvault@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK-1\r\n" +
+			"From: <sip:gw@192.0.2.7>;tag=a\r\nTo: <sip:callvault@192.0.2.1>;tag=b\r\nCall-ID: se\r\nCSeq: 2 UPDATE\r\n" +
+			tt.hdr + "\r\nContent-Length: 0\r\n\r\n"
+		m, err := sip.ParseMessage([]byte(msg))
+		if err != nil {
+			t.Fatalf("parse %q: %v", tt.hdr, err)
+		}
+		if got := sessionExpires(m.(*sip.Request)); got != tt.want {
+			t.Errorf("sessionExpires(%q) = %d, want %d", tt.hdr, got, tt.want)
+		}
+	}
+}
