@@ -1,0 +1,97 @@
+package media
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/callvault/callvault/internal/testaudio"
+)
+
+// LAME's quality setting, measured: the speech-like test signal encoded at
+// each quality as the recorder encodes (mono, 20 ms calls), decoded by
+// ffmpeg and scored against the input by segmental SNR (testaudio.Compare).
+// The figures and the choice are in BENCHMARKS.md, "Audio quality".
+
+// lameQualities are the settings compared: 2 (LAME's -h, the best worth
+// its cost in LAME's own advice), 5 (the default) and 7 (fast).
+var lameQualities = []int{2, 5, 7}
+
+// qualitySpeech is 7 s of the speech-like signal.
+func qualitySpeech() []int16 { return testaudio.Speech(7*sampleRate, 1) }
+
+// TestLAMEQualityScores: every quality keeps speech at 20 dB segmental SNR
+// or better at 32 kbps; the scores are logged.
+func TestLAMEQualityScores(t *testing.T) {
+	testaudio.Require(t, "ffmpeg")
+	speech := qualitySpeech()
+	for _, q := range lameQualities {
+		s := lameScore(t, speech, q)
+		t.Logf("LAME quality %d: %v", q, s)
+		if s.SegSNR < 20 {
+			t.Errorf("LAME quality %d: %v, want at least 20 dB", q, s)
+		}
+	}
+}
+
+// BenchmarkEncodeQuality encodes the speech at each quality, in 20 ms
+// calls, and reports times real time on one core (x_realtime).
+func BenchmarkEncodeQuality(b *testing.B) {
+	speech := qualitySpeech()
+	for _, q := range lameQualities {
+		b.Run(fmt.Sprintf("q%d", q), func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				lameEncode(b, speech, q)
+				n++
+			}
+			seconds := float64(len(speech)) / sampleRate
+			b.ReportMetric(float64(n)*seconds/b.Elapsed().Seconds(), "x_realtime")
+		})
+	}
+}
+
+// lameScore encodes pcm at quality q, decodes it with ffmpeg and scores it
+// against pcm.
+func lameScore(t *testing.T, pcm []int16, q int) testaudio.Score {
+	t.Helper()
+	s, err := testaudio.Compare(pcm, ffmpegDecode(t, writeMP3(t, lameEncode(t, pcm, q))))
+	if err != nil {
+		t.Fatalf("quality %d: %v", q, err)
+	}
+	return s
+}
+
+// lameEncode encodes mono pcm at quality q in 20 ms calls, as a recording
+// does, and returns the MP3 data: the LAME tag, then the frames after
+// LAME's placeholder for it.
+func lameEncode(tb testing.TB, pcm []int16, q int) []byte {
+	tb.Helper()
+	e, err := NewEncoder(1, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer e.Close()
+	var buf bytes.Buffer
+	for i := 0; i < len(pcm); i += 160 {
+		b, err := e.Encode(pcm[i:min(i+160, len(pcm))])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		buf.Write(b)
+	}
+	b, err := e.Flush()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	buf.Write(b)
+	stream := buf.Bytes()
+	if len(stream) < 4 {
+		tb.Fatalf("quality %d: %d bytes of MP3", q, len(stream))
+	}
+	first, err := frameSize([4]byte(stream[:4]))
+	if err != nil || first != len(e.LAMETag()) {
+		tb.Fatalf("quality %d: placeholder frame of %d bytes (%v), LAME tag of %d", q, first, err, len(e.LAMETag()))
+	}
+	return append(e.LAMETag(), stream[first:]...)
+}
