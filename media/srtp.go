@@ -206,8 +206,11 @@ func newSRTPIn(p SRTPParams) (*srtpIn, error) {
 // decrypt authenticates and decrypts one SRTP packet in place and returns
 // the RTP packet (header and payload, padding included) within pkt. The
 // rollover counter of each SSRC is tracked (RFC 3711 appendix A), so
-// sequence numbers wrap. A packet that fails is left unusable and reported
-// by an errSRTP* error. The steady-state path does not allocate.
+// sequence numbers wrap. A packet that fails is reported by an errSRTP*
+// error, and its bytes may have been overwritten. The steady-state path
+// does not allocate; a packet of an SSRC that has not authenticated yet
+// costs the library a few allocations (its SSRC state, kept only once a
+// packet authenticates), so foreign sources are best dropped before.
 func (s *srtpIn) decrypt(pkt []byte) ([]byte, error) {
 	n, ok := rtpHeaderLen(pkt)
 	if !ok || len(pkt) < n+s.trailer {
