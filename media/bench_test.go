@@ -55,7 +55,7 @@ func ingestAlternating(b *testing.B, r *Recording, legs [2]*leg, pkts [2][]byte)
 		p[2], p[3] = byte(seq>>8), byte(seq)
 		ts := uint32(seq * 160)
 		p[4], p[5], p[6], p[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		r.ingest(legs[k], p, t0.Add(time.Duration(seq)*20*time.Millisecond))
+		r.ingest(legs[k], p, testSrc, t0.Add(time.Duration(seq)*20*time.Millisecond))
 		i++
 	}
 }
@@ -74,8 +74,8 @@ func BenchmarkIngest(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			la, _ := r.addLeg("a", nil, testCodecs)
-			lb, _ := r.addLeg("b", nil, testCodecs)
+			la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
+			lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
 			pa := testaudio.EncodeUlaw(testaudio.Tone(400, sampleRate, 160, 8000))
 			pb := testaudio.EncodeUlaw(testaudio.Tone(1000, sampleRate, 160, 8000))
 			pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
@@ -100,8 +100,8 @@ func BenchmarkIngestPCM(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	la, _ := r.addLeg("a", nil, testCodecs)
-	lb, _ := r.addLeg("b", nil, testCodecs)
+	la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
+	lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
 	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0x80, 160), rtpPacket(2, 0, 0, 0, 0x90, 160)}
 	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
 }

@@ -12,16 +12,26 @@ var errUnsupportedCodec = errors.New("unsupported codec")
 
 var errG729Init = errors.New("bcg729: cannot create a decoder context")
 
-// Decoder turns one RTP payload into 16-bit linear PCM at the codec's clock
-// rate. Decode appends the samples to dst and returns the extended slice; it
-// must not retain payload. A Decoder may keep state between packets (G.729
-// does), so each leg and payload type gets its own.
+// Decoder turns the RTP payloads of one codec into 16-bit linear PCM at the
+// codec's clock rate. A Decoder may keep state between packets (G.729
+// does), so each leg and payload type gets its own, and it is fed in RTP
+// order: every payload, or a concealment in its place, once.
 //
 // A decoder that holds memory outside the Go heap (G.729) also implements
 // interface{ Close() }; whoever created it calls Close when done with it
 // (a Recording closes its decoders in SetCodecs and Stop).
 type Decoder interface {
+	// Decode appends the samples of payload to dst and returns the
+	// extended slice. It must not retain payload.
 	Decode(dst []int16, payload []byte) []int16
+	// Samples returns how many samples Decode makes of payload, without
+	// decoding it.
+	Samples(payload []byte) int
+	// Conceal appends samples samples in place of audio lost on the way
+	// (the codec's packet-loss concealment, or silence) and returns the
+	// extended slice. A stateful decoder keeps its state in step, as if it
+	// had decoded the lost frames.
+	Conceal(dst []int16, samples int) []int16
 }
 
 // closeDecoder closes d if it has resources to free.
@@ -66,12 +76,33 @@ func Supported(name string, rate int) bool {
 	return false
 }
 
-// g711Decoder expands G.711 code words through a 256-entry table. It has no
-// state.
-type g711Decoder struct {
-	table *[256]int16
-}
+// payloadKind is what a leg does with the packets of a payload type.
+type payloadKind uint8
 
-func (d g711Decoder) Decode(dst []int16, payload []byte) []int16 {
-	return decodeTable(d.table, dst, payload)
+const (
+	kindNone  payloadKind = iota // not negotiated or not understood: ignored
+	kindAudio                    // decoded by the payload type's Decoder
+	kindCN                       // comfort noise (RFC 3389): silence
+	kindEvent                    // telephone-event (RFC 4733): never audio
+)
+
+// Payload-type names that are not codecs but still mean something on a
+// leg. The static payload type 13 is comfort noise whatever the map says
+// (RFC 3551).
+const (
+	nameCN    = "CN"
+	nameEvent = "telephone-event"
+	ptCN      = 13
+)
+
+// kindOf returns the kind of a payload type that no decoder took, from its
+// SDP name.
+func kindOf(pt uint8, name string, listed bool) payloadKind {
+	switch {
+	case strings.EqualFold(name, nameCN), pt == ptCN && !listed:
+		return kindCN
+	case strings.EqualFold(name, nameEvent):
+		return kindEvent
+	}
+	return kindNone
 }

@@ -53,6 +53,35 @@ func alawExpand(a byte) int16 {
 	return int16(-mag)
 }
 
+// g711Decoder expands G.711 code words through a 256-entry table, one
+// sample per byte. It has no state; a lost packet is concealed by silence
+// (ITU-T G.711 Appendix I concealment would repeat the last pitch period,
+// but silence never adds a wrong sound to a recording).
+type g711Decoder struct {
+	table *[256]int16
+}
+
+// Decode appends the expansion of every byte of payload to dst.
+func (d g711Decoder) Decode(dst []int16, payload []byte) []int16 {
+	return decodeTable(d.table, dst, payload)
+}
+
+// Samples returns len(payload): one sample per byte.
+func (g711Decoder) Samples(payload []byte) int { return len(payload) }
+
+// Conceal appends samples zeros.
+func (g711Decoder) Conceal(dst []int16, samples int) []int16 {
+	return appendSilence(dst, samples)
+}
+
+// appendSilence appends n zero samples to dst.
+func appendSilence(dst []int16, n int) []int16 {
+	k := len(dst)
+	dst = growLen(dst, k+max(n, 0))
+	clear(dst[k:])
+	return dst
+}
+
 // decodeTable appends the expansion of every byte of payload to dst.
 func decodeTable(t *[256]int16, dst []int16, payload []byte) []int16 {
 	n := len(dst)

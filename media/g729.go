@@ -21,6 +21,18 @@ static int g729_decode(bcg729DecoderChannelContextStruct *ctx, const uint8_t *p,
 	}
 	return frames;
 }
+
+// g729_conceal writes frames frames of concealment for lost speech to out
+// (ITU-T G.729 section 4.4: bcg729's erasure path repeats the last good
+// parameters with decaying gains, or goes on with comfort noise after a SID
+// frame). bcg729 reads no bit from the stream of an erased frame; it is
+// given ten zero bytes rather than NULL all the same.
+static void g729_conceal(bcg729DecoderChannelContextStruct *ctx, int frames, int16_t *out) {
+	static const uint8_t none[10];
+	for (int i = 0; i < frames; i++) {
+		bcg729Decoder(ctx, none, 0, 1, 0, 0, out + 80*i);
+	}
+}
 */
 import "C"
 
@@ -80,6 +92,26 @@ func (d *g729Decoder) Decode(dst []int16, payload []byte) []int16 {
 	got := C.g729_decode(d.ctx, (*C.uint8_t)(unsafe.Pointer(&payload[0])), C.int(len(payload)),
 		(*C.int16_t)(unsafe.Pointer(&dst[n])))
 	return dst[:n+int(got)*g729FrameSamples]
+}
+
+// Samples returns how many samples Decode makes of payload: 80 per frame.
+func (d *g729Decoder) Samples(payload []byte) int {
+	return g729Frames(len(payload)) * g729FrameSamples
+}
+
+// Conceal appends samples samples of concealment, decoding as many erased
+// 10 ms frames as they span (the last one cut short) with one cgo call, so
+// that the decoder's state follows the loss. After Close it appends
+// silence.
+func (d *g729Decoder) Conceal(dst []int16, samples int) []int16 {
+	if d.ctx == nil || samples <= 0 {
+		return appendSilence(dst, samples)
+	}
+	nf := (samples + g729FrameSamples - 1) / g729FrameSamples
+	n := len(dst)
+	dst = slices.Grow(dst, nf*g729FrameSamples)[:n+nf*g729FrameSamples]
+	C.g729_conceal(d.ctx, C.int(nf), (*C.int16_t)(unsafe.Pointer(&dst[n])))
+	return dst[:n+samples]
 }
 
 // Close frees the bcg729 context. It is safe to call more than once.

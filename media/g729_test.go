@@ -173,7 +173,7 @@ var g729Codecs = map[uint8]string{18: "G729", 101: "telephone-event"}
 // both parts decode in place, and PCMA packets after the switch are ignored.
 func TestRecordingSetCodecsPCMAToG729(t *testing.T) {
 	h := newHarness(t, Config{})
-	l, err := h.r.addLeg("1", nil, map[uint8]string{8: "PCMA", 101: "telephone-event"})
+	l, err := h.r.addLeg("1", nil, LegOptions{Codecs: map[uint8]string{8: "PCMA", 101: "telephone-event"}})
 	if err != nil {
 		t.Fatalf("addLeg: %v", err)
 	}
@@ -187,7 +187,7 @@ func TestRecordingSetCodecsPCMAToG729(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.r.ingest(l, b, h.t0.Add(time.Duration(i)*20*time.Millisecond))
+		h.r.ingest(l, b, testSrc, h.t0.Add(time.Duration(i)*20*time.Millisecond))
 	}
 	for i := range half {
 		send(i, 8, pcma[160*i:160*(i+1)])
@@ -229,7 +229,7 @@ func TestRecordingSetCodecsPCMAToG729(t *testing.T) {
 // maps and a stopped recording, and Stop closes every decoder.
 func TestSetCodecs(t *testing.T) {
 	h := newHarness(t, Config{})
-	l, err := h.r.addLeg("a", nil, map[uint8]string{18: "G729", 0: "PCMU", 96: "G729A"})
+	l, err := h.r.addLeg("a", nil, LegOptions{Codecs: map[uint8]string{18: "G729", 0: "PCMU", 96: "G729A"}})
 	if err != nil {
 		t.Fatalf("addLeg: %v", err)
 	}
@@ -256,7 +256,7 @@ func TestSetCodecs(t *testing.T) {
 		t.Fatalf("SetCodecs: %v", err)
 	}
 	last := l.decoders[18].(*g729Decoder)
-	if _, err := h.r.addLeg("a", nil, g729Codecs); err == nil {
+	if _, err := h.r.addLeg("a", nil, LegOptions{Codecs: g729Codecs}); err == nil {
 		t.Errorf("duplicate label: no error")
 	}
 	h.stop()

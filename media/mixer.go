@@ -6,12 +6,16 @@ const mixChunk = 4608
 
 // mixer emits the audio of all legs in order: it mixes the timelines'
 // buffered samples from position emitted up to a target position and hands
-// the PCM (interleaved when stereo) to sink.
+// the PCM (interleaved when stereo) to sink. It starts at the first audio
+// of the recording, which need not be position 0 (a leg is placed by its
+// least delayed packets, which may put its first audio before the arrival
+// of the first packet, the origin).
 type mixer struct {
 	stereo  bool
-	reorder int64 // samples held back behind newest for late packets
-	emitted int64 // position of the next sample to emit
-	newest  int64 // position just past the newest sample of any leg
+	reorder int64 // samples held back behind the newest audio for late packets
+	started bool
+	start   int64 // position of the first sample emitted
+	emitted int64 // position of the next sample to emit; noPos before the start
 
 	tracks []*timeline // in leg order
 	left   int         // stereo: index of the left track, -1 for none
@@ -22,23 +26,27 @@ type mixer struct {
 	err  error // first sink error; audio after it is dropped
 }
 
-// add places samples at pos on track t and emits what the reorder window
-// releases. Audio before pos is emitted first when the packet moves the
-// newest position far ahead (a gap), so the buffers never hold more than the
-// reorder window or one packet, whichever is longer.
-func (m *mixer) add(t *timeline, pos int64, samples []int16) (dropped int) {
-	end := pos + int64(len(samples))
-	newest := max(m.newest, end)
-	m.emitTo(min(newest-m.reorder, pos))
-	dropped = t.write(pos, samples, m.emitted)
-	m.newest = newest
-	m.emitTo(newest - m.reorder)
-	return dropped
+// newMixer returns a mixer that has not started.
+func newMixer(stereo bool, reorder int64, sink func([]int16) error) mixer {
+	return mixer{stereo: stereo, reorder: reorder, emitted: noPos, left: -1, sink: sink}
+}
+
+// begin starts the mixer at position start.
+func (m *mixer) begin(start int64) {
+	m.started, m.start, m.emitted = true, start, start
+}
+
+// samples returns how many samples per channel have been emitted.
+func (m *mixer) samples() int64 {
+	if !m.started {
+		return 0
+	}
+	return m.emitted - m.start
 }
 
 // emitTo mixes and emits every sample before target.
 func (m *mixer) emitTo(target int64) {
-	for m.emitted < target {
+	for m.started && m.emitted < target {
 		n := int(min(target-m.emitted, mixChunk))
 		if m.err == nil {
 			m.err = m.sink(m.mix(n))

@@ -59,22 +59,25 @@ func TestStereoAssignment(t *testing.T) {
 		h.send(b, 2, uint16(i), uint32(160*i), 0xFD, 20*i) // 16
 		h.send(c, 3, uint16(i), uint32(160*i), 0xFC, 20*i) // 24
 	}
-	for i := range 4 {
+	const before, after = 55, 5 // packets
+	for i := range before {
 		send(i)
 	}
-	// emitted: 640 - 320 = 320 frames with a on the left.
+	// emitted: 8800 - 320 frames with a on the left.
+	split := before*160 - 320
 	h.r.SetLeft("b")
-	for i := 4; i < 6; i++ {
+	for i := before; i < before+after; i++ {
 		send(i)
 	}
 	h.stop()
-	if len(h.pcm) != 2*960 {
-		t.Fatalf("%d samples, want %d", len(h.pcm), 2*960)
+	frames := (before + after) * 160
+	if len(h.pcm) != 2*frames {
+		t.Fatalf("%d samples, want %d", len(h.pcm), 2*frames)
 	}
-	for i := range 960 {
+	for i := range frames {
 		l, r := h.pcm[2*i], h.pcm[2*i+1]
 		wl, wr := int16(8), int16(16+24)
-		if i >= 320 {
+		if i >= split {
 			wl, wr = 16, 8+24
 		}
 		if l != wl || r != wr {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -42,22 +43,47 @@ type Config struct {
 }
 
 // LegStats are the counters of one leg. Packets and Bytes count every
-// datagram received; Late, Ignored and Duplicates are subsets of Packets.
+// datagram received; ForeignSource, AuthFailed, ForeignSSRC, Ignored,
+// Duplicates, Late and CN are subsets of Packets.
 type LegStats struct {
 	Label string
 	Port  int    // local port of the leg's socket, 0 when not UDP
 	Codec string // codec of the newest audio packet, "" before the first
+	// Source is where the leg takes packets from: the announced source, or
+	// the one it latched on; zero while unknown.
+	Source netip.AddrPort
+	// ForeignSource counts datagrams from another address or port than
+	// Source: dropped unread.
+	ForeignSource uint64
+	// AuthFailed counts SRTP packets whose authentication failed: dropped.
+	AuthFailed uint64
+	// ForeignSSRC counts packets of another SSRC than the leg's stream,
+	// where a new stream could not have begun (the current one was not
+	// silent, or the new one would have run ahead of real time): dropped.
+	ForeignSSRC uint64
 	// Late counts packets that arrived (wholly or partly) behind audio
-	// already emitted; their late part is dropped.
+	// already decoded or emitted; their late part is dropped.
 	Late uint64
-	// Ignored counts datagrams that are not RTP audio of a negotiated
-	// codec: telephone-event, comfort noise, unknown payload types,
-	// malformed packets.
-	Ignored    uint64
-	Duplicates uint64 // packets with a sequence number already seen
-	Packets    uint64
-	Bytes      uint64
-	SSRC       uint32 // SSRC of the newest audio packet
+	// Ignored counts datagrams that carry no audio of a negotiated codec:
+	// telephone-event, unknown payload types, malformed packets, SRTP
+	// packets that are not RTP.
+	Ignored uint64
+	// Duplicates counts packets with a sequence number already seen (and
+	// SRTP packets its replay window refuses), dropped before decoding.
+	Duplicates uint64
+	// CN counts comfort-noise packets, recorded as silence.
+	CN uint64
+	// Concealed counts the 10 ms frames of audio lost on the way and
+	// concealed (G.729) or left silent (G.711) between the packets around
+	// them.
+	Concealed uint64
+	Packets   uint64
+	Bytes     uint64
+	SSRC      uint32 // SSRC of the leg's stream
+	// LastArrival is when the last packet of the leg's stream arrived (any
+	// payload type, duplicates and late ones included); zero before the
+	// first.
+	LastArrival time.Time
 }
 
 // Result describes a finished recording.
@@ -70,8 +96,9 @@ type Result struct {
 	Legs    []LegStats
 }
 
-// Recording records one call: it reads the RTP legs added with AddLeg and
-// writes the MP3 frames of their mix to its writer as the call runs.
+// Recording records one call: it reads the RTP legs added with AddLeg or
+// AddLegWith and writes the MP3 frames of their mix to its writer as the
+// call runs.
 type Recording struct {
 	log *slog.Logger
 	enc *Encoder       // nil when a test collects PCM
@@ -80,12 +107,13 @@ type Recording struct {
 	mu       sync.Mutex // guards everything below and every write to out
 	m        mixer
 	legs     []*leg
-	origin   time.Time
-	started  bool // origin is set
+	origin   time.Time // arrival of the first packet taken, on any leg
+	started  bool      // origin is set
 	left     string
 	leftSet  bool
 	closing  bool // no more legs
 	done     bool // stopped: no more audio
+	slots    int  // most packets a leg's reorder buffer may hold
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 	result   Result
@@ -95,12 +123,25 @@ type Recording struct {
 // leg is one RTP stream of a recording.
 type leg struct {
 	conn     net.PacketConn
+	src      source
+	srtp     *srtpIn      // nil without SRTP
 	decoders [128]Decoder // by payload type
 	names    [128]string
-	tl       timeline
+	kinds    [128]payloadKind
+	seq      seqTracker // of the current stream
+	jb       jitter     // packets waiting for release, in RTP order
+	s        stream     // placement of the current stream
+	tl       timeline   // decoded audio waiting for the mixer
 	stats    LegStats
-	pkt      rtp.Packet
-	pcm      []int16
+	lastArr  int64 // arrival position of the last packet taken
+	frame    int   // samples of the newest audio packet: the length of a comfort-noise packet
+
+	prevExt int64   // sequence number of the last packet released
+	prevOK  bool    // prevExt is of the current stream: a gap after it is loss
+	lastDec Decoder // decoder of the last audio released: it conceals a loss
+
+	pkt rtp.Packet
+	pcm []int16
 }
 
 // NewRecording returns a recording that writes MP3 frames to out. Writes
@@ -147,38 +188,42 @@ func newRecording(cfg Config, log *slog.Logger, sink func([]int16) error) (*Reco
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Recording{log: log}
-	r.m = mixer{
-		stereo:  cfg.Stereo,
-		reorder: int64(cfg.Reorder / time.Microsecond * sampleRate / 1_000_000),
-		sink:    sink,
-	}
+	r.m = newMixer(cfg.Stereo, int64(cfg.Reorder/time.Microsecond*sampleRate/1_000_000), sink)
+	r.slots = jitterLimit(r.m.reorder)
 	return r, nil
 }
 
-// AddLeg adds an RTP leg read from conn and starts its reader. codecs maps
-// payload types to codec names; payload types with a name NewDecoder does
-// not know (telephone-event, CN) are ignored like unlisted ones; at least
-// one must be supported. On success the recording owns conn and closes it
-// (and gives its PortPool port back) in Stop; on error conn stays the
-// caller's.
-func (r *Recording) AddLeg(label string, conn net.PacketConn, codecs map[uint8]string) error {
-	if conn == nil {
-		return fmt.Errorf("add leg %q: nil conn", label)
+// jitterLimit returns how many packets a leg's reorder buffer may hold:
+// as many 5 ms packets as the mixer may keep waiting (the reorder window,
+// once more for a lagging leg, and a new stream's settling), as a power of
+// two. Beyond it the oldest packets are released early.
+func jitterLimit(reorder int64) int {
+	n := int((settle+2*reorder)/(sampleRate/200)) + 1
+	l := jitterSlots
+	for l < n {
+		l *= 2
 	}
-	_, err := r.addLeg(label, conn, codecs)
-	return err
+	return l
 }
 
-func (r *Recording) addLeg(label string, conn net.PacketConn, codecs map[uint8]string) (*leg, error) {
-	l := &leg{conn: conn, pcm: make([]int16, 0, 480)}
+func (r *Recording) addLeg(label string, conn net.PacketConn, o LegOptions) (*leg, error) {
+	l := &leg{conn: conn, src: newSource(o.Source, o.Latch), frame: defaultFrame, pcm: make([]int16, 0, 480)}
 	l.stats.Label = label
+	l.stats.Source = l.src.current()
 	if conn != nil {
 		if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
 			l.stats.Port = a.Port
 		}
 	}
-	if l.setCodecs(codecs, r.log) == 0 {
-		return nil, fmt.Errorf("add leg %q: no supported codec in %v: %w", label, codecs, errUnsupportedCodec)
+	if o.SRTP != nil {
+		in, err := newSRTPIn(*o.SRTP)
+		if err != nil {
+			return nil, fmt.Errorf("add leg %q: %w", label, err)
+		}
+		l.srtp = in
+	}
+	if l.setCodecs(o.Codecs, r.log) == 0 {
+		return nil, fmt.Errorf("add leg %q: no supported codec in %v: %w", label, o.Codecs, errUnsupportedCodec)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -186,12 +231,11 @@ func (r *Recording) addLeg(label string, conn net.PacketConn, codecs map[uint8]s
 		l.closeDecoders()
 		return nil, fmt.Errorf("add leg %q: %w", label, errStopped)
 	}
-	for _, o := range r.legs {
-		if o.stats.Label == label {
-			l.closeDecoders()
-			return nil, fmt.Errorf("add leg %q: duplicate label", label)
-		}
+	if r.legByLabel(label) != nil {
+		l.closeDecoders()
+		return nil, fmt.Errorf("add leg %q: duplicate label", label)
 	}
+	l.jb = newJitter(r.slots)
 	r.legs = append(r.legs, l)
 	r.m.tracks = append(r.m.tracks, &l.tl)
 	r.resolveLeft()
@@ -202,36 +246,46 @@ func (r *Recording) addLeg(label string, conn net.PacketConn, codecs map[uint8]s
 	return l, nil
 }
 
+// legByLabel returns the leg labelled label, or nil.
+func (r *Recording) legByLabel(label string) *leg {
+	for _, l := range r.legs {
+		if l.stats.Label == label {
+			return l
+		}
+	}
+	return nil
+}
+
 // SetCodecs replaces the payload-type map of the leg labelled label, for a
-// re-INVITE that changes the codecs (PCMA to G729, say). Decoders of payload
-// types no longer listed, or now naming another codec, are closed; a payload
-// type still naming the same codec keeps its decoder and its state. Audio
-// keeps its place by RTP timestamp across the change (every supported codec
-// has an 8000 Hz RTP clock). The new map applies even when it holds no
-// supported codec (the leg's packets are then ignored until the next
-// SetCodecs); the error then wraps the unsupported-codec error so the caller
-// can log it.
+// re-INVITE that changes the codecs (PCMA to G729, say). Packets still
+// waiting in the reorder window are decoded first, with the codecs they
+// came in. Decoders of payload types no longer listed, or now naming
+// another codec, are closed; a payload type still naming the same codec
+// keeps its decoder and its state. Audio keeps its place by RTP timestamp
+// across the change (every supported codec has an 8000 Hz RTP clock). The
+// new map applies even when it holds no supported codec (the leg's packets
+// are then ignored until the next SetCodecs); the error then wraps the
+// unsupported-codec error so the caller can log it.
 func (r *Recording) SetCodecs(label string, codecs map[uint8]string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done {
 		return fmt.Errorf("set codecs of leg %q: %w", label, errStopped)
 	}
-	for _, l := range r.legs {
-		if l.stats.Label != label {
-			continue
-		}
-		if l.setCodecs(codecs, r.log) == 0 {
-			return fmt.Errorf("set codecs of leg %q: no supported codec in %v: %w", label, codecs, errUnsupportedCodec)
-		}
-		return nil
+	l := r.legByLabel(label)
+	if l == nil {
+		return fmt.Errorf("set codecs of leg %q: no such leg", label)
 	}
-	return fmt.Errorf("set codecs of leg %q: no such leg", label)
+	r.flush(l)
+	if l.setCodecs(codecs, r.log) == 0 {
+		return fmt.Errorf("set codecs of leg %q: no supported codec in %v: %w", label, codecs, errUnsupportedCodec)
+	}
+	return nil
 }
 
 // setCodecs makes the leg's decoders those of codecs, keeping a decoder
-// whose payload type names the same codec as before, and returns how many
-// payload types have a decoder.
+// whose payload type names the same codec as before, classifies the other
+// payload types, and returns how many payload types have a decoder.
 func (l *leg) setCodecs(codecs map[uint8]string, log *slog.Logger) int {
 	n := 0
 	for pt := range l.decoders {
@@ -242,10 +296,10 @@ func (l *leg) setCodecs(codecs map[uint8]string, log *slog.Logger) int {
 				n++
 				continue
 			}
-			closeDecoder(old)
-			l.decoders[pt], l.names[pt] = nil, ""
+			l.closeDecoder(pt)
 		}
-		if !listed {
+		l.kinds[pt] = kindOf(uint8(pt), name, listed)
+		if !listed || l.kinds[pt] != kindNone {
 			continue
 		}
 		d, err := NewDecoder(name, sampleRate)
@@ -253,10 +307,19 @@ func (l *leg) setCodecs(codecs map[uint8]string, log *slog.Logger) int {
 			log.Debug("payload type ignored", "leg", l.stats.Label, "pt", pt, "codec", name, "err", err)
 			continue
 		}
-		l.decoders[pt], l.names[pt] = d, name
+		l.decoders[pt], l.names[pt], l.kinds[pt] = d, name, kindAudio
 		n++
 	}
 	return n
+}
+
+// closeDecoder frees the decoder of payload type pt.
+func (l *leg) closeDecoder(pt int) {
+	if l.lastDec == l.decoders[pt] {
+		l.lastDec = nil
+	}
+	closeDecoder(l.decoders[pt])
+	l.decoders[pt], l.names[pt], l.kinds[pt] = nil, "", kindNone
 }
 
 // closeDecoders frees the leg's decoders; its packets are ignored from then
@@ -264,8 +327,7 @@ func (l *leg) setCodecs(codecs map[uint8]string, log *slog.Logger) int {
 func (l *leg) closeDecoders() {
 	for pt, d := range l.decoders {
 		if d != nil {
-			closeDecoder(d)
-			l.decoders[pt], l.names[pt] = nil, ""
+			l.closeDecoder(pt)
 		}
 	}
 }
@@ -296,21 +358,15 @@ func (r *Recording) resolveLeft() {
 	}
 }
 
-// read is a leg's reader goroutine: it stamps each datagram with its
-// arrival time and ingests it, until the conn is closed.
+// read is a leg's reader goroutine: it reads each datagram with its source
+// and arrival time and ingests it, until the conn is closed.
 func (r *Recording) read(l *leg) {
 	defer r.wg.Done()
 	buf := make([]byte, readBufSize)
-	rd, isReader := l.conn.(io.Reader) // *net.UDPConn: Read does not allocate an address
+	rd := newPacketReader(l.conn, r.log)
 	errs := 0
 	for {
-		var n int
-		var err error
-		if isReader {
-			n, err = rd.Read(buf)
-		} else {
-			n, _, err = l.conn.ReadFrom(buf)
-		}
+		n, from, at, err := rd.read(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -323,55 +379,8 @@ func (r *Recording) read(l *leg) {
 			continue
 		}
 		errs = 0
-		r.ingest(l, buf[:n], time.Now())
+		r.ingest(l, buf[:n], from, at)
 	}
-}
-
-// ingest is the per-packet step: parse, decode, place on the leg's
-// timeline, and emit what the reorder window releases. at is the arrival
-// time. It never blocks except on the writer.
-func (r *Recording) ingest(l *leg, data []byte, at time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st := &l.stats
-	st.Packets++
-	st.Bytes += uint64(len(data))
-	if r.done {
-		st.Ignored++
-		return
-	}
-	if err := l.pkt.Unmarshal(data); err != nil || l.pkt.Version != 2 {
-		st.Ignored++
-		return
-	}
-	h := &l.pkt.Header
-	dec := l.decoders[h.PayloadType]
-	if dec == nil {
-		st.Ignored++
-		return
-	}
-	l.pcm = dec.Decode(l.pcm[:0], l.pkt.Payload)
-	if len(l.pcm) == 0 {
-		st.Ignored++
-		return
-	}
-	if !r.started {
-		r.origin, r.started = at, true
-	}
-	pos, v := l.tl.place(h.SSRC, h.SequenceNumber, h.Timestamp, len(l.pcm), samplesSince(r.origin, at), r.m.emitted)
-	switch v {
-	case duplicate:
-		st.Duplicates++
-		return
-	case late:
-		st.Late++
-		return
-	}
-	st.SSRC, st.Codec = h.SSRC, l.names[h.PayloadType]
-	if pos < r.m.emitted {
-		st.Late++ // partly: its head is dropped
-	}
-	r.m.add(&l.tl, pos, l.pcm)
 }
 
 // Stats returns the counters of every leg, in the order they were added.
@@ -390,9 +399,9 @@ func (r *Recording) statsLocked() []LegStats {
 }
 
 // Stop closes the legs' sockets (giving pool ports back), waits for their
-// readers, emits and encodes all remaining audio, flushes LAME and returns
-// the result. The last write to the writer happens before Stop returns. Later
-// calls return the same result and error.
+// readers, decodes, emits and encodes all remaining audio, flushes LAME and
+// returns the result. The last write to the writer happens before Stop
+// returns. Later calls return the same result and error.
 func (r *Recording) Stop() (Result, error) {
 	r.stopOnce.Do(r.stop)
 	return r.result, r.stopErr
@@ -413,7 +422,7 @@ func (r *Recording) stop() {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.m.emitTo(r.m.newest)
+	r.drain()
 	r.done = true
 	for _, l := range r.legs {
 		l.closeDecoders()
@@ -421,7 +430,7 @@ func (r *Recording) stop() {
 	err := r.m.err
 	if r.enc != nil {
 		if err == nil {
-			err = r.flush()
+			err = r.flushEncoder()
 		}
 		r.result.LAMETag = r.enc.LAMETag()
 		r.enc.Close()
@@ -429,13 +438,13 @@ func (r *Recording) stop() {
 	if err != nil {
 		r.stopErr = fmt.Errorf("stop recording: %w", err)
 	}
-	r.result.Samples = r.m.emitted
-	r.result.Duration = time.Duration(r.m.emitted) * time.Second / sampleRate
+	r.result.Samples = r.m.samples()
+	r.result.Duration = time.Duration(r.result.Samples) * time.Second / sampleRate
 	r.result.Legs = r.statsLocked()
 }
 
-// flush writes LAME's last frames.
-func (r *Recording) flush() error {
+// flushEncoder writes LAME's last frames.
+func (r *Recording) flushEncoder() error {
 	b, err := r.enc.Flush()
 	if err != nil {
 		return err

@@ -185,13 +185,13 @@ func TestRecordingWriteError(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewRecording: %v", err)
 	}
-	l, err := r.addLeg("1", nil, testCodecs)
+	l, err := r.addLeg("1", nil, LegOptions{Codecs: testCodecs})
 	if err != nil {
 		t.Fatalf("addLeg: %v", err)
 	}
 	t0 := time.Unix(0, 0)
 	for i := range 500 {
-		r.ingest(l, rtpPacket(1, uint16(i), uint32(160*i), 0, 0x80, 160), t0.Add(time.Duration(i)*20*time.Millisecond))
+		r.ingest(l, rtpPacket(1, uint16(i), uint32(160*i), 0, 0x80, 160), testSrc, t0.Add(time.Duration(i)*20*time.Millisecond))
 	}
 	if w.calls != 1 {
 		t.Errorf("%d writes, want 1", w.calls)

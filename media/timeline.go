@@ -6,154 +6,155 @@ const (
 	// sampleRate is the clock rate of every supported codec and of the output.
 	sampleRate = 8000
 	// maxJump is the largest timestamp step (in samples, either direction)
-	// taken at face value. A larger step (a bogus timestamp, a restarted
-	// sender) re-anchors the leg at the packet's arrival time, so a
-	// timestamp cannot make the recording jump hours ahead.
+	// between packets of a stream taken at face value. A larger step (a
+	// bogus timestamp, a restarted sender) starts the stream again at the
+	// packet's arrival, so a timestamp cannot make the recording jump hours
+	// ahead.
 	maxJump = 10 * sampleRate
-	// maxBehind is how far (in samples) a packet may be placed behind its
-	// arrival position. Further behind, the sender's timestamps no longer
-	// match the time (frozen across a hold, restarted): the leg is
-	// re-anchored at the arrival.
-	maxBehind = 2 * sampleRate
-	// lateRun is how long (in samples of arrival time) a leg may send only
-	// late packets before it is re-anchored: a lasting shift, not a burst of
-	// delayed packets.
+	// maxDrift is how far (in samples) a packet may be placed from its
+	// arrival, either way, before the stream is placed again by arrival:
+	// further behind, the sender's timestamps no longer match the time
+	// (frozen across a hold, restarted); further ahead, they run faster than
+	// real time. It is also the most a stream's first packets may be
+	// corrected by the ones that follow.
+	maxDrift = 2 * sampleRate
+	// lateRun is how long (in samples of arrival time) a stream may send
+	// only packets behind the emitted audio before it is placed again by
+	// arrival: a lasting shift, not a burst of delayed packets (packets that
+	// a stalled reader takes in at once span no arrival time at all).
 	lateRun = sampleRate / 2
-	// seqWindow is how many sequence numbers behind the newest one are
-	// remembered for duplicate detection (a multiple of 64).
-	seqWindow = 1024
+	// settle is how much of a new stream (in samples of its RTP time) the
+	// mixer waits for before it emits any of it, so that the stream is
+	// placed by the least delayed of its first packets, not by the first.
+	settle = sampleRate
 )
 
-// samplesSince converts the time from origin to at into a sample count
-// (never negative).
+// samplesSince converts the time from origin to at into a sample count,
+// negative when at is before origin.
 func samplesSince(origin, at time.Time) int64 {
-	d := at.Sub(origin)
-	if d <= 0 {
-		return 0
-	}
-	return int64(d/time.Microsecond) * sampleRate / 1_000_000
+	return int64(at.Sub(origin)/time.Microsecond) * sampleRate / 1_000_000
 }
 
-// timeline places the audio of one leg on the recording's sample axis and
-// buffers it until the mixer emits it.
+// stream places the packets of one RTP stream (one SSRC, from one start to
+// the next discontinuity) on the recording's sample axis.
 //
-// Positions are absolute sample indexes from the recording's origin. A leg
-// is anchored at its first packet: anchorPos is where that packet starts,
-// anchorTS its RTP timestamp. Every later packet of the same SSRC starts at
-// anchorPos plus the wrap-aware distance of its timestamp from anchorTS. A
-// new SSRC, a timestamp step larger than maxJump, a position more than
-// maxJump ahead of or maxBehind behind the arrival, or late packets only for
-// lateRun, anchor the leg again at the packet's arrival position (never
-// before audio the leg already has, never before audio already emitted).
-//
-// buf holds the samples at positions [emitted, emitted+len(buf)), where
-// emitted is the mixer's output position; positions never written are
-// silence (zero).
-type timeline struct {
-	anchored bool
-	ssrc     uint32
-	anchorTS uint32
-	anchor   int64 // position of anchorTS
-	rel      int64 // newest timestamp seen, relative to anchorTS (extended)
-	end      int64 // position just past the newest sample written
+// Positions are sample indexes from the recording's origin. Within a
+// stream, RTP time is the truth: a packet's position is base plus the
+// wrap-aware distance of its timestamp from baseTS. Only base is estimated,
+// from arrival times: it is the minimum transit, the least any packet took
+// from its RTP time to its arrival, so that the least delayed packets sit
+// where they arrived and a late first packet, a jittery path or a stalled
+// reader moves nothing. Until the stream's audio is first released
+// (committed) base follows every new minimum; after that a new minimum is
+// applied at the next gap in the audio (a pause, a lost packet), so that no
+// audio is cut, unless the stream has run more than the reorder window ahead
+// of real time.
+type stream struct {
+	anchored  bool
+	ssrc      uint32
+	baseTS    uint32
+	top       int64 // newest timestamp relative to baseTS (extended)
+	first     int64 // lowest timestamp relative to baseTS
+	end       int64 // end of the newest packet relative to baseTS
+	base      int64 // position of baseTS
+	transit   int64 // minimum of arrival - relative timestamp
+	committed bool  // some of its audio has been released
 
-	lateFrom int64 // arrival position of the first of a run of late packets, -1 for none
-
-	seqTop  int64 // newest extended sequence number
-	seqSeen [seqWindow / 64]uint64
-
-	buf []int16
+	lateFrom int64 // arrival of the first of a run of late packets, -1 for none
 }
 
-// verdict is what place decided about a packet.
+// verdict is what stream.place decided about a packet.
 type verdict uint8
 
 const (
-	placed    verdict = iota // write it at pos (its head may still be late)
-	duplicate                // sequence number already seen: drop
-	late                     // wholly behind the emitted audio: drop
+	placed  verdict = iota // rel is its timestamp relative to baseTS
+	late                   // wholly behind the emitted audio: drop
+	restart                // a discontinuity: start the stream again with this packet
+	realign                // ahead of real time: release what is held, then align and place again
 )
 
-// place returns the position of the first of a packet's n samples and what
-// to do with it. arrival is the packet's arrival position; emitted the
-// mixer's output position.
-func (t *timeline) place(ssrc uint32, seq uint16, ts uint32, n int, arrival, emitted int64) (int64, verdict) {
-	if !t.anchored || ssrc != t.ssrc {
-		t.ssrc = ssrc
-		t.seqTop = int64(seq)
-		t.seqSeen = [seqWindow / 64]uint64{}
-		t.markSeq(int64(seq))
-		return t.reanchor(ts, arrival, emitted), placed
-	}
-	if t.duplicate(seq) {
-		return 0, duplicate
-	}
+// begin starts the stream at a packet with timestamp ts, arrived at
+// arrival, lasting n samples. floor is the end of the leg's audio so far:
+// the stream starts there at the earliest.
+func (s *stream) begin(ssrc, ts uint32, arrival int64, n int, floor int64) {
+	*s = stream{anchored: true, ssrc: ssrc, baseTS: ts, end: int64(n),
+		base: max(arrival, floor), transit: arrival, lateFrom: -1}
+}
+
+// place judges a packet of the stream with timestamp ts and n samples
+// that arrived at arrival, when the mixer has emitted everything before
+// emitted, and returns its timestamp relative to baseTS. ahead is how far
+// the stream may run ahead of real time before it is realigned at once.
+// floor is as for begin.
+func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64) (int64, verdict) {
 	// Extend ts around the newest timestamp seen: the uint32 difference,
 	// read as int32, is the signed distance across a wrap.
-	rel := t.rel + int64(int32(ts-(t.anchorTS+uint32(t.rel))))
-	pos := t.anchor + rel
-	if d := rel - t.rel; d > maxJump || d < -maxJump || pos > arrival+maxJump || pos < arrival-maxBehind {
-		return t.reanchor(ts, arrival, emitted), placed
+	rel := s.top + int64(int32(ts-(s.baseTS+uint32(s.top))))
+	if d := rel - s.top; d > maxJump || d < -maxJump {
+		return rel, restart
 	}
-	if pos+int64(n) <= emitted {
-		if t.lateFrom < 0 {
-			t.lateFrom = arrival
-		}
-		if arrival-t.lateFrom < lateRun {
-			return pos, late
-		}
-		return t.reanchor(ts, arrival, emitted), placed
+	excess := arrival - (s.base + rel) // how late the packet came for its place
+	if excess > maxDrift || excess < -maxDrift {
+		return rel, restart
 	}
-	t.lateFrom = -1
-	t.rel = max(t.rel, rel)
-	return pos, placed
-}
-
-func (t *timeline) reanchor(ts uint32, arrival, emitted int64) int64 {
-	t.anchored = true
-	t.anchorTS = ts
-	t.rel = 0
-	t.lateFrom = -1
-	t.anchor = max(arrival, t.end, emitted)
-	return t.anchor
-}
-
-// duplicate reports whether seq was seen recently and records it.
-func (t *timeline) duplicate(seq uint16) bool {
-	ext := t.seqTop + int64(int16(seq-uint16(t.seqTop)))
-	switch {
-	case ext > t.seqTop:
-		if ext-t.seqTop >= seqWindow {
-			t.seqSeen = [seqWindow / 64]uint64{}
-		} else {
-			for s := t.seqTop + 1; s < ext; s++ {
-				t.clearSeq(s)
-			}
+	if t := arrival - rel; t < s.transit {
+		s.transit = t
+		if !s.committed {
+			s.base = max(t, floor-min(s.first, rel))
+		} else if s.base-s.transit > ahead {
+			return rel, realign
 		}
-		t.seqTop = ext
-	case t.seqTop-ext >= seqWindow:
-		return false // too old to tell; the position check will judge it
-	case t.seqSeen[(ext%seqWindow)/64]&(1<<(ext%64)) != 0:
-		return true
 	}
-	t.markSeq(ext)
-	return false
+	if s.base+rel+int64(n) <= emitted {
+		if s.lateFrom < 0 {
+			s.lateFrom = arrival
+		}
+		if arrival-s.lateFrom >= lateRun {
+			return rel, restart
+		}
+		return rel, late
+	}
+	s.lateFrom = -1
+	s.top, s.first, s.end = max(s.top, rel), min(s.first, rel), max(s.end, rel+int64(n))
+	return rel, placed
 }
 
-func (t *timeline) markSeq(ext int64) {
-	i := uint64(ext) % seqWindow
-	t.seqSeen[i/64] |= 1 << (i % 64)
+// align moves a committed stream to its minimum transit, after its held
+// packets have been released.
+func (s *stream) align() { s.base = s.transit }
+
+// shiftAt returns how far to move the stream earlier before it places
+// audio at pos, when the leg's audio so far ends at end: by as much of the
+// pending correction (base above the minimum transit) as the gap before
+// pos absorbs.
+func (s *stream) shiftAt(pos, end int64) int64 {
+	if !s.committed || s.base <= s.transit || pos <= end {
+		return 0
+	}
+	return min(s.base-s.transit, pos-end)
 }
 
-func (t *timeline) clearSeq(ext int64) {
-	i := uint64(ext) % seqWindow
-	t.seqSeen[i/64] &^= 1 << (i % 64)
+// horizon returns the position just past the stream's newest audio.
+func (s *stream) horizon() int64 { return s.base + s.end }
+
+// start returns the position of the stream's earliest audio.
+func (s *stream) start() int64 { return s.base + s.first }
+
+// timeline buffers the decoded audio of one leg until the mixer emits it.
+// buf holds the samples at positions [emitted, emitted+len(buf)), where
+// emitted is the mixer's output position; positions never written are
+// silence (zero). end is the position just past the leg's newest audio,
+// written or silent (comfort noise advances it without writing).
+type timeline struct {
+	buf     []int16
+	end     int64
+	written bool // end is set
 }
 
 // write stores samples starting at position pos. Samples before emitted are
 // dropped (they are late); it returns how many were dropped.
 func (t *timeline) write(pos int64, samples []int16, emitted int64) (dropped int) {
-	t.end = max(t.end, pos+int64(len(samples)))
+	t.advance(pos + int64(len(samples)))
 	off := pos - emitted
 	if off < 0 {
 		dropped = int(min(-off, int64(len(samples))))
@@ -172,6 +173,13 @@ func (t *timeline) write(pos int64, samples []int16, emitted int64) (dropped int
 	}
 	copy(t.buf[off:], samples)
 	return dropped
+}
+
+// advance moves the end of the leg's audio to at least end.
+func (t *timeline) advance(end int64) {
+	if !t.written || end > t.end {
+		t.end, t.written = end, true
+	}
 }
 
 // pending returns up to n buffered samples from the emission position; a

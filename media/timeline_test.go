@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -32,9 +33,12 @@ func newHarness(t *testing.T, cfg Config) *pcmHarness {
 
 var testCodecs = map[uint8]string{0: "PCMU", 8: "PCMA", 101: "telephone-event", 13: "CN"}
 
+// testSrc is where the harness's packets come from.
+var testSrc = netip.MustParseAddrPort("192.0.2.7:17000")
+
 func (h *pcmHarness) leg(label string) *leg {
 	h.t.Helper()
-	l, err := h.r.addLeg(label, nil, testCodecs)
+	l, err := h.r.addLeg(label, nil, LegOptions{Codecs: testCodecs})
 	if err != nil {
 		h.t.Fatalf("addLeg: %v", err)
 	}
@@ -58,7 +62,7 @@ func rtpPacket(ssrc uint32, seq uint16, ts uint32, pt uint8, code byte, n int) [
 
 // send ingests a 20 ms PCMU packet of constant code at ms after t0.
 func (h *pcmHarness) send(l *leg, ssrc uint32, seq uint16, ts uint32, code byte, ms int) {
-	h.r.ingest(l, rtpPacket(ssrc, seq, ts, 0, code, 160), h.t0.Add(time.Duration(ms)*time.Millisecond))
+	h.r.ingest(l, rtpPacket(ssrc, seq, ts, 0, code, 160), testSrc, h.t0.Add(time.Duration(ms)*time.Millisecond))
 }
 
 func (h *pcmHarness) stop() Result {
@@ -113,24 +117,39 @@ func wantBlocks(t *testing.T, got, want []int16) {
 
 const reorder40 = 40 * time.Millisecond // 320 samples
 
+// TestTimelineInOrderAndWindow: nothing of a new stream is emitted until
+// it has settled (a second of its audio, so that its placement rests on
+// its least delayed packets); then all but the reorder window is.
 func TestTimelineInOrderAndWindow(t *testing.T) {
 	h := newHarness(t, Config{Reorder: reorder40})
 	a := h.leg("1")
-	for i := range 5 {
-		h.send(a, 1, uint16(100+i), uint32(5000+160*i), byte(0x90+i), 20*i)
-	}
-	// newest = 800 samples; the 40 ms window holds back 320.
-	if len(h.pcm) != 480 {
-		t.Errorf("emitted %d samples before Stop, want 480", len(h.pcm))
+	const n = 60 // 1.2 s
+	code := func(i int) byte { return byte(0x90 + i%32) }
+	for i := range n {
+		h.send(a, 1, uint16(100+i), uint32(5000+160*i), code(i), 20*i)
+		want := 0
+		if end := 160 * (i + 1); end >= settle {
+			want = end - 320 // the 40 ms window is held back
+		}
+		if len(h.pcm) != want {
+			t.Fatalf("after packet %d: emitted %d samples, want %d", i, len(h.pcm), want)
+		}
 	}
 	res := h.stop()
-	wantBlocks(t, h.blocks(), []int16{u(0x90), u(0x91), u(0x92), u(0x93), u(0x94)})
-	if res.Duration != 100*time.Millisecond {
-		t.Errorf("Duration = %v, want 100ms", res.Duration)
+	want := make([]int16, n)
+	for i := range want {
+		want[i] = u(code(i))
+	}
+	wantBlocks(t, h.blocks(), want)
+	if res.Duration != n*20*time.Millisecond {
+		t.Errorf("Duration = %v, want %v", res.Duration, n*20*time.Millisecond)
 	}
 	st := res.Legs[0]
-	if st.Packets != 5 || st.Bytes != 5*172 || st.Late+st.Ignored+st.Duplicates != 0 || st.SSRC != 1 || st.Codec != "PCMU" {
+	if st.Packets != n || st.Bytes != n*172 || st.Late+st.Ignored+st.Duplicates+st.Concealed != 0 || st.SSRC != 1 || st.Codec != "PCMU" {
 		t.Errorf("stats = %+v", st)
+	}
+	if !st.LastArrival.Equal(h.t0.Add((n - 1) * 20 * time.Millisecond)) {
+		t.Errorf("LastArrival = %v, want the last packet's arrival", st.LastArrival)
 	}
 }
 
@@ -185,25 +204,27 @@ func TestTimelineWrap(t *testing.T) {
 	}
 }
 
+// TestTimelineLate: packets behind the decoded audio are dropped and
+// counted; a packet partly behind the emitted audio keeps its tail.
 func TestTimelineLate(t *testing.T) {
 	h := newHarness(t, Config{Reorder: reorder40})
 	a := h.leg("1")
-	h.send(a, 1, 1, 0, 0x91, 0)
-	for i := 3; i <= 6; i++ {
-		h.send(a, 1, uint16(i), uint32(160*(i-1)), byte(0x90+i), 20*(i-1))
+	const n = 60 // 1.2 s: the stream has settled, and emits
+	h.send(a, 1, 0, 0, 0x91, 0)
+	for i := 2; i < n; i++ { // seq 1 is missing
+		h.send(a, 1, uint16(i), uint32(160*i), 0x93, 20*i)
 	}
-	// emitted = 960 - 320 = 640: seq 2 at [160, 320) is behind it.
-	h.send(a, 1, 2, 160, 0x92, 200)
-	// A 30 ms packet at [560, 800): its first 80 samples are emitted already.
-	h.r.ingest(a, rtpPacket(1, 7, 560, 0, 0x97, 240), h.t0.Add(201*time.Millisecond))
+	// emitted = 9600 - 320 = 9280: seq 1 at [160, 320) is long behind it.
+	h.send(a, 1, 1, 160, 0x92, 20*n)
+	// A 30 ms packet at [9200, 9440): its first 80 samples are emitted.
+	h.r.ingest(a, rtpPacket(1, n, 9200, 0, 0x97, 240), testSrc, h.t0.Add((20*n+1)*time.Millisecond))
 	res := h.stop()
-	got := h.blocks()
-	wantBlocks(t, got[:4], []int16{u(0x91), 0, u(0x93), u(0x94)})
-	if h.pcm[640] != u(0x97) || h.pcm[639] != u(0x94) || h.pcm[799] != u(0x97) || h.pcm[800] != u(0x96) {
-		t.Errorf("partly late packet not placed at [640, 800)")
+	wantBlocks(t, h.blocks()[:3], []int16{u(0x91), 0, u(0x93)})
+	if h.pcm[9280] != u(0x97) || h.pcm[9279] != u(0x93) || h.pcm[9439] != u(0x97) || h.pcm[9440] != u(0x93) {
+		t.Errorf("partly late packet not placed at [9280, 9440)")
 	}
-	if st := res.Legs[0]; st.Late != 2 || st.Packets != 7 {
-		t.Errorf("stats = %+v, want 2 late of 7", st)
+	if st := res.Legs[0]; st.Late != 2 || st.Packets != n+1 || st.Concealed != 2 {
+		t.Errorf("stats = %+v, want 2 late of %d, 2 frames concealed", st, n+1)
 	}
 }
 
@@ -221,18 +242,23 @@ func TestTimelineSecondLegAnchoredByArrival(t *testing.T) {
 	wantBlocks(t, h.blocks(), []int16{120, 120, 120, 120, 120, 252, 252, 252, 252, 252})
 }
 
+// TestTimelineNewSSRCReanchors: a new SSRC after the stream has been
+// silent for ssrcQuiet begins a new stream where it arrives; a third SSRC
+// while that one talks is dropped.
 func TestTimelineNewSSRCReanchors(t *testing.T) {
 	h := newHarness(t, Config{Reorder: reorder40})
 	a := h.leg("1")
 	for i := range 3 {
 		h.send(a, 1, uint16(i), uint32(160*i), 0x91, 20*i)
 	}
-	// A new SSRC 100 ms after the origin, with random seq and timestamp.
-	h.send(a, 2, 40000, 123456789, 0x92, 100)
-	h.send(a, 2, 40001, 123456789+160, 0x93, 120)
+	// A new SSRC 140 ms after the origin (100 ms after the last packet),
+	// with random seq and timestamp.
+	h.send(a, 2, 40000, 123456789, 0x92, 140)
+	h.send(a, 3, 7, 99, 0x99, 150) // interleaved: not silent for long enough
+	h.send(a, 2, 40001, 123456789+160, 0x93, 160)
 	res := h.stop()
-	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x91), u(0x91), 0, 0, u(0x92), u(0x93)})
-	if st := res.Legs[0]; st.SSRC != 2 || st.Late+st.Duplicates != 0 {
+	wantBlocks(t, h.blocks(), []int16{u(0x91), u(0x91), u(0x91), 0, 0, 0, 0, u(0x92), u(0x93)})
+	if st := res.Legs[0]; st.SSRC != 2 || st.ForeignSSRC != 1 || st.Late+st.Duplicates != 0 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -277,29 +303,29 @@ func TestTimelineIgnored(t *testing.T) {
 	h := newHarness(t, Config{Reorder: reorder40})
 	a := h.leg("1")
 	at := func(ms int) time.Time { return h.t0.Add(time.Duration(ms) * time.Millisecond) }
-	h.r.ingest(a, rtpPacket(1, 1, 0, 101, 0x01, 4), at(0))    // telephone-event
-	h.r.ingest(a, rtpPacket(1, 2, 0, 13, 0x40, 1), at(1))     // CN
-	h.r.ingest(a, rtpPacket(1, 3, 0, 96, 0x00, 20), at(2))    // unknown PT
-	h.r.ingest(a, []byte{0x80, 0x00, 0x01}, at(3))            // truncated
-	h.r.ingest(a, rtpPacket(1, 4, 0, 0, 0x00, 0), at(4))      // empty payload
-	h.r.ingest(a, rtpPacket(1, 5, 0, 8, 0xD5, 160), at(50))   // PCMA: the first audio
-	h.r.ingest(a, rtpPacket(1, 6, 160, 0, 0xFF, 160), at(70)) // PCMU
+	h.r.ingest(a, rtpPacket(1, 1, 0, 101, 0x01, 4), testSrc, at(0))    // telephone-event
+	h.r.ingest(a, rtpPacket(1, 2, 0, 13, 0x40, 1), testSrc, at(1))     // CN
+	h.r.ingest(a, rtpPacket(1, 3, 0, 96, 0x00, 20), testSrc, at(2))    // unknown PT
+	h.r.ingest(a, []byte{0x80, 0x00, 0x01}, testSrc, at(3))            // truncated
+	h.r.ingest(a, rtpPacket(1, 4, 0, 0, 0x00, 0), testSrc, at(4))      // empty payload
+	h.r.ingest(a, rtpPacket(1, 5, 0, 8, 0xD5, 160), testSrc, at(50))   // PCMA: the first audio
+	h.r.ingest(a, rtpPacket(1, 6, 160, 0, 0xFF, 160), testSrc, at(70)) // PCMU
 	res := h.stop()
 	wantBlocks(t, h.blocks(), []int16{8, 0})
-	if st := res.Legs[0]; st.Ignored != 5 || st.Packets != 7 || st.Codec != "PCMU" {
-		t.Errorf("stats = %+v, want 5 ignored of 7", st)
+	if st := res.Legs[0]; st.Ignored != 4 || st.CN != 1 || st.Packets != 7 || st.Codec != "PCMU" {
+		t.Errorf("stats = %+v, want 4 ignored and 1 CN of 7", st)
 	}
 }
 
 func TestSeqWindow(t *testing.T) {
-	var tl timeline
-	tl.place(1, 10, 0, 0, 0, 0)
+	var st seqTracker
+	st.observe(10)
 	for _, c := range []struct {
 		seq uint16
 		dup bool
 	}{{11, false}, {11, true}, {10, true}, {9, false}, {9, true}, {2000, false}, {11, false}, {2000, true}, {1999, false}} {
-		if _, v := tl.place(1, c.seq, 0, 0, 0, 0); (v == duplicate) != c.dup {
-			t.Errorf("seq %d: verdict = %v, want dup=%v", c.seq, v, c.dup)
+		if _, dup := st.observe(c.seq); dup != c.dup {
+			t.Errorf("seq %d: dup = %v, want %v", c.seq, dup, c.dup)
 		}
 	}
 }

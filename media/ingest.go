@@ -1,0 +1,343 @@
+package media
+
+import (
+	"errors"
+	"math"
+	"net/netip"
+	"time"
+)
+
+const (
+	// ssrcQuiet is how long (in samples of arrival time) a leg's stream
+	// must have been silent before a packet of another SSRC may begin a new
+	// stream (a gateway that changes codec with a re-INVITE pauses for the
+	// signalling round trip; a stranger interleaving packets never does).
+	ssrcQuiet = sampleRate / 10
+	// maxConceal is the longest loss (in samples) concealed by the codec;
+	// the rest of a longer one is silence.
+	maxConceal = sampleRate / 10
+	// defaultFrame is the length given to a comfort-noise packet before the
+	// leg's first audio packet: 20 ms.
+	defaultFrame = sampleRate / 50
+	// noPos is a position before any other.
+	noPos int64 = math.MinInt64 / 4
+)
+
+// ingest is the per-packet step of a leg: check the source, decrypt,
+// parse, keep to one stream, drop duplicates, and hold the packet in the
+// leg's reorder buffer; then release, decode and emit what the mixer can
+// take. from is the datagram's source, at its arrival time. It never
+// blocks except on the writer.
+func (r *Recording) ingest(l *leg, data []byte, from netip.AddrPort, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := &l.stats
+	st.Packets++
+	st.Bytes += uint64(len(data))
+	if r.done {
+		st.Ignored++
+		return
+	}
+	if !l.src.allows(from) {
+		st.ForeignSource++
+		return
+	}
+	if l.srtp != nil {
+		var err error
+		if data, err = l.srtp.decrypt(data); err != nil {
+			l.countSRTPError(err)
+			return
+		}
+	}
+	if err := l.pkt.Unmarshal(data); err != nil || l.pkt.Version != 2 {
+		st.Ignored++
+		return
+	}
+	h := &l.pkt.Header
+	pt := h.PayloadType & 0x7f
+	kind, n := l.kinds[pt], 0
+	switch kind {
+	case kindNone:
+		st.Ignored++
+		return
+	case kindAudio:
+		if n = l.decoders[pt].Samples(l.pkt.Payload); n == 0 {
+			st.Ignored++
+			return
+		}
+	case kindCN:
+		n = l.frame
+	}
+	if !r.started {
+		r.origin, r.started = at, true
+	}
+	arrival := samplesSince(r.origin, at)
+	if l.s.anchored && h.SSRC != l.s.ssrc {
+		if !r.newStreamFits(l, arrival) {
+			st.ForeignSSRC++
+			return
+		}
+		r.flush(l)
+		l.s.anchored, l.prevOK = false, false
+		l.seq.reset()
+		l.jb.restart()
+	}
+	l.src.accept(from)
+	st.Source, st.SSRC, st.LastArrival, l.lastArr = l.src.current(), h.SSRC, at, arrival
+	ext, dup := l.seq.observe(h.SequenceNumber)
+	switch {
+	case dup:
+		st.Duplicates++
+		return
+	case kind == kindEvent:
+		st.Ignored++ // its sequence number is seen: not a loss; its digit is dropped here
+		return
+	case l.jb.late(ext):
+		st.Late++
+		return
+	}
+	rel, ok := r.place(l, h.SSRC, h.Timestamp, n, arrival)
+	if !ok || l.jb.late(ext) {
+		st.Late++
+		return
+	}
+	for !l.jb.fits(ext) {
+		if ext < l.jb.low {
+			st.Late++ // older than all it holds, and it cannot hold more
+			return
+		}
+		r.releaseFirst(l)
+	}
+	l.jb.put(ext, kind, pt, rel, n, l.pkt.Payload)
+	if kind == kindCN {
+		st.CN++
+	} else {
+		st.Codec, l.frame = l.names[pt], n
+	}
+	r.advance()
+}
+
+// countSRTPError counts a packet that SRTP refused.
+func (l *leg) countSRTPError(err error) {
+	switch {
+	case errors.Is(err, errSRTPAuth):
+		l.stats.AuthFailed++
+	case errors.Is(err, errSRTPReplay):
+		l.stats.Duplicates++
+	default:
+		l.stats.Ignored++
+	}
+}
+
+// newStreamFits reports whether a packet of a new SSRC that arrived at
+// arrival may begin a new stream on leg l: the current stream has been
+// silent for ssrcQuiet, and its audio ends before the arrival, so that the
+// new stream, placed where it arrives, neither overlaps it nor runs ahead
+// of real time.
+func (r *Recording) newStreamFits(l *leg, arrival int64) bool {
+	return arrival-l.lastArr >= ssrcQuiet && l.horizon() <= arrival
+}
+
+// place places a packet of n samples with timestamp ts on the leg's
+// stream and returns its timestamp relative to the stream's base, or
+// false when it is wholly late.
+func (r *Recording) place(l *leg, ssrc, ts uint32, n int, arrival int64) (int64, bool) {
+	if !l.s.anchored {
+		l.s.begin(ssrc, ts, arrival, n, l.floor())
+		return 0, true
+	}
+	rel, v := l.s.place(ts, n, arrival, r.m.emitted, r.m.reorder, l.floor())
+	switch v {
+	case restart:
+		r.flush(l)
+		l.prevOK = false
+		l.s.begin(ssrc, ts, arrival, n, l.floor())
+		return 0, true
+	case realign:
+		r.flush(l)
+		l.s.align()
+		rel, v = l.s.place(ts, n, arrival, r.m.emitted, r.m.reorder, l.floor())
+	}
+	return rel, v == placed
+}
+
+// floor returns the end of the leg's decoded audio, before which a new
+// stream may not begin, or noPos before any.
+func (l *leg) floor() int64 {
+	if !l.tl.written {
+		return noPos
+	}
+	return l.tl.end
+}
+
+// horizon returns the position just past the leg's newest audio, decoded
+// or held, or noPos before any.
+func (l *leg) horizon() int64 {
+	h := l.floor()
+	if l.s.anchored {
+		h = max(h, l.s.horizon())
+	}
+	return h
+}
+
+// target returns the position before which the mixer may emit: the
+// reorder window behind the newest audio of any leg, and behind the newest
+// of each leg that lags by no more than that window again (its reader may
+// be late; a leg further behind is silent, and left behind). A new stream
+// that has not settled holds the mixer at its start. ok is false before
+// any audio.
+func (r *Recording) target() (t int64, ok bool) {
+	h := r.newest()
+	if h == noPos {
+		return 0, false
+	}
+	w := r.m.reorder
+	t = h - w
+	for _, l := range r.legs {
+		lh := l.horizon()
+		if lh < h-w {
+			continue
+		}
+		t = min(t, lh-w)
+		if l.s.anchored && !l.s.committed && lh-l.s.start() < settle {
+			t = min(t, l.s.start())
+		}
+	}
+	return t, true
+}
+
+// advance releases and emits all audio the mixer may emit.
+func (r *Recording) advance() {
+	if t, ok := r.target(); ok {
+		r.emitUntil(t)
+	}
+}
+
+// newest returns the position just past the newest audio of any leg,
+// decoded or held, or noPos before any.
+func (r *Recording) newest() int64 {
+	h := noPos
+	for _, l := range r.legs {
+		h = max(h, l.horizon())
+	}
+	return h
+}
+
+// drain releases and emits everything, a chunk at a time (the recording
+// stops). A stream moved earlier as its last packets are released ends
+// the recording where its audio ends.
+func (r *Recording) drain() {
+	for {
+		h := r.newest()
+		if h == noPos || !r.startMixer(h) || r.m.emitted >= h {
+			return
+		}
+		step := min(h, r.m.emitted+mixChunk)
+		for _, l := range r.legs {
+			r.release(l, step)
+		}
+		r.m.emitTo(min(step, r.newest()))
+	}
+}
+
+// emitUntil emits the audio before target in chunks, releasing each leg's
+// packets before the chunk that holds their audio, so that no buffer holds
+// much more than a chunk beyond the emitted audio.
+func (r *Recording) emitUntil(target int64) {
+	if !r.startMixer(target) {
+		return
+	}
+	for r.m.emitted < target {
+		step := min(target, r.m.emitted+mixChunk)
+		for _, l := range r.legs {
+			r.release(l, step)
+		}
+		r.m.emitTo(step)
+	}
+}
+
+// startMixer starts the mixer, if it has not started, at the earliest
+// packet held by any leg, when that is before limit. It reports whether
+// the mixer has started.
+func (r *Recording) startMixer(limit int64) bool {
+	if r.m.started {
+		return true
+	}
+	first := int64(math.MaxInt64)
+	for _, l := range r.legs {
+		if s, _ := l.jb.first(); s != nil {
+			first = min(first, l.s.base+s.rel)
+		}
+	}
+	if first >= limit {
+		return false
+	}
+	r.m.begin(first)
+	return true
+}
+
+// flush releases every packet the leg holds.
+func (r *Recording) flush(l *leg) {
+	r.release(l, math.MaxInt64)
+}
+
+// release decodes, in sequence order, the leg's held packets whose audio
+// starts before limit.
+func (r *Recording) release(l *leg, limit int64) {
+	for {
+		s, _ := l.jb.first()
+		if s == nil || l.s.base+s.rel >= limit {
+			return
+		}
+		r.releaseFirst(l)
+	}
+}
+
+// releaseFirst decodes the leg's first held packet onto its timeline:
+// after concealing the packets lost before it, and moving the stream to
+// its minimum transit as far as the gap before it allows.
+func (r *Recording) releaseFirst(l *leg) {
+	s, payload := l.jb.first()
+	if s == nil {
+		return
+	}
+	pos := l.s.base + s.rel
+	r.startMixer(pos + 1)
+	if l.tl.written {
+		if d := l.s.shiftAt(pos, l.tl.end); d > 0 {
+			l.s.base -= d
+			pos -= d
+		}
+		if l.prevOK && pos > l.tl.end && !l.seq.seenAll(l.prevExt+1, s.ext) {
+			r.conceal(l, pos-l.tl.end)
+		}
+	}
+	l.s.committed = true
+	l.prevExt, l.prevOK = s.ext, true
+	switch s.kind {
+	case kindAudio:
+		if dec := l.decoders[s.pt]; dec != nil {
+			l.pcm = dec.Decode(l.pcm[:0], payload)
+			l.lastDec = dec
+			if l.tl.write(pos, l.pcm, r.m.emitted) > 0 {
+				l.stats.Late++
+			}
+		}
+	case kindCN:
+		l.tl.advance(pos + int64(s.samples))
+	}
+	l.jb.pop()
+}
+
+// conceal fills the gap samples long at the end of the leg's audio, left
+// by lost packets, with the last decoder's concealment (silence past
+// maxConceal).
+func (r *Recording) conceal(l *leg, gap int64) {
+	n := int(min(gap, maxConceal))
+	l.stats.Concealed += uint64((n + g729FrameSamples - 1) / g729FrameSamples)
+	if l.lastDec == nil {
+		return
+	}
+	l.pcm = l.lastDec.Conceal(l.pcm[:0], n)
+	l.tl.write(l.tl.end, l.pcm, r.m.emitted)
+}
