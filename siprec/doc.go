@@ -17,7 +17,9 @@
 //   - the session model (Session, MediaStream, Metadata) and the mapping
 //     of errors to SIP statuses (StatusError);
 //   - the recorder's own requests: Hangup sends a BYE with a Reason in a
-//     live dialog (the disk is full), and Shutdown drains: new INVITEs get
+//     live dialog (the disk is full, the RTP stopped), the session timer
+//     and a missing ACK end their dialog with a BYE too, and Shutdown
+//     drains: new INVITEs get
 //     503 while every live session gets a BYE and is ended concurrently,
 //     until all are ended and their BYEs answered or the deadline passes.
 //

@@ -39,7 +39,7 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	next := d.sess
 	if body.SDP != nil {
-		media, err := ParseSDP(body.SDP)
+		media, err := parseSDP(body.SDP, log)
 		if err != nil {
 			s.rejectErr(log, req, tx, err)
 			return

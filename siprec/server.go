@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -342,7 +343,40 @@ func (h demoteInfo) Handle(ctx context.Context, r slog.Record) error {
 	if !h.Handler.Enabled(ctx, r.Level) {
 		return nil
 	}
-	return h.Handler.Handle(ctx, r)
+	return h.Handler.Handle(ctx, redactRecord(r))
+}
+
+// redactRecord hides SDES keys in sipgo's records: it logs the raw text of
+// a message it could not parse, which may hold a=crypto lines.
+func redactRecord(r slog.Record) slog.Record {
+	var attrs []slog.Attr
+	changed := false
+	r.Attrs(func(a slog.Attr) bool {
+		var text string
+		switch a.Value.Kind() {
+		case slog.KindString:
+			text = a.Value.String()
+		case slog.KindAny:
+			if b, ok := a.Value.Any().([]byte); ok {
+				text = string(b)
+			}
+		}
+		if strings.Contains(text, "inline:") {
+			a.Value, changed = slog.StringValue(redactKeys([]byte(text))), true
+		}
+		attrs = append(attrs, a)
+		return true
+	})
+	msg := r.Message
+	if strings.Contains(msg, "inline:") {
+		msg, changed = redactKeys([]byte(msg)), true
+	}
+	if !changed {
+		return r
+	}
+	out := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	out.AddAttrs(attrs...)
+	return out
 }
 
 func (h demoteInfo) Enabled(ctx context.Context, l slog.Level) bool {
