@@ -11,7 +11,8 @@
 //     UPDATE, BYE, CANCEL, INFO and OPTIONS, the 2xx retransmission over UDP
 //     and the session timer;
 //   - the parsers for what a recording client sends: the multipart body
-//     (body.go), the SDP offer and the recvonly answer (sdp.go), and the
+//     (body.go), the SDP offer and the recvonly answer (sdp.go; SDES
+//     a=crypto lines for SRTP in crypto.go), and the
 //     RFC 7865 recording metadata in its current and draft dialects
 //     (metadata.go), with partial and complete updates (merge.go);
 //   - the session model (Session, MediaStream, Metadata) and the mapping
