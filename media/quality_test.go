@@ -44,6 +44,32 @@ func TestLAMEQualityScores(t *testing.T) {
 	}
 }
 
+// TestLAMEShiftedScores: the same speech encoded a few samples later
+// differs from the first encoding everywhere (LAME frames cut it elsewhere),
+// by 25-30 dB, and one whole 576-sample frame later it is sample-exact
+// again. This bounds what an end-to-end comparison of two recordings can
+// ask: 35 dB only when both place the audio at the same sample.
+func TestLAMEShiftedScores(t *testing.T) {
+	testaudio.Require(t, "ffmpeg")
+	speech := qualitySpeech(1)
+	first := ffmpegDecode(t, writeMP3(t, lameEncode(t, speech, defaultQuality)))
+	for _, shift := range []int{1, 40, 160, 288, 576} {
+		later := ffmpegDecode(t, writeMP3(t, lameEncode(t, append(make([]int16, shift), speech...), defaultQuality)))
+		s, err := testaudio.Compare(first, later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("encoded %d samples later: %v", shift, s)
+		lo, hi := 25.0, 30.0
+		if shift%576 == 0 {
+			lo, hi = testaudio.MaxSegSNR, testaudio.MaxSegSNR
+		}
+		if s.Lag != shift || s.SegSNR < lo || s.SegSNR > hi {
+			t.Errorf("encoded %d samples later: %v, want lag %d and %.0f-%.0f dB", shift, s, shift, lo, hi)
+		}
+	}
+}
+
 // BenchmarkEncodeQuality encodes the speech at each quality, in 20 ms
 // calls, and reports times real time on one core (x_realtime).
 func BenchmarkEncodeQuality(b *testing.B) {
