@@ -36,6 +36,7 @@ type Score struct {
 	Segments, Silent int
 }
 
+// String reads a score for a test log: the SNR, the segments and the lag.
 func (s Score) String() string {
 	return fmt.Sprintf("segmental SNR %.1f dB over %d segments (lag %d samples)", s.SegSNR, s.Segments, s.Lag)
 }
