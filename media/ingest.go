@@ -286,7 +286,15 @@ func (r *Recording) flush(l *leg) {
 func (r *Recording) release(l *leg, limit int64) {
 	for {
 		s, _ := l.jb.first()
-		if s == nil || l.s.base+s.rel >= limit {
+		if s == nil {
+			return
+		}
+		if pos := l.releasePos(s); pos >= limit {
+			// The mixer is about to pass the end of the leg's audio: if
+			// packets before s are missing, they are lost now.
+			if l.tl.written && l.tl.end < limit {
+				r.concealBefore(l, s, pos)
+			}
 			return
 		}
 		r.releaseFirst(l)
@@ -301,17 +309,10 @@ func (r *Recording) releaseFirst(l *leg) {
 	if s == nil {
 		return
 	}
-	pos := l.s.base + s.rel
+	pos := l.releasePos(s)
 	r.startMixer(pos + 1)
-	if l.tl.written {
-		if d := l.s.shiftAt(pos, l.tl.end); d > 0 {
-			l.s.base -= d
-			pos -= d
-		}
-		if l.prevOK && pos > l.tl.end && !l.seq.seenAll(l.prevExt+1, s.ext) {
-			r.conceal(l, pos-l.tl.end)
-		}
-	}
+	r.concealBefore(l, s, pos)
+	l.s.base = pos - s.rel // the correction applied, if any
 	l.s.committed = true
 	l.prevExt, l.prevOK = s.ext, true
 	switch s.kind {
@@ -329,15 +330,39 @@ func (r *Recording) releaseFirst(l *leg) {
 	l.jb.pop()
 }
 
-// conceal fills the gap samples long at the end of the leg's audio, left
-// by lost packets, with the last decoder's concealment (silence past
-// maxConceal).
-func (r *Recording) conceal(l *leg, gap int64) {
-	n := int(min(gap, maxConceal))
-	l.stats.Concealed += uint64((n + g729FrameSamples - 1) / g729FrameSamples)
-	if l.lastDec == nil {
+// releasePos returns where a held packet's audio goes when it is released:
+// its place in the stream, moved earlier by as much of the stream's pending
+// correction as a pause before it absorbs (a pause of the sender, not a
+// loss, whose place belongs to the lost audio).
+func (l *leg) releasePos(s *jslot) int64 {
+	pos := l.s.base + s.rel
+	if l.tl.written && !l.lostBefore(s) {
+		pos -= l.s.shiftAt(pos, l.tl.end)
+	}
+	return pos
+}
+
+// lostBefore reports whether packets of the stream between the last one
+// released and s never came.
+func (l *leg) lostBefore(s *jslot) bool {
+	return l.prevOK && !l.seq.seenAll(l.prevExt+1, s.ext)
+}
+
+// concealBefore fills the gap between the end of the leg's audio and pos,
+// where s's audio starts, if packets before s were lost: with the last
+// decoder's concealment, silence past maxConceal. The lost packets count as
+// released: should one come after all, it is late.
+func (r *Recording) concealBefore(l *leg, s *jslot, pos int64) {
+	if !l.tl.written || pos <= l.tl.end || !l.lostBefore(s) {
 		return
 	}
-	l.pcm = l.lastDec.Conceal(l.pcm[:0], n)
-	l.tl.write(l.tl.end, l.pcm, r.m.emitted)
+	n := int(min(pos-l.tl.end, maxConceal))
+	l.stats.Concealed += uint64((n + g729FrameSamples - 1) / g729FrameSamples)
+	if l.lastDec != nil {
+		l.pcm = l.lastDec.Conceal(l.pcm[:0], n)
+		l.tl.write(l.tl.end, l.pcm, r.m.emitted)
+	}
+	l.tl.advance(pos)
+	l.prevExt = s.ext - 1
+	l.jb.skip(s.ext - 1)
 }

@@ -193,6 +193,14 @@ func (j *jitter) pop() {
 	}
 }
 
+// skip counts the packets up to ext as released (they were lost and
+// concealed): one that comes after all is late.
+func (j *jitter) skip(ext int64) {
+	if !j.released || ext > j.done {
+		j.done, j.released = ext, true
+	}
+}
+
 // restart forgets what was released: the next stream (a new SSRC) has its
 // own sequence numbers. The buffer must be empty.
 func (j *jitter) restart() {

@@ -46,9 +46,9 @@ func samplesSince(origin, at time.Time) int64 {
 // where they arrived and a late first packet, a jittery path or a stalled
 // reader moves nothing. Until the stream's audio is first released
 // (committed) base follows every new minimum; after that a new minimum is
-// applied at the next gap in the audio (a pause, a lost packet), so that no
-// audio is cut, unless the stream has run more than the reorder window ahead
-// of real time.
+// applied at the next pause of the sender (a gap in the timestamps with no
+// packet lost), so that no audio is cut and no loss is shortened, unless
+// the stream has run more than the reorder window ahead of real time.
 type stream struct {
 	anchored  bool
 	ssrc      uint32
@@ -124,9 +124,9 @@ func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64) (
 func (s *stream) align() { s.base = s.transit }
 
 // shiftAt returns how far to move the stream earlier before it places
-// audio at pos, when the leg's audio so far ends at end: by as much of the
-// pending correction (base above the minimum transit) as the gap before
-// pos absorbs.
+// audio at pos after a pause, when the leg's audio so far ends at end: by
+// as much of the pending correction (base above the minimum transit) as the
+// pause absorbs.
 func (s *stream) shiftAt(pos, end int64) int64 {
 	if !s.committed || s.base <= s.transit || pos <= end {
 		return 0
