@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -72,5 +73,33 @@ func TestChooseMedia(t *testing.T) {
 	_, _, err = chooseMedia(offer[1:2])
 	if se, ok := err.(*siprec.StatusError); !ok || se.Code != 488 {
 		t.Fatalf("video only: err = %v, want 488", err)
+	}
+}
+
+func TestChooseMediaSRTP(t *testing.T) {
+	gw := make([]byte, 30)
+	offer := []siprec.MediaStream{{Index: 0, Kind: "audio", Label: "1", Port: 17000, Proto: "RTP/SAVP",
+		Addr:    netip.MustParseAddr("10.0.0.1"),
+		Formats: []siprec.Format{{PT: 0, Name: "PCMU", Rate: 8000}},
+		Crypto: []siprec.Crypto{{Tag: 1, Suite: "F8_128_HMAC_SHA1_80", Key: gw},
+			{Tag: 2, Suite: "AES_CM_128_HMAC_SHA1_32", Key: gw}}}}
+	answers, legs, err := chooseMedia(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := answers[0].Crypto
+	if a == nil || a.Tag != 2 || a.Suite != "AES_CM_128_HMAC_SHA1_32" || len(a.Key) != 30 || string(a.Key) == string(gw) {
+		t.Fatalf("answer crypto = %v: want tag 2, the first supported suite, a key of our own", a)
+	}
+	if l := legs[0]; l.srtp == nil || string(l.srtp.Key) != string(gw) || l.srtp.Suite != a.Suite || l.source != netip.MustParseAddrPort("10.0.0.1:17000") {
+		t.Errorf("leg = %+v: want the gateway's key to decrypt with and its announced source", l)
+	}
+	offer[0].Crypto = offer[0].Crypto[:1]
+	if _, _, err := chooseMedia(offer); err == nil || !strings.Contains(err.Error(), "488") || !strings.Contains(err.Error(), "F8_128_HMAC_SHA1_80") {
+		t.Errorf("an offer with no supported suite: %v, want 488 naming the suites", err)
+	}
+	offer[0].Crypto = nil
+	if _, _, err := chooseMedia(offer); err == nil || !strings.Contains(err.Error(), "488") {
+		t.Errorf("an SRTP offer without crypto: %v, want 488", err)
 	}
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -27,10 +27,14 @@ type recorder struct {
 	users         *directory
 	media         media.Config
 	recordUnknown bool
-	loc           *time.Location
-	events        *hub
-	stats         *callStats
-	now           func() time.Time
+	latch         bool // [rtp] latch: take RTP from the first source, not the SDP's
+	// rtpTimeout and holdTimeout end calls whose legs stay silent
+	// ([rtp] timeout, hold_timeout); 0 never.
+	rtpTimeout, holdTimeout time.Duration
+	loc                     *time.Location
+	events                  *hub
+	stats                   *callStats
+	now                     func() time.Time
 	// disk refuses new calls when the data dir is short of space; nil in
 	// tests that do not need it.
 	disk *diskGuard
@@ -56,10 +60,15 @@ type call struct {
 }
 
 type leg struct {
-	label string
-	port  int
-	codec string
-	pt    uint8
+	label  string
+	port   int
+	codec  string
+	pt     uint8
+	source netip.AddrPort    // where the SDP says its RTP comes from
+	srtp   *media.SRTPParams // the gateway's keys, nil for plain RTP
+	crypto *siprec.Crypto    // our answer's a=crypto line, nil for plain RTP
+	held   bool              // the gateway's latest offer puts it on hold
+	since  time.Time         // when it was offered or last changed direction
 }
 
 var _ siprec.Recorder = (*recorder)(nil)
@@ -137,80 +146,6 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	return answers, nil
 }
 
-// chooseMedia picks a codec for every offered audio m-line (see
-// pickFormat). Other media (video, text) and disabled lines are rejected
-// with port 0. At least one audio stream must be usable.
-func chooseMedia(offer []siprec.MediaStream) ([]siprec.MediaAnswer, []leg, error) {
-	answers := make([]siprec.MediaAnswer, len(offer))
-	var legs []leg
-	var offered []string
-	for i, m := range offer {
-		if !strings.EqualFold(m.Kind, "audio") || m.Port == 0 {
-			continue
-		}
-		f, ok := pickFormat(m.Formats)
-		if !ok {
-			for _, f := range m.Formats {
-				offered = append(offered, f.Name)
-			}
-			continue
-		}
-		legs = append(legs, leg{label: legLabel(m), codec: strings.ToUpper(f.Name), pt: f.PT})
-		answers[i].PT = f.PT
-		answers[i].Port = -1 // filled by openLegs
-	}
-	if len(legs) == 0 {
-		if len(offered) == 0 {
-			return nil, nil, siprec.Errorf(488, "no audio stream offered")
-		}
-		return nil, nil, siprec.Errorf(488, "no supported codec offered (%s); want PCMU, PCMA or G729", strings.Join(offered, ", "))
-	}
-	return answers, legs, nil
-}
-
-// pickFormat chooses the format to answer: G.711 when offered, as it is
-// recorded without a lossy decode and costs least, else the first format
-// the media engine decodes (G.729). Whatever supported payload type then
-// arrives is decoded anyway (codecMap).
-func pickFormat(formats []siprec.Format) (siprec.Format, bool) {
-	var first *siprec.Format
-	for i, f := range formats {
-		if !media.Supported(f.Name, f.Rate) {
-			continue
-		}
-		if strings.EqualFold(f.Name, "PCMU") || strings.EqualFold(f.Name, "PCMA") {
-			return f, true
-		}
-		if first == nil {
-			first = &formats[i]
-		}
-	}
-	if first == nil {
-		return siprec.Format{}, false
-	}
-	return *first, true
-}
-
-// legLabel names a stream by its a=label, or by its m-line when it has none.
-func legLabel(m siprec.MediaStream) string {
-	if m.Label != "" {
-		return m.Label
-	}
-	return fmt.Sprintf("m%d", m.Index)
-}
-
-// codecMap lists every payload type of a stream the engine can decode, so
-// a mid-call codec switch within the offer keeps recording.
-func codecMap(m siprec.MediaStream) map[uint8]string {
-	codecs := make(map[uint8]string)
-	for _, f := range m.Formats {
-		if media.Supported(f.Name, f.Rate) {
-			codecs[f.PT] = strings.ToUpper(f.Name)
-		}
-	}
-	return codecs
-}
-
 func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) error {
 	li := 0
 	for i := range answers {
@@ -223,11 +158,13 @@ func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) e
 		}
 		l := legs[li]
 		li++
-		if err := c.rec.AddLeg(l.label, conn, codecMap(c.session.Media[i])); err != nil {
+		m := c.session.Media[i]
+		opts := media.LegOptions{Codecs: codecMap(m), Source: l.source, Latch: r.latch, SRTP: l.srtp}
+		if err := c.rec.AddLegWith(l.label, conn, opts); err != nil {
 			r.pool.Release(port) // closes conn
 			return err
 		}
-		l.port = port
+		l.port, l.since, l.held = port, c.start, heldDirection(m.Direction)
 		answers[i].Port = port
 		c.legs = append(c.legs, l)
 		c.noteCodec(l.codec)
@@ -270,6 +207,22 @@ func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 		}
 		l := &c.legs[li]
 		answers[i].Port, answers[i].PT = l.port, l.pt
+		if held := heldDirection(m.Direction); held != l.held {
+			l.held, l.since = held, r.now()
+			c.log.Info("leg direction changed", "leg", l.label, "direction", m.Direction)
+		}
+		if src := streamSource(m); src.IsValid() && src != l.source {
+			l.source = src
+			if err := c.rec.SetSource(l.label, src); err != nil {
+				c.log.Warn("update rtp source", "leg", l.label, "err", err)
+			}
+		}
+		if l.crypto != nil {
+			var rekeyed bool
+			if answers[i].Crypto, rekeyed = l.recrypt(m); rekeyed {
+				c.log.Warn("the gateway changed its SRTP key in a re-INVITE: the leg keeps the first key, later packets fail authentication", "leg", l.label)
+			}
+		}
 		f, ok := pickFormat(m.Formats)
 		if !ok {
 			continue // e.g. a hold offer that lists no usable codec: keep the leg as it is
@@ -345,6 +298,7 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 		return vault.Recording{}, errDiscarded
 	}
 	rec.DurationMS = res.Duration.Milliseconds()
+	rec.Legs = legSummaries(res.Legs)
 	switch {
 	case stopErr != nil:
 		c.log.Error("media stopped with an error: sealing what was written", "err", stopErr)
@@ -363,6 +317,17 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 			"participants_kept", len(sealed.Participants), "call_id_bytes", len(rec.CallID))
 	}
 	return sealed, err
+}
+
+// legSummaries is what each leg received, for the index and the file.
+func legSummaries(stats []media.LegStats) []vault.LegSummary {
+	out := make([]vault.LegSummary, 0, len(stats))
+	for _, st := range stats {
+		out = append(out, vault.LegSummary{Label: st.Label, Codec: st.Codec, Packets: st.Packets,
+			Late: st.Late, Duplicates: st.Duplicates, ForeignSource: st.ForeignSource, ForeignSSRC: st.ForeignSSRC,
+			AuthFailed: st.AuthFailed, Ignored: st.Ignored, Concealed: st.Concealed})
+	}
+	return out
 }
 
 // tagsOf is the ID3 table of a recording.
@@ -437,13 +402,19 @@ func (c *call) codecs() string {
 // reached its floor).
 func (r *recorder) hangupAll(reason string) {
 	for _, c := range r.live() {
-		c.mu.Lock()
-		sess := c.session
-		c.mu.Unlock()
-		c.log.Warn("hanging up: recorder disk full")
-		if r.hangup == nil || !r.hangup(sess.CallID, 503, "recorder disk full", reason) {
-			r.End(&sess, reason) // no SIP session behind it (tests)
-		}
+		r.hangupCall(c, 503, "recorder disk full", reason)
+	}
+}
+
+// hangupCall ends a live call from our side: the gateway gets a BYE with
+// Reason: SIP;cause=code;text=text, and the call is sealed with reason.
+func (r *recorder) hangupCall(c *call, code int, text, reason string) {
+	c.mu.Lock()
+	sess := c.session
+	c.mu.Unlock()
+	c.log.Warn("hanging up", "why", text, "reason", reason)
+	if r.hangup == nil || !r.hangup(sess.CallID, code, text, reason) {
+		r.End(&sess, reason) // no SIP session behind it (tests)
 	}
 }
 

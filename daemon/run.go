@@ -121,6 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		users:         users,
 		media:         media.Config{Stereo: cfg.Stereo, Reorder: p.reorder},
 		recordUnknown: cfg.RecordUnknown,
+		latch:         cfg.RTP.Latch,
+		rtpTimeout:    p.rtpTimeout,
+		holdTimeout:   p.holdTimeout,
 		loc:           p.location,
 		events:        events,
 		stats:         stats,
@@ -186,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { disk.run(gctx, time.Second); return nil })
+	g.Go(func() error { rec.watchSilence(gctx, time.Second); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		// Drain: new INVITEs get 503 while the live calls are sealed

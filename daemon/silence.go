@@ -1,6 +1,10 @@
 package main
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
 // legActivity is what the silence check knows of one leg.
 type legActivity struct {
@@ -35,4 +39,48 @@ func silentTooLong(legs []legActivity, now time.Time, timeout, holdTimeout time.
 // gateway sends nothing on it for now.
 func heldDirection(dir string) bool {
 	return dir == "inactive" || dir == "recvonly"
+}
+
+// checkSilence seals and hangs up every call whose legs have all been
+// silent past [rtp] timeout (held legs: hold_timeout), reason rtp-timeout.
+func (r *recorder) checkSilence(now time.Time) {
+	if r.rtpTimeout <= 0 {
+		return
+	}
+	for _, c := range r.live() {
+		if c.silent(now, r.rtpTimeout, r.holdTimeout) {
+			r.hangupCall(c, 408, fmt.Sprintf("no RTP for %ds", int(r.rtpTimeout.Seconds())), "rtp-timeout")
+		}
+	}
+}
+
+// watchSilence runs checkSilence every interval until ctx is done.
+func (r *recorder) watchSilence(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.checkSilence(r.now())
+		}
+	}
+}
+
+// silent reports whether every leg of the call has been silent too long.
+func (c *call) silent(now time.Time, timeout, holdTimeout time.Duration) bool {
+	stats := c.rec.Stats()
+	c.mu.Lock()
+	acts := make([]legActivity, len(c.legs))
+	for i, l := range c.legs {
+		acts[i] = legActivity{last: l.since, held: l.held}
+		for _, st := range stats {
+			if st.Label == l.label && st.LastArrival.After(acts[i].last) {
+				acts[i].last = st.LastArrival
+			}
+		}
+	}
+	c.mu.Unlock()
+	return silentTooLong(acts, now, timeout, holdTimeout)
 }
