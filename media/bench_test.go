@@ -61,8 +61,9 @@ func ingestAlternating(b *testing.B, r *Recording, legs [2]*leg, pkts [2][]byte)
 }
 
 // BenchmarkIngest measures the per-packet path of a two-leg call: RTP
-// parse, G.711 decode, timeline placement, mix, and (amortised) MP3 encode
-// and write. One op is one 20 ms packet; the legs alternate.
+// parse, source and SSRC checks, reorder buffer, G.711 decode in RTP
+// order, timeline placement, mix, and (amortised) MP3 encode and write. One
+// op is one 20 ms packet; the legs alternate.
 func BenchmarkIngest(b *testing.B) {
 	for _, stereo := range []bool{false, true} {
 		name := "mono"
@@ -90,6 +91,41 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatalf("stats %+v", st)
 			}
 		})
+	}
+}
+
+// BenchmarkIngestSRTP is BenchmarkIngestPCM with both legs in SRTP
+// (AES_CM_128_HMAC_SHA1_80): the recorder's own per-packet work with the
+// decryption. The packets are sealed before the timer starts.
+func BenchmarkIngestSRTP(b *testing.B) {
+	p := testSRTPParams(b, "AES_CM_128_HMAC_SHA1_80", nil)
+	r, err := newRecording(Config{}, nil, func([]int16) error { return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	var legs [2]*leg
+	for k := range legs {
+		if legs[k], err = r.addLeg(string(rune('a'+k)), nil, LegOptions{Codecs: testCodecs, SRTP: &p}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pkts := make([][]byte, b.N)
+	for k := range legs {
+		tx := newSRTPSender(b, p)
+		for i := k; i < b.N; i += 2 {
+			seq := i >> 1
+			pkts[i] = tx.seal(rtpPacket(uint32(k+1), uint16(seq), uint32(seq*160), 0, 0x80, 160))
+		}
+	}
+	t0 := time.Unix(0, 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		r.ingest(legs[i&1], pkts[i], testSrc, t0.Add(time.Duration(i>>1)*20*time.Millisecond))
+	}
+	b.StopTimer()
+	if st := r.Stats(); st[0].AuthFailed+st[1].AuthFailed+st[0].Late+st[1].Late != 0 {
+		b.Fatalf("stats %+v", st)
 	}
 }
 

@@ -2,31 +2,60 @@
 // stream.
 //
 // A Recording owns the UDP sockets of its legs (usually taken from a
-// PortPool). One reader goroutine per leg reads packets and hands them, with
-// their arrival time, to a pure ingest step that runs under the recording's
-// lock:
+// PortPool). One reader goroutine per leg reads datagrams with their source
+// and their arrival time, taken by the kernel as the datagram arrives
+// (SO_TIMESTAMPNS on Linux; elsewhere the clock when the read returns), and
+// hands them to a pure ingest step that runs under the recording's lock:
 //
-//	RTP packet -> decode (G.711, G.729A) -> timeline (placement by RTP timestamp)
-//	           -> mixer (mono sum, or owner-left / others-right stereo)
-//	           -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> io.Writer
+//	datagram -> source check -> SRTP (SDES) -> RTP -> one SSRC at a time
+//	         -> duplicates dropped -> reorder buffer (payload bytes)
+//	         -> decode in RTP order (G.711, G.729A; loss concealed; CN as silence)
+//	         -> timeline (placement by RTP timestamp)
+//	         -> mixer (mono sum, or owner-left / others-right stereo)
+//	         -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> io.Writer
 //
-// Each leg has one decoder per payload type. G.711 (PCMU, PCMA) is a table
-// lookup; G.729 and G.729A (SDP name G729 or G729A, one bitstream) go to
-// bcg729 through cgo, once per packet, with a stateful decoder per leg and
-// payload type whose C memory is freed when the leg's codecs change
-// (SetCodecs, for a re-INVITE) or the recording stops. A G.729 payload is
-// 10-byte frames of 80 samples, optionally ending in a 2-byte Annex B SID
-// frame, decoded as 10 ms of comfort noise; between SID frames (DTX) the
-// leg is silent, like any gap. Every codec has an 8000 Hz RTP clock, so
-// placement by timestamp carries on across a codec change.
+// Only the call's own audio is recorded. A leg takes packets only from the
+// source its SDP announced, or, when that is unknown or the leg latches
+// (gateways behind NAT), from the first source that sends it a usable
+// packet; everything else is dropped unread and counted. A leg records one
+// SSRC at a time: another may begin a new stream only after the current one
+// has been silent for 100 ms, and only where its audio would not overlap the
+// leg's or run ahead of real time (a gateway that changes codec with a new
+// SSRC pauses for the re-INVITE; a stranger interleaving packets never
+// does). With SDES keys the leg decrypts and authenticates each packet
+// before it looks at it; a packet that fails is dropped and counted.
 //
-// Placement is by RTP timestamp, not by wall clock: a leg is anchored once,
-// at the arrival offset of its first packet relative to the recording's
-// origin (the first audio packet of any leg), and every later packet lands
-// at that anchor plus its timestamp delta. Reordered packets fall into place,
-// gaps are silence, duplicates are dropped. Audio is mixed and encoded up to
-// the newest sample position minus a reorder window; packets that arrive
-// behind audio already emitted are counted as late and dropped.
+// Each leg has one decoder per payload type. Packets wait in the leg's
+// reorder buffer as payload bytes and are decoded only when the mixer needs
+// their audio, in sequence order, so that the stateful G.729 decoder sees
+// the stream as it was sent; a lost packet is concealed by the codec (G.729:
+// bcg729's erasure path, for up to 100 ms) or left silent (G.711). G.711
+// (PCMU, PCMA) is a table lookup; G.729 and G.729A (SDP name G729 or G729A,
+// one bitstream) go to bcg729 through cgo, once per packet, with a decoder
+// per leg and payload type whose C memory is freed when the leg's codecs
+// change (SetCodecs, for a re-INVITE) or the recording stops. A G.729
+// payload is 10-byte frames of 80 samples, optionally ending in a 2-byte
+// Annex B SID frame, decoded as 10 ms of comfort noise. Comfort noise
+// (RFC 3389, payload type 13 or the offered CN type) is silence of one
+// packet's length: it advances the leg, so a call that ends in CN is not
+// cut short. telephone-event (RFC 4733) is never audio; its digits are
+// dropped as the packet is read, never stored or logged. Every codec has an
+// 8000 Hz RTP clock, so placement by timestamp carries on across a codec
+// change.
+//
+// Within a leg's stream RTP time is the truth: every packet lands at the
+// stream's base plus its timestamp's distance from the first one, so
+// reordered packets fall into place, gaps are silence, and a stalled reader
+// neither stretches nor shifts the leg. Only the base is estimated from
+// arrival times: it is the minimum transit (the least any packet took from
+// its RTP time to its arrival), over the stream's first second before any
+// of it is emitted, refined later at the sender's pauses, so one late first
+// packet or a jittery path does not misplace a leg against the other. A
+// stream whose timestamps jump, freeze across a pause, or run ahead of real
+// time is placed again by arrival. Audio is mixed and encoded up to the
+// newest position of any leg minus a reorder window (and one more window
+// for a leg that lags, as a stalled reader would); packets that arrive
+// behind audio already decoded or emitted are counted as late and dropped.
 //
 // The writer receives only MPEG audio frames. LAME's first frame (the
 // placeholder for the LAME/Info tag) is withheld; after Stop the real tag is
@@ -41,6 +70,7 @@
 // flushed), so a recovered file is as standard as a sealed one.
 //
 // No clock, timer or goroutine is created per packet, and the steady-state
-// path does not allocate, so the timeline, mixer and ingest steps are tested
-// with synthetic arrival times.
+// path does not allocate (the reorder buffers are allocated with the leg and
+// grow only when a stream needs more room), so the ingest, timeline and
+// mixer steps are tested with synthetic sources and arrival times.
 package media

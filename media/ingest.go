@@ -293,7 +293,7 @@ func (r *Recording) release(l *leg, limit int64) {
 			// The mixer is about to pass the end of the leg's audio: if
 			// packets before s are missing, they are lost now.
 			if l.tl.written && l.tl.end < limit {
-				r.concealBefore(l, s, pos)
+				r.concealBefore(l, s, pos, limit)
 			}
 			return
 		}
@@ -311,7 +311,7 @@ func (r *Recording) releaseFirst(l *leg) {
 	}
 	pos := l.releasePos(s)
 	r.startMixer(pos + 1)
-	r.concealBefore(l, s, pos)
+	r.concealBefore(l, s, pos, pos)
 	l.s.base = pos - s.rel // the correction applied, if any
 	l.s.committed = true
 	l.prevExt, l.prevOK = s.ext, true
@@ -319,7 +319,7 @@ func (r *Recording) releaseFirst(l *leg) {
 	case kindAudio:
 		if dec := l.decoders[s.pt]; dec != nil {
 			l.pcm = dec.Decode(l.pcm[:0], payload)
-			l.lastDec = dec
+			l.lastDec, l.lossRun = dec, 0
 			if l.tl.write(pos, l.pcm, r.m.emitted) > 0 {
 				l.stats.Late++
 			}
@@ -348,21 +348,36 @@ func (l *leg) lostBefore(s *jslot) bool {
 	return l.prevOK && !l.seq.seenAll(l.prevExt+1, s.ext)
 }
 
-// concealBefore fills the gap between the end of the leg's audio and pos,
-// where s's audio starts, if packets before s were lost: with the last
-// decoder's concealment, silence past maxConceal. The lost packets count as
-// released: should one come after all, it is late.
-func (r *Recording) concealBefore(l *leg, s *jslot, pos int64) {
+// concealBefore conceals the packets lost between the last one released
+// and s, whose audio starts at pos, as far as the mixer needs them: those
+// whose audio starts before limit (the lost packets are taken to share the
+// gap evenly). A loss is concealed by the last decoder for maxConceal, and
+// silent after that. The packets concealed count as released: should one
+// come after all, it is late.
+func (r *Recording) concealBefore(l *leg, s *jslot, pos, limit int64) {
 	if !l.tl.written || pos <= l.tl.end || !l.lostBefore(s) {
 		return
 	}
-	n := int(min(pos-l.tl.end, maxConceal))
-	l.stats.Concealed += uint64((n + g729FrameSamples - 1) / g729FrameSamples)
-	if l.lastDec != nil {
-		l.pcm = l.lastDec.Conceal(l.pcm[:0], n)
-		l.tl.write(l.tl.end, l.pcm, r.m.emitted)
+	missing := s.ext - l.prevExt - 1
+	gap := pos - l.tl.end
+	each := max(gap/missing, 1)
+	k := missing
+	if limit < pos {
+		k = min(k, (limit-l.tl.end+each-1)/each)
 	}
-	l.tl.advance(pos)
-	l.prevExt = s.ext - 1
-	l.jb.skip(s.ext - 1)
+	n := gap
+	if k < missing {
+		n = k * each
+	}
+	if c := int(min(n, maxConceal-l.lossRun)); c > 0 {
+		l.stats.Concealed += uint64((c + g729FrameSamples - 1) / g729FrameSamples)
+		l.lossRun += int64(c)
+		if l.lastDec != nil {
+			l.pcm = l.lastDec.Conceal(l.pcm[:0], c)
+			l.tl.write(l.tl.end, l.pcm, r.m.emitted)
+		}
+	}
+	l.tl.advance(l.tl.end + n)
+	l.prevExt += k
+	l.jb.skip(l.prevExt)
 }

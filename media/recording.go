@@ -139,6 +139,7 @@ type leg struct {
 	prevExt int64   // sequence number of the last packet released
 	prevOK  bool    // prevExt is of the current stream: a gap after it is loss
 	lastDec Decoder // decoder of the last audio released: it conceals a loss
+	lossRun int64   // samples concealed since the last audio decoded
 
 	pkt rtp.Packet
 	pcm []int16

@@ -406,3 +406,31 @@ func TestTimelineCreepingTimestamps(t *testing.T) {
 		t.Errorf("Duration = %v, want at most %v", res.Duration, limit)
 	}
 }
+
+// TestTimelineLossConcealedAsNeeded: when the mixer must pass a missing
+// packet, only that one is given up for lost (concealed); the next missing
+// one may still come in time, and takes its place.
+func TestTimelineLossConcealedAsNeeded(t *testing.T) {
+	h := newHarness(t, Config{Reorder: reorder40})
+	a := h.leg("1")
+	const n, lost, slow = 80, 65, 66
+	for i := range n {
+		switch i {
+		case lost, slow:
+			continue
+		case slow + 1:
+			h.send(a, 1, uint16(i), uint32(160*i), 0x90, 20*i) // the mixer passes packet 65
+			h.send(a, 1, slow, 160*slow, 0x91, 20*i+5)         // 66 comes 25 ms late, in time
+			continue
+		}
+		h.send(a, 1, uint16(i), uint32(160*i), 0x90, 20*i)
+	}
+	res := h.stop()
+	got := h.blocks()
+	if got[lost] != 0 || got[slow] != u(0x91) || got[slow+1] != u(0x90) || len(got) != n {
+		t.Errorf("blocks %d-%d = %v of %d, want [0 %d %d]", lost, slow+1, got[lost:slow+2], len(got), u(0x91), u(0x90))
+	}
+	if st := res.Legs[0]; st.Concealed != 2 || st.Late != 0 {
+		t.Errorf("stats %+v: want 2 frames concealed, none late", st)
+	}
+}
