@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -343,4 +344,44 @@ func BenchmarkDecodeG729(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(i)*0.020/b.Elapsed().Seconds(), "x_realtime")
+}
+
+// BenchmarkConcealG729 conceals one lost 20 ms packet (two erased frames)
+// per op with one cgo call, after 1 s of decoded speech.
+func BenchmarkConcealG729(b *testing.B) {
+	d := newG729(b)
+	pcm := d.Decode(nil, testaudio.EncodeG729(testaudio.Tone(400, 8000, 8000, 6000)))
+	b.ReportAllocs()
+	for b.Loop() {
+		pcm = d.Conceal(pcm[:0], 160)
+	}
+}
+
+// TestG729Conceal: concealment appends exactly the samples asked for
+// (frames cut short), continues the signal at a falling level rather than
+// silence, keeps the decoder in step for the next frames, and is silence
+// after Close.
+func TestG729Conceal(t *testing.T) {
+	frames := testaudio.EncodeG729(testaudio.Tone(400, 8000, 2400, 8000))
+	d := newG729(t)
+	pcm := d.Decode(nil, frames[:200]) // 200 ms
+	for _, n := range []int{0, 1, 79, 80, 81, 160} {
+		if got := d.Conceal([]int16{7}, n); len(got) != 1+n || got[0] != 7 {
+			t.Errorf("Conceal(%d) appended %d samples", n, len(got)-1)
+		}
+	}
+	c := newG729(t)
+	c.Decode(nil, frames[:200])
+	lost := c.Conceal(nil, 160)
+	if p := testaudio.Power(lost, 400, 8000); p < 0.1*testaudio.Power(pcm[800:], 400, 8000) {
+		t.Errorf("concealment 400 Hz power %.4f: not a continuation of the tone", p)
+	}
+	after := c.Decode(nil, frames[220:300])
+	if p := testaudio.Power(after[400:], 400, 8000); p < 0.5*testaudio.Power(pcm[800:], 400, 8000) {
+		t.Errorf("decoding after a concealment: 400 Hz power %.4f", p)
+	}
+	c.Close()
+	if got := c.Conceal(nil, 100); len(got) != 100 || slices.ContainsFunc(got, func(v int16) bool { return v != 0 }) {
+		t.Errorf("a closed decoder concealed %d samples, not silence", len(got))
+	}
 }
