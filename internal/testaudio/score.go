@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"slices"
 )
 
 // How Compare scores audio: the method is in its doc comment.
@@ -14,12 +15,22 @@ const (
 	MaxLag = 4000
 	// SegmentSamples is the length of one segmental-SNR segment: 20 ms.
 	SegmentSamples = 160
+	// BlockSamples is the stretch of the reference that Compare aligns on
+	// its own, within MaxDrift of the whole signal's lag: 300 ms, 15
+	// segments.
+	BlockSamples = 2400
+	// MaxDrift is how far, in samples, a block's lag may stray from the
+	// whole signal's: 20 ms, one packet.
+	MaxDrift = 160
 	// MaxSegSNR and MinSegSNR clamp each segment's SNR (dB): a segment the
 	// recording reproduces exactly scores MaxSegSNR, not infinity, and a
 	// lost one MinSegSNR at worst, so a few segments cannot dominate the
 	// mean.
 	MaxSegSNR = 35.0
 	MinSegSNR = -10.0
+	// driftSNR: a segment that scores this well matches the reference at
+	// its lag, and counts for Score.Drift.
+	driftSNR = 20.0
 	// SilenceDB: a reference segment whose power is more than this many dB
 	// below the reference's loudest segment is silence and is not scored.
 	SilenceDB = 40.0
@@ -27,76 +38,192 @@ const (
 
 // Score is how closely recorded audio matches a reference.
 type Score struct {
-	// Lag is the alignment: recorded sample Lag+i is reference sample i.
+	// Lag is the alignment of the whole signal: recorded sample Lag+i is
+	// reference sample i.
 	Lag int
+	// Drift is the largest distance, in samples, from Lag of the lag at
+	// which a segment matched (scored 20 dB or better): how far the
+	// recording moved the audio during the call.
+	Drift int
 	// SegSNR is the segmental SNR in dB: the mean over the scored segments
 	// of each one's SNR, clamped to [MinSegSNR, MaxSegSNR].
 	SegSNR float64
 	// Segments were scored; Silent were not (reference silence).
 	Segments, Silent int
+	// Seconds is the mean SNR of the scored segments of each whole or
+	// partial second of the reference, NaN for a second of silence: where a
+	// recording went wrong.
+	Seconds []float64
 }
 
-// String reads a score for a test log: the SNR, the segments and the lag.
+// String reads a score for a test log: the SNR, the segments, the lag and
+// the drift.
 func (s Score) String() string {
-	return fmt.Sprintf("segmental SNR %.1f dB over %d segments (lag %d samples)", s.SegSNR, s.Segments, s.Lag)
+	return fmt.Sprintf("segmental SNR %.1f dB over %d segments (lag %d, drift %d samples)", s.SegSNR, s.Segments, s.Lag, s.Drift)
 }
 
-// Compare scores got against ref, both 8 kHz mono: it aligns them with
-// Align, then computes the segmental SNR of got against ref over ref's
-// 20 ms segments. Each segment's SNR is 10·log10(Σref² / Σ(ref-got)²),
-// clamped to [MinSegSNR, MaxSegSNR] dB; reference segments more than
-// SilenceDB below the loudest one are silence and are left out, so pauses
-// neither help nor hurt. Samples of got outside its length count as zero:
-// audio missing from the recording is an error like any other. It fails
-// when ref has no segment that is not silence.
+// Compare scores got against ref, both 8 kHz mono.
+//
+// Alignment: Align finds the lag of the whole signal (±500 ms). A recorder
+// may move a leg by a few samples during a call (refining its estimate of
+// the network delay), which would make every segment on one side of the
+// move look damaged. So each 300 ms block of ref is aligned on its own, at
+// the lag within MaxDrift (20 ms) of the whole signal's that leaves the
+// least error (a silent block keeps the previous block's lag), and each
+// segment is scored at the lag of its block or of a neighbouring block,
+// whichever fits it best. Lost, garbled or foreign audio matches at no lag
+// and still scores low; Score.Drift tells how far the audio strayed.
+//
+// Score: the segmental SNR of got against ref over ref's 20 ms segments.
+// Each segment's SNR is 10·log10(Σref² / Σ(ref-got)²), clamped to
+// [MinSegSNR, MaxSegSNR] dB; reference segments more than SilenceDB below
+// the loudest one are silence and are left out, so pauses neither help nor
+// hurt. Samples of got outside its length count as zero: audio missing from
+// the recording is an error like any other. It fails when either signal is
+// silent or ref is shorter than one segment.
 func Compare(ref, got []int16) (Score, error) {
 	lag, err := Align(ref, got)
 	if err != nil {
 		return Score{}, err
 	}
-	s, err := SegSNR(ref, got, lag)
-	s.Lag = lag
-	return s, err
+	p, err := segmentPowers(ref)
+	if err != nil {
+		return Score{}, err
+	}
+	const segsPerBlock = BlockSamples / SegmentSamples
+	blocks := make([]int, (len(p.power)+segsPerBlock-1)/segsPerBlock)
+	prev := lag
+	for b := range blocks {
+		first, last := b*segsPerBlock, min((b+1)*segsPerBlock, len(p.power))
+		if slices.ContainsFunc(p.power[first:last], p.speaks) {
+			prev = bestLag(ref[first*SegmentSamples:last*SegmentSamples], got, first*SegmentSamples, lag)
+		}
+		blocks[b] = prev
+	}
+	// A segment takes the lag of its block or of a neighbouring one,
+	// whichever fits it best: a move inside a block then costs at most the
+	// segment it falls in.
+	lags := make([]int, len(p.power))
+	for k := range lags {
+		b, at := k/segsPerBlock, k*SegmentSamples
+		seg := ref[at : at+SegmentSamples]
+		lags[k] = blocks[b]
+		least := energy(seg, got, at+lags[k], math.Inf(1))
+		for _, n := range [2]int{b - 1, b + 1} {
+			if n < 0 || n == len(blocks) {
+				continue
+			}
+			if e := energy(seg, got, at+blocks[n], least); e < least {
+				lags[k], least = blocks[n], e
+			}
+		}
+	}
+	return p.score(ref, got, lag, func(k int) int { return lags[k] }), nil
 }
 
 // SegSNR computes the segmental SNR of got against ref when got's sample
-// lag+i is ref's sample i (see Compare for the method). Score.Lag is left
-// zero.
+// lag+i is ref's sample i throughout: Compare's score with the alignment
+// given and no drift.
 func SegSNR(ref, got []int16, lag int) (Score, error) {
-	segs := len(ref) / SegmentSamples
-	power := make([]float64, segs)
+	p, err := segmentPowers(ref)
+	if err != nil {
+		return Score{}, err
+	}
+	return p.score(ref, got, lag, func(int) int { return lag }), nil
+}
+
+// powers holds the power of each 20 ms segment of a reference and the
+// floor at or below which a segment is silence.
+type powers struct {
+	power []float64
+	floor float64
+}
+
+func segmentPowers(ref []int16) (powers, error) {
+	p := powers{power: make([]float64, len(ref)/SegmentSamples)}
 	loudest := 0.0
-	for k := range power {
-		for _, r := range ref[k*SegmentSamples : (k+1)*SegmentSamples] {
-			power[k] += float64(r) * float64(r)
-		}
-		loudest = max(loudest, power[k])
+	for k := range p.power {
+		p.power[k] = energy(ref[k*SegmentSamples:(k+1)*SegmentSamples], nil, 0, math.Inf(1))
+		loudest = max(loudest, p.power[k])
 	}
 	if loudest == 0 {
-		return Score{}, errors.New("segmental SNR: the reference is silent (or shorter than one 20 ms segment)")
+		return powers{}, errors.New("segmental SNR: the reference is silent (or shorter than one 20 ms segment)")
 	}
-	floor := loudest * math.Pow(10, -SilenceDB/10)
-	var s Score
-	sum := 0.0
-	for k, p := range power {
-		if p <= floor {
+	p.floor = loudest * math.Pow(10, -SilenceDB/10)
+	return p, nil
+}
+
+// speaks reports whether a segment of that power is scored.
+func (p powers) speaks(power float64) bool { return power > p.floor }
+
+// score scores each segment k that is not silence against got at lagOf(k);
+// lag is the whole signal's, from which Drift is measured over the segments
+// that match (driftSNR or better).
+func (p powers) score(ref, got []int16, lag int, lagOf func(k int) int) Score {
+	const segsPerSecond = 8000 / SegmentSamples
+	s := Score{Lag: lag}
+	var total, second float64
+	inSecond := 0
+	for k, power := range p.power {
+		if p.speaks(power) {
+			snr := MaxSegSNR
+			if noise := energy(ref[k*SegmentSamples:(k+1)*SegmentSamples], got, k*SegmentSamples+lagOf(k), math.Inf(1)); noise > 0 {
+				snr = min(MaxSegSNR, max(MinSegSNR, 10*math.Log10(power/noise)))
+			}
+			if l := lagOf(k); snr >= driftSNR {
+				s.Drift = max(s.Drift, l-lag, lag-l)
+			}
+			total += snr
+			second += snr
+			inSecond++
+			s.Segments++
+		} else {
 			s.Silent++
-			continue
 		}
-		noise := 0.0
-		for i := k * SegmentSamples; i < (k+1)*SegmentSamples; i++ {
-			d := float64(ref[i]) - float64(sampleAt(got, i+lag))
-			noise += d * d
+		if (k+1)%segsPerSecond == 0 || k == len(p.power)-1 {
+			s.Seconds = append(s.Seconds, second/float64(inSecond)) // 0/0: NaN, silence
+			second, inSecond = 0, 0
 		}
-		snr := MaxSegSNR
-		if noise > 0 {
-			snr = min(MaxSegSNR, max(MinSegSNR, 10*math.Log10(p/noise)))
-		}
-		sum += snr
-		s.Segments++
 	}
-	s.SegSNR = sum / float64(s.Segments)
-	return s, nil
+	s.SegSNR = total / float64(s.Segments)
+	return s
+}
+
+// bestLag returns the lag within MaxDrift of lag at which got, from its
+// sample at+lag on, differs least from block; lag itself wins ties.
+func bestLag(block, got []int16, at, lag int) int {
+	best, least := lag, energy(block, got, at+lag, math.Inf(1))
+	for l := lag - MaxDrift; l <= lag+MaxDrift && least > 0; l++ {
+		if e := energy(block, got, at+l, least); e < least {
+			best, least = l, e
+		}
+	}
+	return best
+}
+
+// energy returns Σ(ref[i] - got[from+i])², samples outside got taken as
+// zero (with got nil, the energy of ref), or, as soon as the sum passes
+// limit, a partial sum above limit.
+func energy(ref, got []int16, from int, limit float64) float64 {
+	lo := min(max(0, -from), len(ref))          // ref[:lo] falls before got
+	hi := max(lo, min(len(ref), len(got)-from)) // ref[hi:] falls after it
+	e := 0.0
+	for _, r := range ref[:lo] {
+		e += float64(r) * float64(r)
+	}
+	if hi > lo {
+		in := got[from+lo : from+hi]
+		for i, r := range ref[lo:hi] {
+			d := float64(r) - float64(in[i])
+			if e += d * d; e > limit && i%SegmentSamples == 0 {
+				return e
+			}
+		}
+	}
+	for _, r := range ref[hi:] {
+		e += float64(r) * float64(r)
+	}
+	return e
 }
 
 // Align returns the lag in [-MaxLag, MaxLag] that maximises the
@@ -139,14 +266,7 @@ func Align(ref, got []int16) (int, error) {
 	return bestLag, nil
 }
 
-// sampleAt is s[i], or 0 outside s.
-func sampleAt(s []int16, i int) int16 {
-	if i < 0 || i >= len(s) {
-		return 0
-	}
-	return s[i]
-}
-
+// nonZero reports whether s has a sample that is not zero.
 func nonZero(s []int16) bool {
 	for _, x := range s {
 		if x != 0 {

@@ -148,3 +148,77 @@ func loudestSegment(s []int16) int {
 	}
 	return k
 }
+
+// TestCompareFollowsDrift: a recording that moves the audio 5 samples
+// later at 3 s scores as identical when the move falls between two blocks,
+// nearly so inside one; the strict score at one lag would call most of it
+// damaged. A move beyond MaxDrift is not followed.
+func TestCompareFollowsDrift(t *testing.T) {
+	ref := Speech(scoreSamples, 9)
+	moved := func(at, by int) []int16 {
+		return slices.Concat(ref[:at], make([]int16, by), ref[at:])
+	}
+	s, err := Compare(ref, moved(12*BlockSamples, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SegSNR != MaxSegSNR || s.Drift != 5 || s.Lag != 0 && s.Lag != 5 {
+		t.Errorf("moved by 5 between blocks: %v, want %v dB and a drift of 5", s, MaxSegSNR)
+	}
+	s, _ = Compare(ref, moved(12*BlockSamples+700, 5))
+	strict, _ := SegSNR(ref, moved(12*BlockSamples+700, 5), s.Lag)
+	if s.SegSNR < 30 || s.Drift != 5 || strict.SegSNR > 25 {
+		t.Errorf("moved by 5 inside a block: %v, strict %v; want above 30 dB with drift 5, strict below 25", s, strict)
+	}
+	s, _ = Compare(ref, moved(12*BlockSamples, MaxDrift+100))
+	if s.SegSNR > 25 {
+		t.Errorf("moved by %d: %v, want the part beyond MaxDrift scored as damaged", MaxDrift+100, s)
+	}
+}
+
+// TestCompareSecondsFindTheDamage: a recording that goes wrong in its
+// fourth second scores 35 dB in the others, less there; a silent second is
+// NaN.
+func TestCompareSecondsFindTheDamage(t *testing.T) {
+	ref := append(Speech(5*8000, 8), make([]int16, 8000)...)
+	got := append(make([]int16, 100), ref...)
+	for i := 100 + 3*8000; i < 100+4*8000; i += 3 {
+		got[i] = -got[i]
+	}
+	s, err := Compare(ref, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Seconds) != 6 {
+		t.Fatalf("%d seconds scored, want 6: %v", len(s.Seconds), s.Seconds)
+	}
+	for i, v := range s.Seconds {
+		switch {
+		case i == 3 && v >= 20, i == 5 && !math.IsNaN(v), i != 3 && i != 5 && v != MaxSegSNR:
+			t.Errorf("second %d scores %.1f dB: %v", i, v, s.Seconds)
+		}
+	}
+}
+
+// TestEnergyAtEveryOffset: the squared difference with got at any offset,
+// got wholly before, overlapping or after ref, with samples outside got
+// taken as zero.
+func TestEnergyAtEveryOffset(t *testing.T) {
+	ref, got := Tone(300, 8000, 100, 9000), Tone(500, 8000, 60, 7000)
+	for from := -len(ref) - 5; from <= len(got)+5; from++ {
+		want := 0.0
+		for i, r := range ref {
+			g := 0.0
+			if j := from + i; j >= 0 && j < len(got) {
+				g = float64(got[j])
+			}
+			want += (float64(r) - g) * (float64(r) - g)
+		}
+		if e := energy(ref, got, from, math.Inf(1)); e != want {
+			t.Fatalf("energy at %d = %v, want %v", from, e, want)
+		}
+	}
+	if e := energy(ref, nil, 7, math.Inf(1)); e != energy(ref, make([]int16, 0), 0, math.Inf(1)) || e == 0 {
+		t.Errorf("energy of ref alone = %v", e)
+	}
+}
