@@ -61,17 +61,20 @@ func TestAudioQuality(t *testing.T) {
 	for _, c := range []struct {
 		codec string
 		// minSent is the least score of the clean recording against the
-		// speech sent: what the codec and the MP3 encoder keep of it.
-		// G.729 is not a waveform coder, so its floor is low.
+		// speech sent (23-24 dB for G.711, about 6 for G.729, which is not
+		// a waveform coder): the clean recording holds the speech.
 		minSent float64
 		// minImpaired is the least score of each impaired recording
-		// against the clean one: what the network costs on top. It stays
-		// below 27 dB, what MP3 alone costs when a recorder places the
-		// audio a few samples apart in the two recordings.
+		// against the clean one. It stays well below the 35 dB of a
+		// sample-exact recording: where the recorder places the audio a
+		// few samples apart in the two recordings, MP3 alone differs by
+		// 27-28 dB (media's TestLAMEShiftedScores), and a busy test machine
+		// may delay a packet beyond the reorder window now and then. Lost,
+		// misordered or foreign audio scores far lower.
 		minImpaired float64
 	}{
-		{codec: "PCMU", minSent: 20, minImpaired: 25},
-		{codec: "PCMA", minSent: 20, minImpaired: 25},
+		{codec: "PCMU", minSent: 15, minImpaired: 22},
+		{codec: "PCMA", minSent: 15, minImpaired: 22},
 		{codec: "G729", minSent: 3, minImpaired: 20},
 	} {
 		t.Run(c.codec, func(t *testing.T) {
@@ -92,7 +95,8 @@ func TestAudioQuality(t *testing.T) {
 				}
 				t.Logf("%s, %s, against clean: %v", c.codec, n.name, s)
 				if s.SegSNR < c.minImpaired {
-					t.Errorf("%s, %s: %.1f dB against the clean recording, want at least %.0f dB", c.codec, n.name, s.SegSNR, c.minImpaired)
+					t.Errorf("%s, %s: %.1f dB against the clean recording, want at least %.0f dB; second by second: %.1f dB",
+						c.codec, n.name, s.SegSNR, c.minImpaired, s.Seconds)
 				}
 			}
 		})
