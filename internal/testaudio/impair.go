@@ -55,6 +55,7 @@ func Packets(payload []byte, packetBytes int) []Scheduled {
 // Impairment is what a network does to a stream of packets. Randomness
 // comes from Seed alone: the same settings and seed give the same schedule.
 type Impairment struct {
+	// Seed seeds every random choice.
 	Seed uint64
 	// Loss is the share of packets (0-1) that never arrive.
 	Loss float64
@@ -65,7 +66,9 @@ type Impairment struct {
 	// Reorder is the share of packets (0-1) held back, on top of their
 	// jitter, by a further uniform PacketTime to ReorderMax, so that they
 	// mostly arrive after one or more of their successors.
-	Reorder    float64
+	Reorder float64
+	// ReorderMax is the longest a held packet waits beyond its jitter; at
+	// least PacketTime when Reorder is set.
 	ReorderMax time.Duration
 	// Duplicate is the share of packets (0-1) that arrive twice, the copy
 	// up to PacketTime after the original.
