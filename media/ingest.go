@@ -86,7 +86,7 @@ func (r *Recording) ingest(l *leg, data []byte, from netip.AddrPort, at time.Tim
 	st.Source, st.SSRC, st.LastArrival, l.lastArr = l.src.current(), h.SSRC, at, arrival
 	ext, dup := l.seq.observe(h.SequenceNumber)
 	switch {
-	case dup:
+	case dup || l.jb.holds(ext):
 		st.Duplicates++
 		return
 	case kind == kindEvent:

@@ -149,5 +149,18 @@ func TestJitterOrderAndGrowth(t *testing.T) {
 	if s, p := j.first(); s == nil || len(p) != 0 {
 		t.Errorf("a telephone-event kept its payload")
 	}
-	_ = time.Second
+}
+
+// TestJitterLimit: a leg may hold the packets of everything the mixer may
+// wait for (the settling, the window twice) at 5 ms a packet, but never more
+// than duplicate detection covers.
+func TestJitterLimit(t *testing.T) {
+	for _, c := range []struct {
+		reorder time.Duration
+		want    int
+	}{{40 * time.Millisecond, 256}, {defaultReorder, 512}, {maxReorder, seqWindow}} {
+		if got := jitterLimit(int64(c.reorder / time.Millisecond * 8)); got != c.want {
+			t.Errorf("reorder %v: %d slots, want %d", c.reorder, got, c.want)
+		}
+	}
 }

@@ -197,11 +197,12 @@ func newRecording(cfg Config, log *slog.Logger, sink func([]int16) error) (*Reco
 // jitterLimit returns how many packets a leg's reorder buffer may hold:
 // as many 5 ms packets as the mixer may keep waiting (the reorder window,
 // once more for a lagging leg, and a new stream's settling), as a power of
-// two. Beyond it the oldest packets are released early.
+// two, and no more than the duplicate detection remembers (seqWindow).
+// Beyond it the oldest packets are released early.
 func jitterLimit(reorder int64) int {
 	n := int((settle+2*reorder)/(sampleRate/200)) + 1
 	l := jitterSlots
-	for l < n {
+	for l < n && l < seqWindow {
 		l *= 2
 	}
 	return l
