@@ -36,7 +36,10 @@ type Config struct {
 	// records a mono mix of all legs.
 	Stereo bool
 	// Reorder is how far behind the newest audio the mixer waits for late
-	// or reordered packets; 0 means 200 ms. At most 10 s.
+	// or reordered packets; 0 means 200 ms. At most 10 s. A leg that lags
+	// (a stalled reader) is waited for one window more, and a new stream's
+	// first second is held until it has all come, so that the stream is
+	// placed by its least delayed packets.
 	Reorder time.Duration
 	// Quality is the LAME quality, 1 (best) to 9 (fastest); 0 means 5.
 	Quality int

@@ -83,9 +83,8 @@ func (s *source) current() netip.AddrPort {
 	return s.want
 }
 
-// move applies a new announced source (a re-INVITE): a latching leg that
-// is told of another address, or of none, latches again on its next
-// packet.
+// move applies a new announced source (a re-INVITE): told of no address,
+// or of another one than before, the leg forgets the source it latched on.
 func (s *source) move(want netip.AddrPort) {
 	want = known(want)
 	if want != s.want || !want.IsValid() {
@@ -115,9 +114,10 @@ func (r *Recording) AddLeg(label string, conn net.PacketConn, codecs map[uint8]s
 }
 
 // SetSource tells the leg labelled label that its RTP now comes from src
-// (a re-INVITE moved the stream). A latching leg, or one told of an unknown
-// address, latches again on its next packet, unless src is what it was
-// told before.
+// (a re-INVITE moved the stream). A leg told of an unknown address (hold),
+// or a latching leg told of another address than before, latches again on
+// its next usable packet; a latching leg told the same address again keeps
+// the source it latched on.
 func (r *Recording) SetSource(label string, src netip.AddrPort) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
