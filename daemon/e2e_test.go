@@ -42,8 +42,26 @@ type session struct {
 	d         *daemonProc
 	transport string
 	keys      map[string]string
-	ports     map[string]int
+	ports     map[string]int // the recorder's RTP port of each labelled leg
+	from      map[string]int // the gateway's RTP port of each leg: one source for the whole call
 	ssrc      uint32
+}
+
+// newSession is a recording session set up with keys; its legs' ports are
+// read by checkLegs. Each leg sends from a port of its own for the whole
+// call, as a gateway does.
+func (d *daemonProc) newSession(transport string, keys map[string]string) *session {
+	d.t.Helper()
+	s := &session{d: d, transport: transport, keys: keys, ports: map[string]int{}, from: map[string]int{}, ssrc: 0x1000}
+	for _, label := range []string{"1", "2"} {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		s.from[label] = c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+	}
+	return s
 }
 
 // codecs: sipp's payload type and name, the RTP sender's encoder and how
@@ -68,7 +86,7 @@ func (d *daemonProc) setup(c callSpec) *session {
 		"codecpt": strconv.Itoa(int(codecs[c.codec].pt)), "codecname": c.codec,
 	}
 	keys["totag"] = toTag(d.t, d.sipp(c.scenario, c.transport, keys))
-	s := &session{d: d, transport: c.transport, keys: keys, ports: map[string]int{}, ssrc: 0x1000}
+	s := d.newSession(c.transport, keys)
 	s.checkLegs(c.codec)
 	return s
 }
@@ -96,8 +114,8 @@ func (s *session) send(codec string, seconds float64) {
 	n := int(seconds * 8000)
 	s.ssrc += 0x10
 	err := testaudio.SendPaced([]testaudio.Stream{
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, PT: c.pt, SSRC: s.ssrc + 1, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg1, 8000, n, 12000))},
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["2"]}, PT: c.pt, SSRC: s.ssrc + 2, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg2, 8000, n, 12000))},
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, From: s.from["1"], PT: c.pt, SSRC: s.ssrc + 1, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg1, 8000, n, 12000))},
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["2"]}, From: s.from["2"], PT: c.pt, SSRC: s.ssrc + 2, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg2, 8000, n, 12000))},
 	})
 	if err != nil {
 		s.d.t.Fatal(err)

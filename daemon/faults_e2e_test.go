@@ -38,7 +38,7 @@ func (d *daemonProc) setupAwaitingBye(c callSpec) (*session, func() string) {
 		"codecpt": strconv.Itoa(int(codecs[c.codec].pt)), "codecname": c.codec,
 	}
 	wait := d.sippStart("cube-invite-await-bye.xml", c.transport, 1, keys)
-	s := &session{d: d, transport: c.transport, keys: keys, ports: map[string]int{}, ssrc: 0x1000}
+	s := d.newSession(c.transport, keys)
 	s.checkLegs(c.codec)
 	return s, wait
 }
@@ -289,7 +289,7 @@ func TestOversizedCallIDIsRecorded(t *testing.T) {
 	keys["totag"] = m[1]
 	keys["branch"] = "z9hG4bK-big-2"
 	gw.send(sippMessage(t, "cube-invite.xml", 1, gw.vars(keys)))
-	s := &session{d: d, transport: "t1", keys: map[string]string{"callid": callID}, ports: map[string]int{}, ssrc: 0x1000}
+	s := d.newSession("t1", map[string]string{"callid": callID})
 	s.checkLegs("PCMU")
 	s.send("PCMU", 2)
 	keys["branch"] = "z9hG4bK-big-3"

@@ -83,12 +83,18 @@ func legLabel(m siprec.MediaStream) string {
 }
 
 // codecMap lists every payload type of a stream the engine can decode, so
-// a mid-call codec switch within the offer keeps recording.
+// a mid-call codec switch within the offer keeps recording, and the comfort
+// noise and telephone-event types the engine places but never decodes.
 func codecMap(m siprec.MediaStream) map[uint8]string {
 	codecs := make(map[uint8]string)
 	for _, f := range m.Formats {
-		if media.Supported(f.Name, f.Rate) {
+		switch {
+		case media.Supported(f.Name, f.Rate):
 			codecs[f.PT] = strings.ToUpper(f.Name)
+		case strings.EqualFold(f.Name, "CN"), strings.EqualFold(f.Name, "telephone-event"):
+			// Not audio, but the leg must know them: comfort noise is
+			// silence of its length, and a digit's packets are no loss.
+			codecs[f.PT] = f.Name
 		}
 	}
 	return codecs
