@@ -195,8 +195,8 @@ func (g *diskGuard) clear(name string) {
 	g.events.publish(control.Event{Type: control.EventAlarm, Time: g.now().UTC(), Alarm: &a})
 }
 
-// run checks every interval until ctx is done.
-func (g *diskGuard) run(ctx context.Context, interval time.Duration) {
+// every calls fn every interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -204,7 +204,7 @@ func (g *diskGuard) run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			g.check()
+			fn()
 		}
 	}
 }

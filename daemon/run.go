@@ -188,8 +188,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	g.Go(func() error { return notifySystemd(gctx, log) })
-	g.Go(func() error { disk.run(gctx, time.Second); return nil })
-	g.Go(func() error { rec.watchSilence(gctx, time.Second); return nil })
+	g.Go(func() error { every(gctx, time.Second, disk.check); return nil })
+	g.Go(func() error { every(gctx, time.Second, func() { rec.checkSilence(rec.now()) }); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		// Drain: new INVITEs get 503 while the live calls are sealed

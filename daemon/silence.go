@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
 )
@@ -50,20 +49,6 @@ func (r *recorder) checkSilence(now time.Time) {
 	for _, c := range r.live() {
 		if c.silent(now, r.rtpTimeout, r.holdTimeout) {
 			r.hangupCall(c, 408, fmt.Sprintf("no RTP for %ds", int(r.rtpTimeout.Seconds())), "rtp-timeout")
-		}
-	}
-}
-
-// watchSilence runs checkSilence every interval until ctx is done.
-func (r *recorder) watchSilence(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			r.checkSilence(r.now())
 		}
 	}
 }
