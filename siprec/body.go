@@ -22,7 +22,8 @@ type Body struct {
 
 // SplitBody splits a SIP body by its Content-Type into the SDP part and the
 // recording metadata part. It accepts multipart/mixed (parts in any order,
-// unknown parts such as application/gtd ignored), application/sdp alone,
+// unknown parts such as application/gtd ignored, a missing closing
+// delimiter after a complete last part tolerated: see closeMultipart), application/sdp alone,
 // and application/rs-metadata+xml or application/rs-metadata alone (a
 // metadata-only re-INVITE or UPDATE). An empty body gives an empty Body.
 // Part contents are returned byte for byte; line endings are not touched.
@@ -87,6 +88,10 @@ func splitMultipart(boundary string, body []byte) (Body, error) {
 	if !bytes.Contains(body, []byte("--"+boundary)) {
 		return Body{}, fmt.Errorf("%w: boundary %q not found", errMalformedBody, boundary)
 	}
+	body, err := closeMultipart(boundary, body)
+	if err != nil {
+		return Body{}, err
+	}
 	var b Body
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	parts := 0
@@ -114,4 +119,30 @@ func splitMultipart(boundary string, body []byte) (Body, error) {
 		return Body{}, fmt.Errorf("%w: no part delimited by boundary %q", errMalformedBody, boundary)
 	}
 	return b, nil
+}
+
+// closeMultipart returns body with its closing delimiter. CUBE, Sonus and
+// SEMS sometimes end a body with its last part and no "--boundary--" line,
+// or with a "--boundary" line that lacks the final "--"; other recorders
+// accept that, so callvault does too, when the last part is complete: its
+// content ends at a line break, or at the ">" closing an XML document. A
+// part that ends anywhere else was cut short and is an error. A body that
+// has its closing delimiter is returned as it is.
+func closeMultipart(boundary string, body []byte) ([]byte, error) {
+	dash := "--" + boundary
+	if bytes.Contains(body, []byte(dash+"--")) {
+		return body, nil
+	}
+	end := bytes.TrimRight(body, " \t\r\n")
+	switch {
+	case bytes.HasSuffix(end, []byte(dash)):
+		// The last delimiter line is there without its final "--".
+		return append(end[:len(end):len(end)], "--"...), nil
+	case len(end) < len(body) && bytes.IndexByte(body[len(end):], '\n') >= 0:
+		// The last part ends at a line break: the delimiter follows it.
+		return append(body[:len(body):len(body)], dash+"--"...), nil
+	case len(end) > 0 && end[len(end)-1] == '>':
+		return append(body[:len(body):len(body)], "\r\n"+dash+"--"...), nil
+	}
+	return nil, fmt.Errorf("%w: last part cut short (no closing delimiter %q and the body ends mid-line)", errMalformedBody, dash+"--")
 }

@@ -2,6 +2,7 @@ package siprec
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -22,7 +23,11 @@ func TestSplitBodySamples(t *testing.T) {
 		{file: "broadworks/broadworks.sip", sdp: true, md: true},
 		{file: "broken/broken-xml.sip", sdp: true, md: true},
 		{file: "broken/no-audio.sip", sdp: true, md: true},
+		{file: "broadworks/broadworks-draft-invite.sip", sdp: true, md: true},
+		{file: "webex/webex-draft-invite.sip", sdp: true, md: true},
+		{file: "cisco/cube-invite-unterminated.sip", sdp: true, md: true},
 		{file: "broken/boundary-missing.sip", wantStatus: 400},
+		{file: "broken/truncated-part.sip", wantStatus: 400},
 		{file: "broken/unsupported-type.sip", wantStatus: 415},
 	}
 	for _, tt := range tests {
@@ -82,6 +87,18 @@ func TestSplitBodyInline(t *testing.T) {
 		{name: "unusual boundary chars", ct: "multipart/mixed;boundary=x@y:z", body: mp("x@y:z"), sdp: sdp, md: md},
 		{name: "LF only", ct: "multipart/mixed;boundary=lf",
 			body: []byte("--lf\nContent-Type: application/sdp\n\nv=0\nm=audio 1 RTP/AVP 0\n--lf--\n"), sdp: "v=0\nm=audio 1 RTP/AVP 0"},
+		{name: "no closing delimiter, CRLF end", ct: "multipart/mixed;boundary=xyz",
+			body: []byte(strings.TrimSuffix(string(mp("xyz")), "--xyz--\r\n")), sdp: sdp, md: md},
+		{name: "no closing delimiter, XML end", ct: "multipart/mixed;boundary=xyz",
+			body: []byte(strings.TrimSuffix(string(mp("xyz")), "\r\n--xyz--\r\n")), sdp: sdp, md: md},
+		{name: "closing delimiter without its dashes", ct: "multipart/mixed;boundary=xyz",
+			body: []byte(strings.TrimSuffix(string(mp("xyz")), "--\r\n") + "\r\n"), sdp: sdp, md: md},
+		{name: "LF only, no closing delimiter", ct: "multipart/mixed;boundary=lf",
+			body: []byte("--lf\nContent-Type: application/sdp\n\nv=0\nm=audio 1 RTP/AVP 0\n"), sdp: "v=0\nm=audio 1 RTP/AVP 0"},
+		{name: "last part cut mid-line", ct: "multipart/mixed;boundary=xyz",
+			body: []byte(strings.TrimSuffix(string(mp("xyz")), "'/>\r\n--xyz--\r\n")), status: 400},
+		{name: "last part cut in its headers", ct: "multipart/mixed;boundary=xyz",
+			body: []byte("--xyz\r\nContent-Type: application/sdp\r\n\r\n" + sdp + "\r\n--xyz\r\nContent-Type: appl\r\n"), status: 400},
 		{name: "boundary absent", ct: "multipart/mixed;boundary=nope", body: mp("xyz"), status: 400},
 		{name: "no boundary param", ct: "multipart/mixed", body: mp("xyz"), status: 400},
 		{name: "missing content type", ct: "", body: []byte(sdp), status: 415},
@@ -112,6 +129,10 @@ func FuzzSplitBody(f *testing.F) {
 		f.Add(ct, body)
 	}
 	f.Add("multipart/mixed;boundary=b", []byte("--b\r\n\r\n--b--"))
+	f.Add("multipart/mixed;boundary=b", []byte("--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n"))
+	f.Add("multipart/mixed;boundary=b", []byte("--b\r\nContent-Type: application/rs-metadata\r\n\r\n<recording/>"))
+	f.Add("multipart/mixed;boundary=b", []byte("--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n--b\r\n"))
+	f.Add("multipart/mixed;boundary=b", []byte("--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=aud"))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		b, err := SplitBody(ct, body)
 		if err != nil {
