@@ -53,22 +53,29 @@ func (n *xnode) childText(names ...string) string {
 	return ""
 }
 
-// ParseMetadata reads an RFC 7865 recording metadata document. Elements are
-// matched by local name, so the namespace (urn:ietf:params:xml:ns:recording:1
-// or the draft's urn:ietf:params:xml:ns:recording) and any prefix are
-// accepted. Both the RFC attributes (participant_id, session_id, stream_id)
-// and the draft ones (id, session) are read; send/recv are taken from
-// participantstreamassoc and from inside participant (draft). Stream ids in
-// Send and Recv are resolved to SDP labels through the stream elements; an id
-// with no stream element is kept as it is. Unknown elements (extensiondata,
-// group, callData, sessionrecordingassoc, ...) are ignored.
+// ParseMetadata reads a recording metadata document in any of the dialects
+// gateways send: RFC 7865 (root recording, namespace
+// urn:ietf:params:xml:ns:recording:1), the earlier drafts (root recording,
+// namespace urn:ietf:params:xml:ns:recording) and the pre-RFC draft that
+// BroadWorks and Webex Calling still send (root recording_metadata,
+// namespace urn:ietf:params:xml:ns:siprec). Elements and attributes are
+// matched by local name, case-insensitively, so namespaces and prefixes do
+// not matter. Both the RFC attributes (participant_id, session_id,
+// stream_id) and the draft ones (id, session) are read; send/recv are taken
+// from participantstreamassoc and from inside participant (drafts), as text
+// or as <id> children (BroadWorks). Stream ids in Send and Recv are resolved
+// to SDP labels through the stream elements; an id with no stream element is
+// kept as it is. Of several AORs of one participant, the first that names a
+// number (see Participant.User) is kept, else the first. Unknown elements
+// (extensiondata, group, callData, the draft's recording element, ...) are
+// ignored.
 func ParseMetadata(b []byte) (*Metadata, error) {
 	root, err := parseXMLTree(b)
 	if err != nil {
 		return nil, fmt.Errorf("parse metadata: %w: %w", errMalformedMetadata, err)
 	}
-	if root.name != "recording" {
-		return nil, fmt.Errorf("parse metadata: %w: root element %q, want recording", errMalformedMetadata, root.name)
+	if root.name != "recording" && root.name != "recording_metadata" {
+		return nil, fmt.Errorf("parse metadata: %w: root element %q, want recording or recording_metadata", errMalformedMetadata, root.name)
 	}
 	md := &Metadata{}
 	byID := make(map[string]int) // participant id -> index in md.Participants
@@ -136,16 +143,12 @@ func readParticipant(p *Participant, n *xnode) {
 	for _, k := range n.kids {
 		switch k.name {
 		case "nameid":
-			if aor := k.attr("aor"); aor != "" {
-				p.AOR = aor
-			}
+			p.AOR = betterAOR(p.AOR, k.attr("aor"))
 			if name := k.childText("name"); name != "" {
 				p.Name = name
 			}
-		case "aor": // some draft-era documents
-			if p.AOR == "" {
-				p.AOR = strings.TrimSpace(k.text.String())
-			}
+		case "aor": // draft-era documents, BroadWorks
+			p.AOR = betterAOR(p.AOR, strings.TrimSpace(k.text.String()))
 		case "name":
 			if p.Name == "" {
 				p.Name = strings.TrimSpace(k.text.String())
@@ -159,19 +162,44 @@ func readParticipant(p *Participant, n *xnode) {
 	readAssociation(p, n)
 }
 
+// betterAOR returns the AOR to keep of a participant's current one and
+// another it names: the first that gives a number, else the first.
+func betterAOR(cur, next string) string {
+	switch {
+	case next == "":
+		return cur
+	case cur == "":
+		return next
+	case numberOf(cur) == "" && numberOf(next) != "":
+		return next
+	}
+	return cur
+}
+
+// readSendRecv reads the send and recv children of n. A stream id is their
+// text (RFC 7865) or the text of their id children (BroadWorks' draft:
+// <send><id>urn:uuid:...</id></send>).
 func readSendRecv(p *Participant, n *xnode) {
 	for _, k := range n.kids {
-		v := strings.TrimSpace(k.text.String())
-		if v == "" {
-			continue
-		}
 		switch k.name {
 		case "send":
-			p.Send = appendUnique(p.Send, v)
+			p.Send = appendStreamIDs(p.Send, k)
 		case "recv":
-			p.Recv = appendUnique(p.Recv, v)
+			p.Recv = appendStreamIDs(p.Recv, k)
 		}
 	}
+}
+
+func appendStreamIDs(list []string, n *xnode) []string {
+	if v := strings.TrimSpace(n.text.String()); v != "" {
+		return appendUnique(list, v)
+	}
+	for _, id := range n.kids {
+		if v := strings.TrimSpace(id.text.String()); id.name == "id" && v != "" {
+			list = appendUnique(list, v)
+		}
+	}
+	return list
 }
 
 func readAssociation(p *Participant, n *xnode) {

@@ -186,6 +186,12 @@ func FuzzParseMetadata(f *testing.F) {
 			f.Add(b.Metadata)
 		}
 	}
+	// Draft shapes and participants without a scheme or with a placeholder.
+	f.Add([]byte(`<recording_metadata xmlns="urn:ietf:params:xml:ns:siprec"><participant id="a"><aor>Extension-016190619@h</aor>` +
+		`<send><id>s</id></send><recv><id>s</id><id></id></recv></participant><stream id="s"><label>1</label></stream></recording_metadata>`))
+	f.Add([]byte(`<Recording_Metadata><participant id="b"><NameID aor="sip:ASBCE@10.0.0.1"><name>"Agent (4100)"</name></NameID>` +
+		`<nameID aor="tel:+1-555-0100;phone-context=x"/><nameID aor='"X" &lt;sip:+15550100@gw;user=phone&gt;'/></participant></Recording_Metadata>`))
+	f.Add([]byte(`<recording><participant id="c"><aor>sip:[2001:db8::1]:5060</aor><aor>sip:10.0.0.1</aor><name>+</name></participant></recording>`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		md, err := ParseMetadata(doc)
 		if err != nil {

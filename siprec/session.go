@@ -130,21 +130,104 @@ type StreamInfo struct {
 	Label string
 }
 
-// User returns the user part of the participant's AOR: "2501" for
-// "sip:2501@10.0.0.1;user=phone", "+15558201" for "tel:+15558201".
+// User returns the participant's number, the key the daemon looks users up
+// by: the user part of its AOR when that names a number, "2501" for
+// "sip:2501@10.0.0.1;user=phone", "+15558201" for "tel:+15558201" or
+// <sip:+15558201@gw>. An AOR written without a scheme is read the same way
+// ("Extension-016190619@host"); a user part that is a phone number gives its
+// "+" and digits ("+1-555-123-0001" gives "+15551230001"), one that mixes
+// in letters its longest run of digits ("016190619"). A user
+// part without a digit is a placeholder, not a number (an SBC's name as in
+// "sip:ASBCE@10.0.0.1", a host-only URI): the number in the display name is
+// taken instead ("Agent 2501" gives "2501"), and "" when there is none.
 func (p Participant) User() string {
-	a := strings.TrimSpace(p.AOR)
-	a = strings.TrimPrefix(strings.TrimSuffix(a, ">"), "<")
+	if n := numberOf(p.AOR); n != "" {
+		return n
+	}
+	return numberIn(strings.Trim(strings.TrimSpace(p.Name), `"`))
+}
+
+// numberOf returns the number an AOR names, "" when it names none. It reads
+// name-addr forms too (`"Alice" <sip:2501@host>`).
+func numberOf(aor string) string {
+	a := strings.TrimSpace(aor)
+	if i := strings.LastIndexByte(a, '<'); i >= 0 {
+		a = a[i+1:]
+		if j := strings.IndexByte(a, '>'); j >= 0 {
+			a = a[:j]
+		}
+	}
 	if i := strings.IndexByte(a, ':'); i >= 0 {
 		switch strings.ToLower(a[:i]) {
 		case "sip", "sips", "tel":
 			a = a[i+1:]
 		}
 	}
-	if i := strings.IndexAny(a, "@;?"); i >= 0 {
-		a = a[:i]
+	at := strings.IndexByte(a, '@')
+	if i := strings.IndexAny(a, ";?"); i >= 0 && (at < 0 || i < at) {
+		a, at = a[:i], -1 // tel:+1555;phone-context=... or a user without host
 	}
-	return a
+	if at >= 0 {
+		a = a[:at]
+	} else if isHost(a) {
+		return "" // sip:10.10.1.20 names a host, not a user
+	}
+	return numberIn(a)
+}
+
+// isHost reports whether s, a URI without a user part, is an IP address
+// (with or without a port).
+func isHost(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParseAddrPort(s)
+	return err == nil
+}
+
+// numberIn returns the number s names. A phone number (an optional "+",
+// digits and the visual separators of RFC 3966 "-.()" or spaces, at least
+// one digit) gives its "+" and digits, separators dropped: "+1 (408)
+// 555-0199" gives "+14085550199". Anything else gives its longest run of
+// digits (the first of equal runs), "" when it has no digit.
+func numberIn(s string) string {
+	digits, phone := 0, s != ""
+	bestAt, bestLen, runAt := 0, 0, -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			digits++
+			if runAt < 0 {
+				runAt = i
+			}
+			continue
+		}
+		if runAt >= 0 && i-runAt > bestLen {
+			bestAt, bestLen = runAt, i-runAt
+		}
+		runAt = -1
+		if i < len(s) && !(s[i] == '+' && i == 0) && !isVisualSeparator(s[i]) {
+			phone = false
+		}
+	}
+	switch {
+	case digits == 0:
+		return ""
+	case !phone:
+		return s[bestAt : bestAt+bestLen]
+	case digits == len(s) || digits == len(s)-1 && s[0] == '+':
+		return s
+	}
+	out := make([]byte, 0, digits+1)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' || c == '+' {
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+func isVisualSeparator(c byte) bool {
+	return c == '-' || c == '.' || c == '(' || c == ')' || c == ' '
 }
 
 // StatusError is an error with the SIP status the client should get.
