@@ -227,3 +227,28 @@ func TestParticipantUser(t *testing.T) {
 		}
 	}
 }
+
+// A partial draft document after a transfer merges into the call's state:
+// the party who left keeps its number and gets its time, the new one's
+// stream ids resolve to the labels the first document gave.
+func TestMergeDraftTransfer(t *testing.T) {
+	base, err := sampleMetadata(t, "webex/webex-draft-invite.sip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd, err := sampleMetadata(t, "webex/webex-draft-update.sip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Merge(base, upd)
+	if len(got.Participants) != 3 {
+		t.Fatalf("merged participants = %+v, want 3", got.Participants)
+	}
+	left, joined := got.Participants[1], got.Participants[2]
+	if left.User() != "+14085550199" || !left.Disassociated.Equal(mustTime("2026-03-02T15:32:10Z")) {
+		t.Errorf("party who left = %+v", left)
+	}
+	if joined.User() != "+14085550177" || !reflect.DeepEqual(joined.Send, []string{"2"}) || !reflect.DeepEqual(joined.Recv, []string{"1"}) {
+		t.Errorf("party who joined = %+v (User %q)", joined, joined.User())
+	}
+}
