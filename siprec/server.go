@@ -337,13 +337,31 @@ func (s *Server) done(d *dialog) {
 type demoteInfo struct{ slog.Handler }
 
 func (h demoteInfo) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelInfo {
+	if r.Level == slog.LevelInfo || routineTransportError(r) {
 		r.Level = slog.LevelDebug
 	}
 	if !h.Handler.Enabled(ctx, r.Level) {
 		return nil
 	}
 	return h.Handler.Handle(ctx, redactRecord(r))
+}
+
+// routineTransportError reports a sipgo record about a gateway closing its
+// TCP or TLS connection (reset or EOF): sipgo logs it as an error, but it
+// is how many gateways end a connection, not a fault to alarm anyone.
+func routineTransportError(r slog.Record) bool {
+	if r.Level < slog.LevelWarn {
+		return false
+	}
+	routine := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" {
+			e := a.Value.String()
+			routine = strings.Contains(e, "connection reset by peer") || strings.HasSuffix(e, "EOF")
+		}
+		return !routine
+	})
+	return routine
 }
 
 // redactRecord hides SDES keys in sipgo's records: it logs the raw text of
