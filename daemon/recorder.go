@@ -152,24 +152,54 @@ func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) e
 		if answers[i].Port != -1 {
 			continue
 		}
-		conn, port, err := r.pool.Listen()
+		l := legs[li]
+		li++
+		port, err := r.openLeg(c, l, c.session.Media[i], c.start)
 		if err != nil {
 			return err
 		}
-		l := legs[li]
-		li++
-		m := c.session.Media[i]
-		opts := media.LegOptions{Codecs: codecMap(m), Source: l.source, Latch: r.latch, SRTP: l.srtp}
-		if err := c.rec.AddLegWith(l.label, conn, opts); err != nil {
-			r.pool.Release(port) // closes conn
-			return err
-		}
-		l.port, l.since, l.held = port, c.start, heldDirection(m.Direction)
 		answers[i].Port = port
-		c.legs = append(c.legs, l)
-		c.noteCodec(l.codec)
 	}
 	return nil
+}
+
+// openLeg opens an RTP port for l, offered as m, adds it to the call's
+// recording and to c.legs (c.mu held, or the call not shared yet), and
+// returns the port.
+func (r *recorder) openLeg(c *call, l leg, m siprec.MediaStream, since time.Time) (int, error) {
+	conn, port, err := r.pool.Listen()
+	if err != nil {
+		return 0, err
+	}
+	opts := media.LegOptions{Codecs: codecMap(m), Source: l.source, Latch: r.latch, SRTP: l.srtp}
+	if err := c.rec.AddLegWith(l.label, conn, opts); err != nil {
+		r.pool.Release(port) // closes conn
+		return 0, err
+	}
+	l.port, l.since, l.held = port, since, heldDirection(m.Direction)
+	c.legs = append(c.legs, l)
+	c.noteCodec(l.codec)
+	return port, nil
+}
+
+// addLeg records a stream first offered in a re-INVITE or UPDATE (a
+// conference adds a party, a call gains a leg): it answers as chooseMedia
+// would, or leaves the stream rejected (port 0) when it is not usable
+// audio. c.mu is held.
+func (r *recorder) addLeg(c *call, m siprec.MediaStream) siprec.MediaAnswer {
+	answers, legs, err := chooseMedia([]siprec.MediaStream{m})
+	if err != nil || len(legs) == 0 {
+		return siprec.MediaAnswer{}
+	}
+	port, err := r.openLeg(c, legs[0], m, r.now())
+	if err != nil {
+		c.log.Warn("stream offered in a re-INVITE not recorded", "leg", legs[0].label, "err", err)
+		return siprec.MediaAnswer{}
+	}
+	a := answers[0]
+	a.Port = port
+	c.log.Info("leg added", "leg", legs[0].label, "codec", legs[0].codec, "port", port)
+	return a
 }
 
 // applyOwner puts the owner's stream on the left channel once the
@@ -203,7 +233,8 @@ func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 	for i, m := range s.Media {
 		li := slices.IndexFunc(c.legs, func(l leg) bool { return l.label == legLabel(m) })
 		if li < 0 {
-			continue // a stream new in this offer is not recorded: port 0
+			answers[i] = r.addLeg(c, m)
+			continue
 		}
 		l := &c.legs[li]
 		answers[i].Port, answers[i].PT = l.port, l.pt

@@ -145,3 +145,34 @@ func TestSealWithHugeParticipantList(t *testing.T) {
 		t.Errorf("participants kept: %d of %d, first %+v; want a clipped list starting with the owner", len(kept), len(aors), kept[:min(1, len(kept))])
 	}
 }
+
+// A stream first offered in a re-INVITE (a conference gains a party) is
+// recorded on a port of its own; new non-audio streams stay rejected.
+func TestStreamAddedByReInviteIsRecorded(t *testing.T) {
+	r := newTestRecorder(t, true)
+	s := offer("grow@x", parts("sip:2501@gw", "sip:+15551234@gw"))
+	if _, err := r.Admit(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	up := *s
+	pcmu := s.Media[0].Formats
+	up.Media = append(append([]siprec.MediaStream(nil), s.Media...),
+		siprec.MediaStream{Index: 2, Kind: "audio", Label: "3", Port: 17004, Formats: pcmu},
+		siprec.MediaStream{Index: 3, Kind: "video", Label: "4", Port: 17006, Formats: []siprec.Format{{PT: 96, Name: "H264", Rate: 90000}}})
+	answers, err := r.Update(context.Background(), &up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != 4 || answers[2].Port == 0 || answers[2].PT != 0 || answers[3].Port != 0 {
+		t.Fatalf("answers = %+v: want the new audio stream on a port, the video rejected", answers)
+	}
+	c := r.lookup("grow@x")
+	if v := c.view(r.users.byExtension); len(v.Legs) != 3 || v.Legs[2].Label != "3" || v.Legs[2].Port != answers[2].Port {
+		t.Errorf("legs = %+v, want the third leg listed with its port", v.Legs)
+	}
+	again, err := r.Update(context.Background(), &up) // the same offer again: the same ports
+	if err != nil || again[2].Port != answers[2].Port {
+		t.Errorf("re-offer: %+v, %v; want the added leg's port again", again, err)
+	}
+	r.End(&up, "bye")
+}
