@@ -332,3 +332,48 @@ func sendPackets(port int, ssrc uint32, pkts []rtpPacket) error {
 	}
 	return nil
 }
+
+// TestStreamAddedMidCall: a re-INVITE offers a third stream (a party
+// joins); it is answered on a port of its own and its audio is recorded.
+func TestStreamAddedMidCall(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	const third = 2000.0 // Hz on the new stream
+	d := startDaemon(t, daemonOptions{recordUnknown: true})
+	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "5551000", callee: "5552000", codec: "PCMU"})
+	s.send("PCMU", 1)
+	keys := map[string]string{"direction": "sendonly", "holdseq": "102"}
+	for k, v := range s.keys {
+		keys[k] = v
+	}
+	d.sipp("reinvite-third-stream.xml", "t1", keys)
+	var port3 int
+	for _, l := range d.liveCall(s.keys["callid"]).Legs {
+		if l.Label == "3" {
+			port3 = l.Port
+		}
+	}
+	if port3 == 0 {
+		t.Fatalf("the stream offered in the re-INVITE has no leg: %+v", d.liveCall(s.keys["callid"]).Legs)
+	}
+	n := 2 * 8000
+	err := testaudio.SendPaced([]testaudio.Stream{
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, From: s.from["1"], PT: 0, SSRC: 0x9001, Payload: testaudio.EncodeUlaw(testaudio.Tone(toneLeg1, 8000, n, 12000))},
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port3}, PT: 0, SSRC: 0x9003, Payload: testaudio.EncodeUlaw(testaudio.Tone(third, 8000, n, 12000))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := s.hangUp()
+	out := filepath.Join(t.TempDir(), rec.ID+".mp3")
+	d.cli("export", rec.ID, "-o", out)
+	pcm := decode(t, out)
+	tail := pcm[len(pcm)-12000 : len(pcm)-2000]
+	if p, noise := testaudio.Power(tail, third, 8000), testaudio.Power(tail, 700, 8000); p < 1e-3 || p < 100*noise {
+		t.Errorf("the third stream's %.0f Hz tone is not in the recording: power %.2e (700 Hz %.2e)", third, p, noise)
+	}
+	var shown control.Recording
+	d.cliJSON(&shown, "show", rec.ID)
+	if len(shown.Legs) != 3 {
+		t.Errorf("recording legs = %+v, want three", shown.Legs)
+	}
+}
