@@ -115,20 +115,7 @@ func TestParseMetadataDraftSchema(t *testing.T) {
 		}, users: []string{"016190619", "+14085550199"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := sampleMetadata(t, tt.file)
-			if err != nil {
-				t.Fatalf("ParseMetadata: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseMetadata =\n%+v\nwant\n%+v", got, tt.want)
-			}
-			for i, p := range got.Participants {
-				if u := p.User(); i < len(tt.users) && u != tt.users[i] {
-					t.Errorf("participant %d User() = %q, want %q", i, u, tt.users[i])
-				}
-			}
-		})
+		t.Run(tt.file, func(t *testing.T) { checkSample(t, tt.file, tt.want, tt.users) })
 	}
 }
 

@@ -80,15 +80,25 @@ func TestParseMetadataSamples(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			got, err := sampleMetadata(t, tt.file)
-			if err != nil {
-				t.Fatalf("ParseMetadata: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseMetadata =\n%+v\nwant\n%+v", got, tt.want)
-			}
-		})
+		t.Run(tt.file, func(t *testing.T) { checkSample(t, tt.file, tt.want, nil) })
+	}
+}
+
+// checkSample parses a sample message's metadata, compares it with want
+// and, when users is given, each participant's number with users.
+func checkSample(t *testing.T, file string, want *Metadata, users []string) {
+	t.Helper()
+	got, err := sampleMetadata(t, file)
+	if err != nil {
+		t.Fatalf("ParseMetadata: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseMetadata =\n%+v\nwant\n%+v", got, want)
+	}
+	for i, p := range got.Participants {
+		if u := p.User(); i < len(users) && u != users[i] {
+			t.Errorf("participant %d User() = %q, want %q", i, u, users[i])
+		}
 	}
 }
 
