@@ -91,13 +91,13 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 		}
 	}
 	stats := c.rec.Stats()
+	sums := legSummaries(stats)
 	for _, l := range legs {
 		w := control.Leg{Label: l.label, Port: l.port, Codec: l.codec, SRTP: l.srtp != nil}
-		for _, st := range stats {
+		for i, st := range stats {
 			if st.Label == l.label {
 				w.Packets, w.Bytes = st.Packets, st.Bytes
-				w.LegCounters = control.LegCounters{Late: st.Late, Duplicates: st.Duplicates, ForeignSource: st.ForeignSource,
-					ForeignSSRC: st.ForeignSSRC, AuthFailed: st.AuthFailed, Ignored: st.Ignored, Concealed: st.Concealed}
+				w.LegCounters = wireCounters(sums[i])
 			}
 		}
 		v.Legs = append(v.Legs, w)

@@ -80,9 +80,14 @@ func wireRecording(r vault.Recording) control.Recording {
 		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name})
 	}
 	for _, l := range r.Legs {
-		w.Legs = append(w.Legs, control.RecordedLeg{Label: l.Label, Codec: l.Codec, Packets: l.Packets,
-			LegCounters: control.LegCounters{Late: l.Late, Duplicates: l.Duplicates, ForeignSource: l.ForeignSource,
-				ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}})
+		w.Legs = append(w.Legs, control.RecordedLeg{Label: l.Label, Codec: l.Codec, Packets: l.Packets, LegCounters: wireCounters(l)})
 	}
 	return w
+}
+
+// wireCounters gives a leg's drop and repair counters in the control
+// API's words.
+func wireCounters(l vault.LegSummary) control.LegCounters {
+	return control.LegCounters{Late: l.Late, Duplicates: l.Duplicates, ForeignSource: l.ForeignSource,
+		ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}
 }
