@@ -2,7 +2,6 @@ package siprec
 
 import (
 	"errors"
-	"net/http"
 )
 
 // Parse errors. The parsers wrap them with specifics; statusFor maps them to
@@ -35,53 +34,5 @@ func statusFor(err error) (int, string) {
 		errors.Is(err, errMalformedMetadata):
 		return 400, err.Error()
 	}
-	return 500, "internal error"
-}
-
-// reasonPhrase returns the standard reason phrase of a SIP status code.
-func reasonPhrase(code int) string {
-	switch code {
-	case 200:
-		return "OK"
-	case 400:
-		return "Bad Request"
-	case 403:
-		return "Forbidden"
-	case 404:
-		return "Not Found"
-	case 405:
-		return "Method Not Allowed"
-	case 415:
-		return "Unsupported Media Type"
-	case 420:
-		return "Bad Extension"
-	case 481:
-		return "Call/Transaction Does Not Exist"
-	case 486:
-		return "Busy Here"
-	case 487:
-		return "Request Terminated"
-	case 488:
-		return "Not Acceptable Here"
-	case 491:
-		return "Request Pending"
-	case 500:
-		return "Server Internal Error"
-	case 503:
-		return "Service Unavailable"
-	case 513:
-		return "Message Too Large"
-	}
-	if t := http.StatusText(code); t != "" {
-		return t
-	}
-	switch {
-	case code >= 600:
-		return "Global Failure"
-	case code >= 500:
-		return "Server Error"
-	case code >= 400:
-		return "Request Failed"
-	}
-	return "OK"
+	return RefuseInternal.Code, RefuseInternal.Text
 }

@@ -157,8 +157,15 @@ func startServer(t *testing.T) *testServer {
 // startServerLog is startServer with the server logging to log.
 func startServerLog(t *testing.T, log *slog.Logger) *testServer {
 	t.Helper()
+	return startServerWith(t, Config{}, log)
+}
+
+// startServerWith is startServer with a configuration.
+func startServerWith(t *testing.T, cfg Config, log *slog.Logger) *testServer {
+	t.Helper()
 	rec := newTestRecorder()
-	srv, err := NewServer(Config{UserAgent: "callvault-test"}, rec, log)
+	cfg.UserAgent = "callvault-test"
+	srv, err := NewServer(cfg, rec, log)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -274,7 +281,7 @@ func (c *sipClient) readRequest() *sip.Request {
 // respond answers a request the server sent.
 func (c *sipClient) respond(req *sip.Request, code int) {
 	c.t.Helper()
-	c.send([]byte(sip.NewResponseFromRequest(req, code, reasonPhrase(code), nil).String()))
+	c.send([]byte(sip.NewResponseFromRequest(req, code, Phrase(code), nil).String()))
 }
 
 func (c *sipClient) readMsg() sip.Message {

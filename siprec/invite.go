@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	log := s.log.With("call_id", callID)
 	log.Debug("INVITE received", "source", req.Source(), "transport", req.Transport(), "body", bodyValue(req.Body()))
 
-	if !s.beginAdmit() {
-		s.reject(log, req, tx, 503, "server draining", sip.NewHeader("Retry-After", retryAfter))
+	if !s.admissible(log, req, tx) {
 		return
 	}
 	defer s.inflight.Done()
@@ -37,11 +37,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if !isSiprecOffer(req, body) {
-		s.reject(log, req, tx, 488, "not a SIPREC offer")
+		s.refuse(log, req, tx, RefuseNotSiprec)
 		return
 	}
 	if body.SDP == nil {
-		s.reject(log, req, tx, 488, "no SDP offer")
+		s.refuse(log, req, tx, RefuseNoSDP)
 		return
 	}
 	media, err := parseSDP(body.SDP, log)
@@ -60,7 +60,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	se := sessionExpires(req)
 	timer := se > 0 && hasTag(optionTags(req, "Supported", "k", "Require"), "timer")
 	if timer && se < minSE {
-		s.reject(log, req, tx, 422, "session interval too small", sip.NewHeader("Min-SE", itoa(minSE)))
+		s.refuse(log, req, tx, RefuseInterval, sip.NewHeader("Min-SE", itoa(minSE)))
 		return
 	}
 
@@ -138,7 +138,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		// Serve stopped while Admit ran.
 		d.ended = true
 		s.rec.End(&snap, "shutdown")
-		s.reject(log, req, tx, 503, "server stopping", sip.NewHeader("Retry-After", retryAfter))
+		s.refuse(log, req, tx, RefuseStopping, sip.NewHeader("Retry-After", retryAfter))
 		return
 	}
 	res := s.newResponse(req, 200, d.lastSDP, s.dialogHeaders(d)...)
@@ -161,6 +161,36 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	log.Debug("SDP answer", "body", bodyValue(d.lastSDP))
 	s.armExpiry(d)
 	go s.awaitAck(d, tx, res, ack, true)
+}
+
+// admissible refuses an initial INVITE from a source outside the
+// allow-list (403), while draining, above the cap on live sessions or
+// above the source's session rate (503 with Retry-After); for one it
+// admits, it counts an INVITE in flight (inflight.Done when done).
+func (s *Server) admissible(log *slog.Logger, req *sip.Request, tx sip.ServerTransaction) bool {
+	src := parseSource(req)
+	if !s.gate.allowed(src.Addr()) {
+		s.refuse(log, req, tx, RefuseSource)
+		return false
+	}
+	if !s.beginAdmit() {
+		s.refuse(log, req, tx, RefuseDraining, sip.NewHeader("Retry-After", retryAfter))
+		return false
+	}
+	if max := s.cfg.Admission.MaxSessions; max > 0 && s.Sessions() >= max {
+		s.inflight.Done()
+		s.refuse(log, req, tx, RefuseSessions.With(max), sip.NewHeader("Retry-After", "5"))
+		return false
+	}
+	// Over UDP the guard took the token, before sipgo kept any state.
+	if sip.IsReliable(req.Transport()) {
+		if ok, wait := s.gate.open(src.Addr(), "", time.Now()); !ok {
+			s.inflight.Done()
+			s.refuse(log, req, tx, RefuseRate, sip.NewHeader("Retry-After", retryAfterValue(wait)))
+			return false
+		}
+	}
+	return true
 }
 
 // dialogHeaders are the headers of a 2xx that establishes or refreshes d.

@@ -24,12 +24,12 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 	log := d.log
 	log.Debug("in-dialog request", "method", string(req.Method), "body", bodyValue(req.Body()))
 	if d.ended {
-		s.reject(log, req, tx, 481, "session ended")
+		s.refuse(log, req, tx, RefuseSessionEnded)
 		return
 	}
 	c := cseqOf(req)
 	if c <= d.remoteCSeq {
-		s.reject(log, req, tx, 500, "CSeq out of order")
+		s.refuse(log, req, tx, RefuseCSeq)
 		return
 	}
 	d.remoteCSeq = c
@@ -56,7 +56,7 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if se := sessionExpires(req); se > 0 && d.expires > 0 {
 		if se < minSE {
-			s.reject(log, req, tx, 422, "session interval too small", sip.NewHeader("Min-SE", itoa(minSE)))
+			s.refuse(log, req, tx, RefuseInterval, sip.NewHeader("Min-SE", itoa(minSE)))
 			return
 		}
 		d.expires = time.Duration(se) * time.Second
@@ -119,7 +119,7 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) *dialog {
 		if h := req.CallID(); h != nil {
 			callID = h.Value()
 		}
-		s.reject(s.log.With("call_id", callID), req, tx, 481, "no such dialog")
+		s.refuse(s.log.With("call_id", callID), req, tx, RefuseNoDialog)
 	}
 	return d
 }

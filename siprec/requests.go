@@ -64,6 +64,10 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 // onOptions answers capability queries and keepalives, in or out of a
 // dialog.
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if !s.gate.allowed(parseSource(req).Addr()) {
+		s.refuse(s.log, req, tx, RefuseSource)
+		return
+	}
 	s.reply(s.log, req, tx, 200,
 		sip.NewHeader("Allow", allowHeader),
 		sip.NewHeader("Accept", acceptHeader),

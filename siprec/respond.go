@@ -23,7 +23,7 @@ const (
 
 // newResponse builds a response to req with our common headers.
 func (s *Server) newResponse(req *sip.Request, code int, body []byte, hdrs ...sip.Header) *sip.Response {
-	res := sip.NewResponseFromRequest(req, code, reasonPhrase(code), body)
+	res := sip.NewResponseFromRequest(req, code, Phrase(code), body)
 	if s.cfg.UserAgent != "" {
 		res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
 	}
@@ -54,6 +54,11 @@ func (s *Server) reject(log *slog.Logger, req *sip.Request, tx sip.ServerTransac
 	)
 	log.Info("request rejected", "method", string(req.Method), "status", code, "reason", reason)
 	s.reply(log, req, tx, code, hdrs...)
+}
+
+// refuse rejects req for one of the listed refusals.
+func (s *Server) refuse(log *slog.Logger, req *sip.Request, tx sip.ServerTransaction, r Refusal, hdrs ...sip.Header) {
+	s.reject(log, req, tx, r.Code, r.Text, hdrs...)
 }
 
 // rejectErr rejects req with the status err maps to.
@@ -125,7 +130,7 @@ func hasTag(tags []string, tag string) bool {
 // the parts. It reports false when it has answered the request.
 func (s *Server) readBody(log *slog.Logger, req *sip.Request, tx sip.ServerTransaction) (Body, bool) {
 	if bad := unsupportedRequire(req); len(bad) > 0 {
-		s.reject(log, req, tx, 420, "unsupported extension", sip.NewHeader("Unsupported", joinTags(bad)))
+		s.refuse(log, req, tx, RefuseExtension, sip.NewHeader("Unsupported", joinTags(bad)))
 		return Body{}, false
 	}
 	body, err := SplitBody(contentType(req), req.Body())

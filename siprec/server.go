@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +25,8 @@ type Config struct {
 	MediaAddr netip.Addr
 	// UserAgent is sent in the Server header of responses ("" for none).
 	UserAgent string
+	// Admission bounds who may open sessions, how fast and how many.
+	Admission Admission
 }
 
 // Server is a SIPREC recording server: it accepts recording sessions from
@@ -46,6 +47,8 @@ type Server struct {
 	// endParallel bounds the Recorder.End calls one Shutdown or Serve runs
 	// at once.
 	endParallel int
+
+	gate *gate // allow-list and per-source session rate
 
 	baseCtx    context.Context // cancelled when Serve stops
 	cancelBase context.CancelFunc
@@ -72,7 +75,7 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sipLog := slog.New(demoteInfo{log.With("component", "sipgo").Handler()})
+	sipLog := SipgoLogger(log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
@@ -101,6 +104,7 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 		endParallel: max(8, 4*runtime.GOMAXPROCS(0)),
 		dialogs:     make(map[string]*dialog),
 		closing:     make(map[string]*dialog),
+		gate:        newGate(cfg.Admission),
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	s.idSeq.Store(uint64(time.Now().Unix()))
@@ -140,7 +144,7 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 			return fmt.Errorf("serve sip udp %s: %w", udp.LocalAddr(), err)
 		}
 		s.udpAddr = sip.Addr{IP: net.ParseIP(host), Port: port, Hostname: host}
-		g := newUDPGuard(udp, s.cfg.UserAgent, s.log)
+		g := newUDPGuard(udp, s.cfg.UserAgent, s.gate, s.log)
 		s.log.Info("sip listening", "transport", "UDP", "addr", udp.LocalAddr().String())
 		wg.Go(func() {
 			err := s.sip.ServeUDP(g)
@@ -332,82 +336,5 @@ func (s *Server) done(d *dialog) {
 	}
 }
 
-// demoteInfo logs sipgo's Info records at Debug: they are per-transaction
-// chatter, not operator news.
-type demoteInfo struct{ slog.Handler }
-
-func (h demoteInfo) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelInfo || routineTransportError(r) {
-		r.Level = slog.LevelDebug
-	}
-	if !h.Handler.Enabled(ctx, r.Level) {
-		return nil
-	}
-	return h.Handler.Handle(ctx, redactRecord(r))
-}
-
-// routineTransportError reports a sipgo record about a gateway closing its
-// TCP or TLS connection (reset or EOF): sipgo logs it as an error, but it
-// is how many gateways end a connection, not a fault to alarm anyone.
-func routineTransportError(r slog.Record) bool {
-	if r.Level < slog.LevelWarn {
-		return false
-	}
-	routine := false
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "error" {
-			e := a.Value.String()
-			routine = strings.Contains(e, "connection reset by peer") || strings.HasSuffix(e, "EOF")
-		}
-		return !routine
-	})
-	return routine
-}
-
-// redactRecord hides SDES keys in sipgo's records: it logs the raw text of
-// a message it could not parse, which may hold a=crypto lines.
-func redactRecord(r slog.Record) slog.Record {
-	var attrs []slog.Attr
-	changed := false
-	r.Attrs(func(a slog.Attr) bool {
-		var text string
-		switch a.Value.Kind() {
-		case slog.KindString:
-			text = a.Value.String()
-		case slog.KindAny:
-			if b, ok := a.Value.Any().([]byte); ok {
-				text = string(b)
-			}
-		}
-		if strings.Contains(text, "inline:") {
-			a.Value, changed = slog.StringValue(redactKeys([]byte(text))), true
-		}
-		attrs = append(attrs, a)
-		return true
-	})
-	msg := r.Message
-	if strings.Contains(msg, "inline:") {
-		msg, changed = redactKeys([]byte(msg)), true
-	}
-	if !changed {
-		return r
-	}
-	out := slog.NewRecord(r.Time, r.Level, msg, r.PC)
-	out.AddAttrs(attrs...)
-	return out
-}
-
-func (h demoteInfo) Enabled(ctx context.Context, l slog.Level) bool {
-	if l == slog.LevelInfo {
-		l = slog.LevelDebug
-	}
-	return h.Handler.Enabled(ctx, l)
-}
-
-func (h demoteInfo) WithAttrs(as []slog.Attr) slog.Handler {
-	return demoteInfo{h.Handler.WithAttrs(as)}
-}
-
-func (h demoteInfo) WithGroup(name string) slog.Handler {
-	return demoteInfo{h.Handler.WithGroup(name)}
-}
+// SetAllow replaces the allow-list (Admission.Allow) while serving.
+func (s *Server) SetAllow(prefixes []netip.Prefix) { s.gate.setAllow(prefixes) }

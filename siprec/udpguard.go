@@ -6,48 +6,134 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
 
-// udpGuard wraps the UDP socket handed to sipgo. sipgo drops a datagram it
-// cannot parse (a Content-Length larger than the datagram, a broken header)
-// with only a log line, and the client retransmits into silence. The guard
-// parses each request first, answers such datagrams with 400 straight to
-// the sender and does not pass them on.
+// udpGuard wraps the UDP socket handed to sipgo: it is the UDP edge, and
+// what it turns away leaves no state behind (sipgo builds a transaction,
+// with its timers, for every request it sees).
+//   - A datagram sipgo cannot parse (a Content-Length larger than the
+//     datagram, a broken header) is answered 400 straight to the sender;
+//     sipgo would drop it with only a log line, and the client would
+//     retransmit into silence.
+//   - A request from a source outside the allow-list gets 403.
+//   - A new INVITE from a source over its session rate gets 503 with a
+//     Retry-After; its retransmissions get the same.
+//   - Non-SIP junk is dropped.
+//
+// A request passed on has its top Via marked rport (RFC 3581), so that
+// sipgo answers the address and port it came from, never an address the
+// request claims.
 type udpGuard struct {
 	net.PacketConn
 	parser *sip.Parser
 	server string
 	log    *slog.Logger
+	gate   *gate
+	now    func() time.Time
+	quiet  *quietLog
 }
 
-func newUDPGuard(c net.PacketConn, userAgent string, log *slog.Logger) *udpGuard {
-	return &udpGuard{PacketConn: c, parser: sip.NewParser(), server: userAgent, log: log}
+func newUDPGuard(c net.PacketConn, userAgent string, g *gate, log *slog.Logger) *udpGuard {
+	return &udpGuard{PacketConn: c, parser: sip.NewParser(), server: userAgent, log: log,
+		gate: g, now: time.Now, quiet: newQuietLog(10 * time.Second)}
 }
 
-// ReadFrom returns the next datagram that sipgo can handle.
+// ReadFrom returns the next datagram that sipgo is to handle.
 func (g *udpGuard) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := g.PacketConn.ReadFrom(b)
 		if err != nil || n == 0 {
 			return n, addr, err
 		}
-		reason := checkDatagram(g.parser, b[:n])
-		if reason == "" {
-			return n, addr, nil
-		}
-		resp := badRequest(b[:n], reason, g.server)
-		if resp == nil {
-			g.log.Warn("sip datagram dropped", "source", addr.String(), "reason", reason, "size", n)
-			continue
-		}
-		g.log.Warn("sip datagram rejected", "source", addr.String(), "status", 400, "reason", reason, "size", n)
-		if _, err := g.PacketConn.WriteTo(resp, addr); err != nil {
-			g.log.Warn("send 400 failed", "source", addr.String(), "error", err)
+		if m, pass := g.judge(b, n, addr); pass {
+			return m, addr, nil
 		}
 	}
+}
+
+// judge answers or drops a datagram that is not to reach sipgo, and
+// returns the length of one that is (its Via marked rport).
+func (g *udpGuard) judge(b []byte, n int, addr net.Addr) (int, bool) {
+	data := b[:n]
+	if reason := checkDatagram(g.parser, data); reason != "" {
+		if resp := badRequest(data, reason, g.server); resp != nil {
+			g.note(addr, "sip datagram rejected", "status", 400, "reason", reason, "size", n)
+			g.send(resp, addr)
+		} else {
+			g.note(addr, "sip datagram dropped", "reason", reason, "size", n)
+		}
+		return 0, false
+	}
+	info := peekRequest(data)
+	if info.method == "" {
+		return n, true // a response or a keep-alive: sipgo's to match
+	}
+	src := addrPortOf(addr)
+	if !g.gate.allowed(src.Addr()) {
+		g.note(addr, "sip request refused", "status", 403, "reason", RefuseSource.Text, "method", info.method)
+		g.answer(data, info, RefuseSource, "", addr)
+		return 0, false
+	}
+	if info.method == "INVITE" && !info.toTag {
+		if ok, wait := g.gate.open(src.Addr(), info.branch, g.now()); !ok {
+			g.note(addr, "sip request refused", "status", 503, "reason", RefuseRate.Text)
+			g.answer(data, info, RefuseRate, retryAfterValue(wait), addr)
+			return 0, false
+		}
+	}
+	return forceRport(b, n), true
+}
+
+// answer sends a stateless refusal to a request (never to an ACK).
+func (g *udpGuard) answer(data []byte, info requestInfo, r Refusal, retry string, addr net.Addr) {
+	if info.method == "ACK" {
+		return
+	}
+	var extra []string
+	if retry != "" {
+		extra = append(extra, "Retry-After: "+retry)
+	}
+	if resp := statelessResponse(data, r.Code, r.Text, g.server, extra...); resp != nil {
+		g.send(resp, addr)
+	}
+}
+
+func (g *udpGuard) send(resp []byte, addr net.Addr) {
+	if _, err := g.PacketConn.WriteTo(resp, addr); err != nil {
+		g.log.Debug("send stateless response failed", "source", addr.String(), "error", err)
+	}
+}
+
+// note logs a turned-away datagram at Warn, at most once per source
+// address per interval, with the count of those not logged meanwhile.
+func (g *udpGuard) note(addr net.Addr, msg string, args ...any) {
+	src := addrPortOf(addr).Addr()
+	if skipped, ok := g.quiet.allow(src, g.now()); ok {
+		g.log.Warn(msg, append([]any{"source", addr.String(), "unlogged_before", skipped}, args...)...)
+	}
+}
+
+// addrPortOf is the address and port of a UDP or TCP peer.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort()
+	case *net.TCPAddr:
+		return a.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// retryAfterValue is a Retry-After header value for a wait: whole
+// seconds, at least 1.
+func retryAfterValue(d time.Duration) string {
+	return itoa(max(1, int((d+time.Second-1)/time.Second)))
 }
 
 // checkDatagram returns why a request datagram cannot be handled, or "" for
@@ -172,10 +258,18 @@ func headerLen(data []byte) int {
 	return len(data)
 }
 
-// badRequest builds a 400 to a request datagram from its raw Via, From, To,
-// Call-ID and CSeq lines, or returns nil when it is not a request we can
-// answer (an ACK, or one without those headers).
+// badRequest builds a 400 to a request datagram, or returns nil when it is
+// not a request we can answer (an ACK, or one without the headers every
+// request has).
 func badRequest(data []byte, reason, server string) []byte {
+	return statelessResponse(data, 400, reason, server)
+}
+
+// statelessResponse builds a response to a request datagram from its raw
+// Via, From, To, Call-ID and CSeq lines, with reason in its Warning and
+// Reason headers and extra header lines, or returns nil when it is not a
+// request we can answer (an ACK, or one without those headers).
+func statelessResponse(data []byte, code int, reason, server string, extra ...string) []byte {
 	lines := headerLines(data[:headerLen(data)])
 	if len(lines) == 0 {
 		return nil
@@ -213,7 +307,7 @@ func badRequest(data []byte, reason, server string) []byte {
 	}
 	reason = quotable(reason)
 	var b strings.Builder
-	b.WriteString("SIP/2.0 400 Bad Request\r\n")
+	b.WriteString("SIP/2.0 " + itoa(code) + " " + Phrase(code) + "\r\n")
 	for _, v := range vias {
 		b.WriteString("Via: " + v + "\r\n")
 	}
@@ -222,7 +316,10 @@ func badRequest(data []byte, reason, server string) []byte {
 	b.WriteString("Call-ID: " + callID + "\r\n")
 	b.WriteString("CSeq: " + cseq + "\r\n")
 	b.WriteString("Warning: 399 callvault \"" + reason + "\"\r\n")
-	b.WriteString("Reason: SIP;cause=400;text=\"" + reason + "\"\r\n")
+	b.WriteString("Reason: SIP;cause=" + itoa(code) + ";text=\"" + reason + "\"\r\n")
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
 	if server != "" {
 		b.WriteString("Server: " + server + "\r\n")
 	}
