@@ -25,6 +25,8 @@ type backend struct {
 	stats    *callStats
 	disk     *diskGuard
 	draining func() bool
+	// sipConns counts the open SIP TCP and TLS connections; nil in tests.
+	sipConns func() int
 }
 
 var _ control.Backend = (*backend)(nil)
@@ -52,6 +54,10 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		var alarms []control.Alarm
 		_, _, st.Disk.ReserveBytes, alarms = b.disk.state()
 		st.Alarms = append(st.Alarms, alarms...)
+	}
+	st.Process = processUse()
+	if b.sipConns != nil {
+		st.Process.SIPConnections = b.sipConns()
 	}
 	return st, nil
 }

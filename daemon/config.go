@@ -31,6 +31,23 @@ type Config struct {
 	SIP           struct {
 		Listen       string `toml:"listen"`
 		MediaAddress string `toml:"media_address"`
+		// TLS: a listener with a certificate; with a client CA, mutual TLS.
+		TLSListen   string `toml:"tls_listen"`
+		TLSCert     string `toml:"tls_cert"`
+		TLSKey      string `toml:"tls_key"`
+		TLSClientCA string `toml:"tls_client_ca"`
+		// Allow lists the networks that may record; empty: everyone.
+		Allow []string `toml:"allow"`
+		// Bounds: live sessions in all, new sessions per second and burst
+		// per source, RTP ports per source, TCP/TLS connections in all and
+		// per source, and the idle time after which a connection closes.
+		MaxSessions       int     `toml:"max_sessions"`
+		SourceRate        float64 `toml:"source_rate"`
+		SourceBurst       int     `toml:"source_burst"`
+		SourcePorts       int     `toml:"source_ports"`
+		MaxConnections    int     `toml:"max_connections"`
+		SourceConnections int     `toml:"source_connections"`
+		IdleTimeout       string  `toml:"idle_timeout"`
 	} `toml:"sip"`
 	RTP struct {
 		Bind      string `toml:"bind"`
@@ -57,6 +74,10 @@ type parsed struct {
 	reorder    time.Duration
 	sipAddress string
 	minFree    reserve
+	allow      []netip.Prefix
+	// sourcePorts is the RTP ports one source may hold (0: half the pool).
+	sourcePorts int
+	idleTimeout time.Duration
 	// rtpTimeout ends a call when no leg has received RTP for that long;
 	// holdTimeout is the same for legs the gateway put on hold.
 	rtpTimeout, holdTimeout time.Duration
@@ -129,6 +150,7 @@ func (c Config) validate() (parsed, error) {
 		}
 		p.mediaAddr = a
 	}
+	c.validateEdge(&p, bad)
 	a, err := netip.ParseAddr(c.RTP.Bind)
 	if err != nil {
 		bad("rtp.bind: %w", err)
@@ -139,6 +161,9 @@ func (c Config) validate() (parsed, error) {
 		bad("rtp.ports: %w", err)
 	}
 	p.rtpLo, p.rtpHi = lo, hi
+	if p.sourcePorts == 0 && hi > lo {
+		p.sourcePorts = max(2, (hi-lo+1)/4) // half the even (RTP) ports
+	}
 	if c.RTP.ReorderMS < 20 || c.RTP.ReorderMS > 2000 {
 		bad("rtp.reorder_ms: %d is outside 20-2000", c.RTP.ReorderMS)
 	}
@@ -152,6 +177,62 @@ func (c Config) validate() (parsed, error) {
 		bad("storage.min_free: %w", err)
 	}
 	return p, errors.Join(errs...)
+}
+
+// validateEdge checks the [sip] keys that bound the SIP edge.
+func (c Config) validateEdge(p *parsed, bad func(string, ...any)) {
+	s := c.SIP
+	if s.TLSListen != "" {
+		if _, _, err := net.SplitHostPort(s.TLSListen); err != nil {
+			bad("sip.tls_listen: %w", err)
+		}
+		if s.TLSCert == "" {
+			bad("sip.tls_cert: empty, but sip.tls_listen is set")
+		}
+	} else if s.TLSCert != "" || s.TLSKey != "" || s.TLSClientCA != "" {
+		bad("sip.tls_listen: empty, but a TLS certificate, key or client CA is set")
+	}
+	for _, a := range s.Allow {
+		pr, err := parsePrefix(a)
+		if err != nil {
+			bad("sip.allow: %q: want an address or a network such as \"192.0.2.0/24\"", a)
+			continue
+		}
+		p.allow = append(p.allow, pr)
+	}
+	nonNegative := func(key string, n int) {
+		if n < 0 {
+			bad("sip.%s: %d is negative", key, n)
+		}
+	}
+	nonNegative("max_sessions", s.MaxSessions)
+	nonNegative("source_burst", s.SourceBurst)
+	nonNegative("source_ports", s.SourcePorts)
+	nonNegative("max_connections", s.MaxConnections)
+	nonNegative("source_connections", s.SourceConnections)
+	if s.SourceRate < 0 {
+		bad("sip.source_rate: %v is negative", s.SourceRate)
+	}
+	if s.SourceRate > 0 && s.SourceBurst < 1 {
+		bad("sip.source_burst: must be at least 1 when sip.source_rate is set")
+	}
+	p.sourcePorts = s.SourcePorts
+	if s.IdleTimeout != "0" {
+		p.idleTimeout = parseDuration("sip.idle_timeout", s.IdleTimeout, time.Second, 24*time.Hour, bad)
+	}
+}
+
+// parsePrefix reads a network ("192.0.2.0/24") or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // parsePortRange parses "LO-HI": at least two ports, LO below HI, both in

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -315,11 +316,12 @@ func TestOversizedCallIDIsRecorded(t *testing.T) {
 	exportAndDecode(t, d, rec)
 }
 
-// sipConn is a gateway speaking SIP over one TCP connection.
+// sipConn is a gateway speaking SIP over one TCP or TLS connection.
 type sipConn struct {
-	t    *testing.T
-	conn net.Conn
-	buf  []byte
+	t         *testing.T
+	conn      net.Conn
+	buf       []byte
+	transport string // "TCP" (when empty) or "TLS"
 }
 
 func dialSIP(t *testing.T, port int) *sipConn {
@@ -336,8 +338,8 @@ func dialSIP(t *testing.T, port int) *sipConn {
 func (g *sipConn) vars(keys map[string]string) map[string]string {
 	local := g.conn.LocalAddr().(*net.TCPAddr)
 	remote := g.conn.RemoteAddr().(*net.TCPAddr)
-	v := map[string]string{"local_ip": "127.0.0.1", "local_port": strconv.Itoa(local.Port),
-		"remote_ip": "127.0.0.1", "remote_port": strconv.Itoa(remote.Port), "transport": "TCP",
+	v := map[string]string{"local_ip": local.IP.String(), "local_port": strconv.Itoa(local.Port),
+		"remote_ip": "127.0.0.1", "remote_port": strconv.Itoa(remote.Port), "transport": cmp.Or(g.transport, "TCP"),
 		"pid": strconv.Itoa(os.Getpid())}
 	for k, val := range keys {
 		v[k] = val

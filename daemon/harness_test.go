@@ -71,6 +71,9 @@ type daemonOptions struct {
 	// senders use ephemeral ports, so by default they run with latch on.
 	strictSource bool
 	rtpTimeout   string // [rtp] timeout (default "60s")
+	// sip holds extra [sip] lines (TLS, allow-list, bounds).
+	sip string
+	env []string // extra environment, e.g. CREDENTIALS_DIRECTORY=...
 }
 
 // startDaemon runs callvaultd on 127.0.0.1 with its own ports and data dir
@@ -99,6 +102,7 @@ record_unknown = %t
 stereo = %t
 [sip]
 listen = "127.0.0.1:%d"
+%s
 [rtp]
 bind = "127.0.0.1"
 ports = "%d-%d"
@@ -106,14 +110,14 @@ latch = %t
 timeout = %q
 [storage]
 min_free = %q
-`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree)
+`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, o.sip, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree)
 	confPath := filepath.Join(dir, "callvaultd.toml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.stderr = &syncBuffer{}
 	d.cmd = exec.Command(filepath.Join(binDir, "callvaultd"), "-config", confPath)
-	d.cmd.Env = append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug")
+	d.cmd.Env = append(append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug"), o.env...)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start callvaultd: %v", err)

@@ -38,6 +38,9 @@ type recorder struct {
 	// disk refuses new calls when the data dir is short of space; nil in
 	// tests that do not need it.
 	disk *diskGuard
+	// ports bounds the RTP ports one gateway holds ([sip] source_ports);
+	// nil: no bound (a nil portBudget takes and gives freely).
+	ports *portBudget
 	// hangup ends a live session from our side (BYE to the gateway); set
 	// once the SIP server exists.
 	hangup func(callID string, code int, text, reason string) bool
@@ -52,6 +55,11 @@ type call struct {
 	start time.Time
 	rec   *media.Recording
 	w     *vault.Writer
+
+	// source is the gateway's address; ports the RTP ports it holds for
+	// this call in the recorder's portBudget (c.mu).
+	source netip.Addr
+	ports  int
 
 	mu      sync.Mutex
 	session siprec.Session
@@ -106,6 +114,17 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
+	legs = capStreams(answers, legs)
+	src := s.Source.Addr()
+	if !r.ports.take(src, len(legs)) {
+		return nil, siprec.Errorf(503, "source %s holds its %d RTP ports", src, r.ports.limit)
+	}
+	admitted := false
+	defer func() {
+		if !admitted {
+			r.ports.give(src, len(legs))
+		}
+	}()
 	log := r.log.With("call_id", s.CallID)
 	start := r.now()
 	w, err := r.store.Create(start)
@@ -120,7 +139,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		log.Error("start media", "err", err)
 		return nil, siprec.Errorf(500, "media engine unavailable")
 	}
-	c := &call{log: log, start: start, rec: rec, w: w, session: *s}
+	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs)}
 	if err := r.openLegs(c, legs, answers); err != nil {
 		rec.Stop()
 		w.Abort()
@@ -140,6 +159,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	}
 	r.calls[s.CallID] = c
 	r.mu.Unlock()
+	admitted = true
 
 	log.Info("recording started", "source", s.Source.String(), "transport", s.Transport, "legs", len(c.legs))
 	r.events.publish(eventCall(control.EventCallStarted, r.now(), c.view(r.users.byExtension)))
@@ -191,8 +211,19 @@ func (r *recorder) addLeg(c *call, m siprec.MediaStream) siprec.MediaAnswer {
 	if err != nil || len(legs) == 0 {
 		return siprec.MediaAnswer{}
 	}
+	if len(c.legs) >= maxStreams {
+		c.log.Warn("stream offered in a re-INVITE not recorded: the call has the most streams recorded", "leg", legs[0].label, "max", maxStreams)
+		return siprec.MediaAnswer{}
+	}
+	if !r.ports.take(c.source, 1) {
+		c.log.Warn("stream offered in a re-INVITE not recorded: the gateway holds its RTP ports", "leg", legs[0].label, "source_ports", r.ports.limit)
+		return siprec.MediaAnswer{}
+	}
+	c.ports++
 	port, err := r.openLeg(c, legs[0], m, r.now())
 	if err != nil {
+		c.ports--
+		r.ports.give(c.source, 1)
 		c.log.Warn("stream offered in a re-INVITE not recorded", "leg", legs[0].label, "err", err)
 		return siprec.MediaAnswer{}
 	}
@@ -298,7 +329,10 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 	}
 	c.mu.Lock()
 	c.session = *s
+	ports := c.ports
+	c.ports = 0
 	c.mu.Unlock()
+	r.ports.give(c.source, ports)
 	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
 	rec, err := r.finish(c, reason)
 	if errors.Is(err, errDiscarded) {

@@ -129,6 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		stats:         stats,
 		now:           time.Now,
 		calls:         make(map[string]*call),
+		ports:         newPortBudget(p.sourcePorts),
 	}
 	disk := newDiskGuard(store, p.minFree, log.With("component", "disk"), events, time.Now)
 	disk.hangup = rec.hangupAll
@@ -139,25 +140,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	disk.check()
 	rec.disk = disk
-	srv, err := siprec.NewServer(siprec.Config{MediaAddr: p.mediaAddr, UserAgent: "callvault/" + version}, rec, log.With("component", "siprec"))
+	tlsConf, err := sipTLS(cfg, os.Getenv("CREDENTIALS_DIRECTORY"))
+	if err != nil {
+		return err
+	}
+	srv, err := siprec.NewServer(sipConfig(cfg, p, tlsConf), rec, log.With("component", "siprec"))
 	if err != nil {
 		return err
 	}
 	rec.hangup = srv.Hangup
-
-	udp, err := net.ListenPacket("udp", p.sipAddress)
-	if err != nil {
-		return fmt.Errorf("listen sip udp: %w", err)
+	if len(p.allow) == 0 {
+		log.Warn("sip.allow is empty: any host that reaches the SIP port can record calls here and take RTP ports; list your gateways' networks")
 	}
-	tcp, err := net.Listen("tcp", p.sipAddress)
+
+	ls, err := listenSIP(p.sipAddress, cfg.SIP.TLSListen)
 	if err != nil {
-		udp.Close()
-		return fmt.Errorf("listen sip tcp: %w", err)
+		return err
 	}
 	ctl, err := control.Listen(cfg.ControlSocket)
 	if err != nil {
-		udp.Close()
-		tcp.Close()
+		ls.close()
 		return fmt.Errorf("control socket: %w", err)
 	}
 	var draining atomic.Bool
@@ -169,18 +171,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Handler: control.NewHandler(&backend{
 			version: version, listen: p.sipAddress, dataDir: cfg.DataDir,
 			rec: rec, store: store, users: users, events: events, stats: stats,
-			disk: disk, draining: draining.Load,
+			disk: disk, draining: draining.Load, sipConns: srv.Connections,
 		}, log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
-	log.Info("callvaultd listening", "version", version, "sip", udp.LocalAddr().String(),
+	log.Info("callvaultd listening", "version", version, "sip", ls.UDP.LocalAddr().String(), "sip_tls", cfg.SIP.TLSListen,
 		"control", cfg.ControlSocket, "data", cfg.DataDir, "rtp_ports", cfg.RTP.Ports, "stereo", cfg.Stereo)
 
 	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSIP()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(sipCtx, udp, tcp) })
+	g.Go(func() error { return srv.Serve(sipCtx, ls.Listeners) })
 	g.Go(func() error {
 		if err := api.Serve(ctl); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("control api: %w", err)

@@ -180,7 +180,7 @@ func startServerWith(t *testing.T, cfg Config, log *slog.Logger) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{srv: srv, rec: rec, udpAddr: udp.LocalAddr().String(), tcpAddr: tcp.Addr().String(),
 		stop: cancel, stopped: make(chan error, 1)}
-	go func() { ts.stopped <- srv.Serve(ctx, udp, tcp) }()
+	go func() { ts.stopped <- srv.Serve(ctx, Listeners{UDP: udp, TCP: tcp}) }()
 	t.Cleanup(func() { ts.shutdown(t) })
 	return ts
 }

@@ -2,12 +2,15 @@ package siprec
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +30,21 @@ type Config struct {
 	UserAgent string
 	// Admission bounds who may open sessions, how fast and how many.
 	Admission Admission
+	// Streams bounds the TCP and TLS connections.
+	Streams StreamLimits
+	// TLS serves Listeners.TLS; with ClientAuth set to
+	// tls.RequireAndVerifyClientCert only clients with a certificate that
+	// chains to its ClientCAs may connect (mutual TLS).
+	TLS *tls.Config
+}
+
+// Listeners are the sockets Serve answers SIP on; any may be nil. TCP and
+// TLS are plain TCP listeners: Serve bounds their connections and, for
+// TLS, runs the handshake.
+type Listeners struct {
+	UDP net.PacketConn
+	TCP net.Listener
+	TLS net.Listener
 }
 
 // Server is a SIPREC recording server: it accepts recording sessions from
@@ -49,6 +67,8 @@ type Server struct {
 	endParallel int
 
 	gate *gate // allow-list and per-source session rate
+	// streams are the bounded TCP and TLS listeners, set by Serve (mu).
+	streams []*streamListener
 
 	baseCtx    context.Context // cancelled when Serve stops
 	cancelBase context.CancelFunc
@@ -122,23 +142,27 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Serve answers SIP on udp and tcp (either may be nil) until ctx is done or
-// a listener fails. It then closes both listeners, waits for INVITEs being
-// admitted, ends every live session with Recorder.End(s, "shutdown"),
-// several at a time and without BYE, and returns once every Recorder.End
-// has returned, those Hangup and Shutdown started included: after Serve,
-// the recorder gets no more calls. It returns nil after ctx is done. Serve
-// may be called once.
-func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener) error {
-	if udp == nil && tcp == nil {
+// Serve answers SIP on the listeners until ctx is done or a listener
+// fails. It then closes the listeners, waits for INVITEs being admitted,
+// ends every live session with Recorder.End(s, "shutdown"), several at a
+// time and without BYE, and returns once every Recorder.End has returned,
+// those Hangup and Shutdown started included: after Serve, the recorder
+// gets no more calls. It returns nil after ctx is done. Serve may be
+// called once.
+func (s *Server) Serve(ctx context.Context, ls Listeners) error {
+	if ls.UDP == nil && ls.TCP == nil && ls.TLS == nil {
 		return errors.New("serve sip: no listener")
+	}
+	if ls.TLS != nil && s.cfg.TLS == nil {
+		return errors.New("serve sip: a TLS listener without a TLS configuration")
 	}
 	if !s.served.CompareAndSwap(false, true) {
 		return errors.New("serve sip: already served")
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	var wg sync.WaitGroup
-	if udp != nil {
+	var closers []io.Closer
+	if udp := ls.UDP; udp != nil {
 		host, port, err := sip.ParseAddr(udp.LocalAddr().String())
 		if err != nil {
 			return fmt.Errorf("serve sip udp %s: %w", udp.LocalAddr(), err)
@@ -146,16 +170,30 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 		s.udpAddr = sip.Addr{IP: net.ParseIP(host), Port: port, Hostname: host}
 		g := newUDPGuard(udp, s.cfg.UserAgent, s.gate, s.log)
 		s.log.Info("sip listening", "transport", "UDP", "addr", udp.LocalAddr().String())
+		closers = append(closers, udp)
 		wg.Go(func() {
 			err := s.sip.ServeUDP(g)
 			errc <- fmt.Errorf("serve sip udp %s: stopped: %w", udp.LocalAddr(), errOrClosed(err))
 		})
 	}
-	if tcp != nil {
-		s.log.Info("sip listening", "transport", "TCP", "addr", tcp.Addr().String())
+	for _, l := range []struct {
+		name  string
+		ln    net.Listener
+		tls   *tls.Config
+		serve func(net.Listener) error
+	}{{"TCP", ls.TCP, nil, s.sip.ServeTCP}, {"TLS", ls.TLS, s.cfg.TLS, s.sip.ServeTLS}} {
+		if l.ln == nil {
+			continue
+		}
+		sl := newStreamListener(l.ln, s.cfg.Streams, l.tls, s.log)
+		s.mu.Lock()
+		s.streams = append(s.streams, sl)
+		s.mu.Unlock()
+		closers = append(closers, sl)
+		s.log.Info("sip listening", "transport", l.name, "addr", l.ln.Addr().String())
 		wg.Go(func() {
-			err := s.sip.ServeTCP(tcp)
-			errc <- fmt.Errorf("serve sip tcp %s: stopped: %w", tcp.Addr(), errOrClosed(err))
+			err := l.serve(sl)
+			errc <- fmt.Errorf("serve sip %s %s: stopped: %w", strings.ToLower(l.name), l.ln.Addr(), errOrClosed(err))
 		})
 	}
 
@@ -169,11 +207,8 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	s.closed = true
 	s.mu.Unlock()
 	s.cancelBase()
-	if udp != nil {
-		udp.Close()
-	}
-	if tcp != nil {
-		tcp.Close()
+	for _, c := range closers {
+		c.Close()
 	}
 	wg.Wait()
 	s.inflight.Wait()
@@ -187,6 +222,20 @@ func (s *Server) Serve(ctx context.Context, udp net.PacketConn, tcp net.Listener
 	}
 	return nil
 }
+
+// Connections is the number of TCP and TLS connections open now.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, l := range s.streams {
+		n += l.Open()
+	}
+	return n
+}
+
+// SetAllow replaces the allow-list (Admission.Allow) while serving.
+func (s *Server) SetAllow(prefixes []netip.Prefix) { s.gate.setAllow(prefixes) }
 
 func errOrClosed(err error) error {
 	if err == nil {
@@ -335,6 +384,3 @@ func (s *Server) done(d *dialog) {
 		s.settled = nil
 	}
 }
-
-// SetAllow replaces the allow-list (Admission.Allow) while serving.
-func (s *Server) SetAllow(prefixes []netip.Prefix) { s.gate.setAllow(prefixes) }

@@ -26,6 +26,17 @@ type Status struct {
 	// Alarms are the conditions active now (disk below its reserve, ...);
 	// empty when all is well.
 	Alarms []Alarm `json:"alarms"`
+	// Process is what the daemon holds now: a flood shows here first.
+	Process Process `json:"process"`
+}
+
+// Process is the daemon's use of the machine.
+type Process struct {
+	Goroutines int   `json:"goroutines"`
+	OpenFiles  int   `json:"open_files"`
+	RSSBytes   int64 `json:"rss_bytes"`
+	// SIPConnections are the TCP and TLS connections open now.
+	SIPConnections int `json:"sip_connections"`
 }
 
 // Alarm names.
