@@ -92,3 +92,23 @@ func TestGateForgetsAFlood(t *testing.T) {
 		t.Errorf("%d entries an hour after the flood, want the last source only", n)
 	}
 }
+
+func TestQuietLog(t *testing.T) {
+	q := newQuietLog(10 * time.Second)
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	t0 := time.Unix(1000, 0)
+	if _, ok := q.allow(a, t0); !ok {
+		t.Fatal("first line refused")
+	}
+	for i := range 5 {
+		if _, ok := q.allow(a, t0.Add(time.Duration(i)*time.Second)); ok {
+			t.Fatalf("line %d within the interval allowed", i+2)
+		}
+	}
+	if _, ok := q.allow(b, t0); !ok {
+		t.Error("another source's first line refused")
+	}
+	if skipped, ok := q.allow(a, t0.Add(10*time.Second)); !ok || skipped != 5 {
+		t.Errorf("after the interval: ok %t, %d held back; want true, 5", ok, skipped)
+	}
+}

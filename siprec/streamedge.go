@@ -160,6 +160,7 @@ type streamListener struct {
 	tlsConf   *tls.Config
 	transport string // "TCP" or "TLS", for the log
 	log       *slog.Logger
+	quiet     *quietLog // rations the handshake failures logged per source
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -181,7 +182,7 @@ func newStreamListener(ln net.Listener, lim StreamLimits, tlsConf *tls.Config, l
 	}
 	lim = lim.withDefaults()
 	return &streamListener{ln: ln, lim: lim, tlsConf: tlsConf, transport: transport, log: log,
-		done: make(chan struct{}), tally: newConnTally(lim.MaxConns, lim.SourceConns)}
+		done: make(chan struct{}), tally: newConnTally(lim.MaxConns, lim.SourceConns), quiet: newQuietLog(refusalQuiet)}
 }
 
 // Accept returns the next connection within the caps. One over a cap is
@@ -393,8 +394,8 @@ func (c *streamConn) handshake() bool {
 			// A port probe, a load balancer's health check, or our own
 			// shutdown.
 			c.l.log.Debug("sip tls connection closed before its handshake", "source", c.raw.RemoteAddr().String(), "error", err.Error())
-		} else {
-			c.l.log.Warn("sip tls handshake failed", "source", c.raw.RemoteAddr().String(), "error", err.Error())
+		} else if skipped, ok := c.l.quiet.allow(sourceAddr(c.raw.RemoteAddr()), time.Now()); ok {
+			c.l.log.Warn("sip tls handshake failed", "source", c.raw.RemoteAddr().String(), "error", err.Error(), "unlogged_before", skipped)
 		}
 		return false
 	}

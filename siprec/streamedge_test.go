@@ -52,6 +52,7 @@ func startEdge(t *testing.T, lim StreamLimits, conf *tls.Config) *edge {
 	logs := &logRecords{}
 	e := &edge{l: newStreamListener(ln, lim, conf, slog.New(logs)), logs: logs,
 		addr: ln.Addr().String(), ends: make(chan error, 1024)}
+	e.l.quiet = newQuietLog(0) // every handshake failure logged: the tests look for each
 	e.wg.Go(func() {
 		for {
 			c, err := e.l.Accept()
