@@ -92,7 +92,7 @@ func (g *diskGuard) admit() error {
 	if g.level == diskOK {
 		return nil
 	}
-	return fmt.Errorf("recorder disk full: %s free, %s kept in reserve", mib(g.free), mib(g.reserve))
+	return refuseDiskFull.Err(mib(g.free), mib(g.reserve))
 }
 
 // state returns the last reading and the active alarms.

@@ -44,9 +44,9 @@ func chooseMedia(offer []siprec.MediaStream) ([]siprec.MediaAnswer, []leg, error
 	}
 	if len(legs) == 0 {
 		if len(offered) == 0 {
-			return nil, nil, siprec.Errorf(488, "no audio stream offered")
+			return nil, nil, siprec.RefuseNoAudio.Err()
 		}
-		return nil, nil, siprec.Errorf(488, "no supported codec offered (%s); want PCMU, PCMA or G729", strings.Join(offered, ", "))
+		return nil, nil, refuseCodec.Err(strings.Join(offered, ", "))
 	}
 	return answers, legs, nil
 }
@@ -119,9 +119,9 @@ func chooseCrypto(m siprec.MediaStream) (*siprec.Crypto, *media.SRTPParams, erro
 		return ours, &media.SRTPParams{Suite: c.Suite, Key: c.Key, MKI: c.MKI}, nil
 	}
 	if len(offered) == 0 {
-		return nil, nil, siprec.Errorf(488, "SRTP stream %s offered without a usable a=crypto line", legLabel(m))
+		return nil, nil, refuseNoCrypto.Err(legLabel(m))
 	}
-	return nil, nil, siprec.Errorf(488, "no supported SRTP crypto suite offered (%s); want AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80 or AEAD_AES_128_GCM",
+	return nil, nil, refuseSuite.Err(
 		strings.Join(offered, ", "))
 }
 

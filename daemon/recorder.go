@@ -98,16 +98,16 @@ func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.Media
 
 func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	if r.lookup(s.CallID) != nil {
-		return nil, siprec.Errorf(482, "recording session exists")
+		return nil, refuseExists.Err()
 	}
 	if r.disk != nil {
 		if err := r.disk.admit(); err != nil {
-			return nil, siprec.Errorf(503, "%v", err)
+			return nil, err
 		}
 	}
 	if s.Metadata != nil && !r.recordUnknown {
 		if p := classify(s.Metadata, r.users.byExtension); !p.known() {
-			return nil, siprec.Errorf(403, "no participant is a recorded user")
+			return nil, refuseUnknown.Err()
 		}
 	}
 	answers, legs, err := chooseMedia(s.Media)
@@ -117,7 +117,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	legs = capStreams(answers, legs)
 	src := s.Source.Addr()
 	if !r.ports.take(src, len(legs)) {
-		return nil, siprec.Errorf(503, "source %s holds its %d RTP ports", src, r.ports.limit)
+		return nil, refuseSourcePorts.Err(src, r.ports.limit)
 	}
 	admitted := false
 	defer func() {
@@ -130,21 +130,21 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	w, err := r.store.Create(start)
 	if err != nil {
 		log.Error("create recording", "err", err)
-		return nil, siprec.Errorf(503, "recorder storage unavailable")
+		return nil, refuseStorage.Err()
 	}
 	log = log.With("record_id", w.ID())
 	rec, err := media.NewRecording(r.media, w, log)
 	if err != nil {
 		w.Abort()
 		log.Error("start media", "err", err)
-		return nil, siprec.Errorf(500, "media engine unavailable")
+		return nil, refuseMedia.Err()
 	}
 	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs)}
 	if err := r.openLegs(c, legs, answers); err != nil {
 		rec.Stop()
 		w.Abort()
 		log.Error("open rtp ports", "err", err)
-		return nil, siprec.Errorf(503, "no RTP port available")
+		return nil, refuseNoPort.Err()
 	}
 	c.applyOwner(r.users.byExtension)
 	r.describe(c)
@@ -155,7 +155,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		rec.Stop()
 		w.Abort()
 		old.log.Warn("duplicate initial INVITE for a live call")
-		return nil, siprec.Errorf(482, "recording session exists")
+		return nil, refuseExists.Err()
 	}
 	r.calls[s.CallID] = c
 	r.mu.Unlock()
@@ -252,7 +252,7 @@ func (c *call) applyOwner(lookup func(string) (user, bool)) {
 func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	c := r.lookup(s.CallID)
 	if c == nil {
-		return nil, siprec.Errorf(481, "no such recording session")
+		return nil, refuseNoSession.Err()
 	}
 	c.mu.Lock()
 	c.session = *s

@@ -2,6 +2,7 @@ package siprec
 
 import (
 	"errors"
+	"strings"
 )
 
 // Parse errors. The parsers wrap them with specifics; statusFor maps them to
@@ -20,19 +21,28 @@ var (
 	errMalformedMetadata = errors.New("malformed recording metadata")
 )
 
-// statusFor returns the SIP status and a short reason for err.
+// statusFor returns the SIP status and a short reason for err: the
+// reason starts at the refusal's own words (the README's status table),
+// without the context a parser put before them.
 func statusFor(err error) (int, string) {
 	var se *StatusError
-	switch {
-	case errors.As(err, &se):
+	if errors.As(err, &se) {
 		return se.Code, se.Reason
-	case errors.Is(err, errUnsupportedType):
-		return 415, err.Error()
-	case errors.Is(err, errNoAudio):
-		return 488, err.Error()
-	case errors.Is(err, errMalformedBody), errors.Is(err, errMalformedSDP),
-		errors.Is(err, errMalformedMetadata):
-		return 400, err.Error()
+	}
+	for _, k := range []struct {
+		sentinel error
+		code     int
+	}{
+		{errUnsupportedType, 415}, {errNoAudio, 488},
+		{errMalformedBody, 400}, {errMalformedSDP, 400}, {errMalformedMetadata, 400},
+	} {
+		if errors.Is(err, k.sentinel) {
+			msg := err.Error()
+			if i := strings.Index(msg, k.sentinel.Error()); i > 0 {
+				msg = msg[i:]
+			}
+			return k.code, msg
+		}
 	}
 	return RefuseInternal.Code, RefuseInternal.Text
 }

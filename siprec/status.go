@@ -14,8 +14,11 @@ type Refusal struct {
 	Text string
 }
 
-// Error makes a Refusal usable as an error (Admit's result).
-func (r Refusal) Error() string { return r.Text }
+// Err is the refusal as an error, with a pattern's specifics filled in:
+// what a Recorder returns to refuse a session.
+func (r Refusal) Err(args ...any) *StatusError {
+	return &StatusError{Code: r.Code, Reason: fmt.Sprintf(r.Text, args...)}
+}
 
 // With fills a pattern's specifics.
 func (r Refusal) With(args ...any) Refusal {
