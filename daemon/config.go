@@ -22,34 +22,14 @@ var defaultConfig []byte
 
 // Config is the daemon's configuration file, version 1.
 type Config struct {
-	Version       int    `toml:"version"`
-	DataDir       string `toml:"data_dir"`
-	ControlSocket string `toml:"control_socket"`
-	RecordUnknown bool   `toml:"record_unknown"`
-	Stereo        bool   `toml:"stereo"`
-	TimeZone      string `toml:"time_zone"`
-	SIP           struct {
-		Listen       string `toml:"listen"`
-		MediaAddress string `toml:"media_address"`
-		// TLS: a listener with a certificate; with a client CA, mutual TLS.
-		TLSListen   string `toml:"tls_listen"`
-		TLSCert     string `toml:"tls_cert"`
-		TLSKey      string `toml:"tls_key"`
-		TLSClientCA string `toml:"tls_client_ca"`
-		// Allow lists the networks that may record; empty: everyone.
-		Allow []string `toml:"allow"`
-		// Bounds: live sessions in all, new sessions per second and burst
-		// per source, RTP ports per source, TCP/TLS connections in all and
-		// per source, and the idle time after which a connection closes.
-		MaxSessions       int     `toml:"max_sessions"`
-		SourceRate        float64 `toml:"source_rate"`
-		SourceBurst       int     `toml:"source_burst"`
-		SourcePorts       int     `toml:"source_ports"`
-		MaxConnections    int     `toml:"max_connections"`
-		SourceConnections int     `toml:"source_connections"`
-		IdleTimeout       string  `toml:"idle_timeout"`
-	} `toml:"sip"`
-	RTP struct {
+	Version       int       `toml:"version"`
+	DataDir       string    `toml:"data_dir"`
+	ControlSocket string    `toml:"control_socket"`
+	RecordUnknown bool      `toml:"record_unknown"`
+	Stereo        bool      `toml:"stereo"`
+	TimeZone      string    `toml:"time_zone"`
+	SIP           SIPConfig `toml:"sip"`
+	RTP           struct {
 		Bind      string `toml:"bind"`
 		Ports     string `toml:"ports"`
 		ReorderMS int    `toml:"reorder_ms"`
@@ -62,6 +42,29 @@ type Config struct {
 	Storage struct {
 		MinFree string `toml:"min_free"`
 	} `toml:"storage"`
+}
+
+// SIPConfig is the [sip] table.
+type SIPConfig struct {
+	Listen       string `toml:"listen"`
+	MediaAddress string `toml:"media_address"`
+	// TLS: a listener with a certificate; with a client CA, mutual TLS.
+	TLSListen   string `toml:"tls_listen"`
+	TLSCert     string `toml:"tls_cert"`
+	TLSKey      string `toml:"tls_key"`
+	TLSClientCA string `toml:"tls_client_ca"`
+	// Allow lists the networks that may record; empty: everyone.
+	Allow []string `toml:"allow"`
+	// Bounds: live sessions in all, new sessions per second and burst
+	// per source, RTP ports per source, TCP/TLS connections in all and
+	// per source, and the idle time after which a connection closes.
+	MaxSessions       int     `toml:"max_sessions"`
+	SourceRate        float64 `toml:"source_rate"`
+	SourceBurst       int     `toml:"source_burst"`
+	SourcePorts       int     `toml:"source_ports"`
+	MaxConnections    int     `toml:"max_connections"`
+	SourceConnections int     `toml:"source_connections"`
+	IdleTimeout       string  `toml:"idle_timeout"`
 }
 
 // parsed holds the values of Config converted to the types the packages take.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
@@ -86,5 +88,46 @@ func TestParsePortRange(t *testing.T) {
 		if (err == nil) != c.ok || lo != c.lo || hi != c.hi {
 			t.Errorf("parsePortRange(%q) = %d, %d, %v", c.in, lo, hi, err)
 		}
+	}
+}
+
+func TestConfigSIPEdge(t *testing.T) {
+	c, _ := loadConfig("", os.ReadFile)
+	p, err := c.validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.allow) != 0 || p.sourcePorts != 4096 || p.idleTimeout != 10*time.Minute || c.SIP.MaxSessions != 2000 {
+		t.Errorf("defaults: allow %v, source ports %d, idle %v, max sessions %d", p.allow, p.sourcePorts, p.idleTimeout, c.SIP.MaxSessions)
+	}
+	c.SIP.Allow = []string{"192.0.2.0/24", "198.51.100.7", "2001:db8::/32"}
+	c.SIP.IdleTimeout = "0"
+	if p, err = c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(p.allow); got != "[192.0.2.0/24 198.51.100.7/32 2001:db8::/32]" || p.idleTimeout != 0 {
+		t.Errorf("allow = %s, idle %v", got, p.idleTimeout)
+	}
+
+	bad, _ := loadConfig("", os.ReadFile)
+	bad.SIP.Allow = []string{"192.0.2.0/33", "gateway.example.com"}
+	bad.SIP.TLSCert = "/etc/callvault/sip.pem"
+	bad.SIP.SourceRate = 5
+	bad.SIP.SourceBurst = 0
+	bad.SIP.MaxSessions = -1
+	bad.SIP.IdleTimeout = "soon"
+	_, err = bad.validate()
+	for _, want := range []string{`"192.0.2.0/33"`, `"gateway.example.com"`, "sip.tls_listen: empty", "sip.source_burst", "sip.max_sessions", "sip.idle_timeout"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+	noCert, _ := loadConfig("", os.ReadFile)
+	noCert.SIP.TLSListen = "0.0.0.0:5061"
+	if _, err := noCert.validate(); err == nil || !strings.Contains(err.Error(), "sip.tls_cert: empty") {
+		t.Errorf("tls_listen without a certificate: %v", err)
+	}
+	if _, err := sipTLS(Config{SIP: SIPConfig{TLSListen: ":5061", TLSCert: "/nonexistent.pem"}}, ""); err == nil || !strings.Contains(err.Error(), "sip.tls_cert /nonexistent.pem") {
+		t.Errorf("missing certificate file: %v", err)
 	}
 }
