@@ -4,9 +4,16 @@
 //
 // The package owns:
 //
-//   - the SIP listeners (UDP and TCP, through github.com/emiago/sipgo), with a
-//     guard that answers malformed UDP datagrams with 400 instead of dropping
-//     them;
+//   - the SIP listeners (UDP, TCP and TLS with optional client
+//     certificates, through github.com/emiago/sipgo) and their edge: the
+//     UDP guard (udpguard.go) answers malformed datagrams with 400, refuses
+//     sources outside the allow-list (403) or over their session rate (503)
+//     without leaving state in sipgo, and marks each request's Via rport so
+//     that answers go to where it came from; the stream listener
+//     (streamedge.go, framer.go) caps TCP/TLS connections per source and in
+//     all and closes idle ones and ones whose headers never finish; the
+//     gate (gate.go) holds the allow-list and the per-source token buckets,
+//     and Admission caps the live sessions;
 //   - the recording-session dialog table: initial INVITE, ACK, re-INVITE,
 //     UPDATE, BYE, CANCEL, INFO and OPTIONS, the 2xx retransmission over UDP
 //     and the session timer;
@@ -16,7 +23,8 @@
 //     RFC 7865 recording metadata in its current and draft dialects
 //     (metadata.go), with partial and complete updates (merge.go);
 //   - the session model (Session, MediaStream, Metadata) and the mapping
-//     of errors to SIP statuses (StatusError);
+//     of errors to SIP statuses (StatusError), with every refusal and the
+//     SIP reason phrases in one table (status.go);
 //   - the recorder's own requests: Hangup sends a BYE with a Reason in a
 //     live dialog (the disk is full, the RTP stopped), the session timer
 //     and a missing ACK end their dialog with a BYE too, and Shutdown
