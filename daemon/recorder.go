@@ -84,6 +84,11 @@ var _ siprec.Recorder = (*recorder)(nil)
 // errDiscarded: the call is not to be kept (policy, not a failure).
 var errDiscarded = errors.New("recording discarded")
 
+// errNeverEstablished: the session ended before it was established (no
+// ACK for our 2xx, or CANCELled) and no audio came: there is no call to
+// keep, only a scanner's or a lost gateway's INVITE.
+var errNeverEstablished = errors.New("session never established")
+
 // Admit answers a new recording session: it picks a codec for each audio
 // stream, opens one RTP socket per stream and starts the encrypted file.
 func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
@@ -339,6 +344,10 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 		c.log.Info("recording discarded: no participant is a recorded user (record_unknown is off)", "reason", reason)
 		return
 	}
+	if errors.Is(err, errNeverEstablished) {
+		c.log.Info("no recording: the session was never established and no audio came", "reason", reason)
+		return
+	}
 	if err != nil {
 		if errors.Is(err, vault.ErrNotSealed) {
 			c.log.Error("recording not sealed: kept as .part, recovered when space returns or at the next start", "reason", reason, "err", err)
@@ -357,6 +366,10 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 	// the audio could not all be written (a full disk): what was written is
 	// kept and sealed as recovered.
 	res, stopErr := c.rec.Stop()
+	if res.Samples == 0 && stopErr == nil && (reason == "ack_timeout" || reason == "cancel") {
+		c.w.Abort()
+		return vault.Recording{}, errNeverEstablished
+	}
 	rec := r.record(c)
 	if rec.User == "" && !r.recordUnknown {
 		c.w.Abort()

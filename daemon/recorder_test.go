@@ -176,3 +176,27 @@ func TestStreamAddedByReInviteIsRecorded(t *testing.T) {
 	}
 	r.End(&up, "bye")
 }
+
+// A session that was never established (no ACK, or CANCELled) and got no
+// audio leaves no recording, and its ports go back to the source's budget;
+// one ended by BYE without audio is kept as failed.
+func TestNeverEstablishedLeavesNoRecording(t *testing.T) {
+	r := newTestRecorder(t, true)
+	r.ports = newPortBudget(4)
+	src := netip.MustParseAddrPort("192.0.2.9:5060")
+	for _, reason := range []string{"ack_timeout", "cancel", "bye"} {
+		s := offer(reason+"@x", parts("sip:2501@gw", "sip:5552000@gw"))
+		s.Source = src
+		if _, err := r.Admit(context.Background(), s); err != nil {
+			t.Fatalf("%s: Admit: %v", reason, err)
+		}
+		r.End(s, reason)
+	}
+	recs, err := r.store.Search(vault.Query{})
+	if err != nil || len(recs) != 1 || recs[0].CallID != "bye@x" || recs[0].Status != "failed" {
+		t.Fatalf("recordings = %+v, %v; want only the BYE's, failed", recs, err)
+	}
+	if !r.ports.take(src.Addr(), 4) {
+		t.Error("the ended sessions' ports were not given back to the source's budget")
+	}
+}
