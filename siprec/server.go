@@ -186,6 +186,7 @@ func (s *Server) Serve(ctx context.Context, ls Listeners) error {
 			continue
 		}
 		sl := newStreamListener(l.ln, s.cfg.Streams, l.tls, s.log)
+		sl.userAgent = s.cfg.UserAgent
 		s.mu.Lock()
 		s.streams = append(s.streams, sl)
 		s.mu.Unlock()

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // StreamLimits bound the TCP and TLS connections of the SIP listeners.
@@ -160,7 +162,10 @@ type streamListener struct {
 	tlsConf   *tls.Config
 	transport string // "TCP" or "TLS", for the log
 	log       *slog.Logger
-	quiet     *quietLog // rations the handshake failures logged per source
+	quiet     *quietLog // rations the handshake failures and rejected messages logged per source
+	parser    *sip.Parser
+	// userAgent names us in the Server header of the 400s this sends.
+	userAgent string
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -182,7 +187,8 @@ func newStreamListener(ln net.Listener, lim StreamLimits, tlsConf *tls.Config, l
 	}
 	lim = lim.withDefaults()
 	return &streamListener{ln: ln, lim: lim, tlsConf: tlsConf, transport: transport, log: log,
-		done: make(chan struct{}), tally: newConnTally(lim.MaxConns, lim.SourceConns), quiet: newQuietLog(refusalQuiet)}
+		done: make(chan struct{}), tally: newConnTally(lim.MaxConns, lim.SourceConns), quiet: newQuietLog(refusalQuiet),
+		parser: sip.NewParser()}
 }
 
 // Accept returns the next connection within the caps. One over a cap is
@@ -307,6 +313,8 @@ type streamConn struct {
 
 	// reader
 	fr        framer
+	msgs      streamMessages // whole, checked messages for sipgo
+	readErr   error          // the connection's read error, returned once msgs is empty
 	handshook bool
 	ended     bool      // a limit or a failed handshake closed the connection
 	last      time.Time // last bytes read (or the connection's start)
@@ -324,6 +332,7 @@ type streamConn struct {
 
 func (l *streamListener) newConn(raw net.Conn, src netip.Addr) *streamConn {
 	c := &streamConn{l: l, raw: raw, conn: raw, src: src, fr: newFramer(l.lim.MaxHeaderBytes), last: time.Now()}
+	c.msgs = streamMessages{fr: &c.fr, parser: l.parser}
 	if l.tlsConf != nil {
 		c.tls = tls.Server(raw, l.tlsConf)
 		c.conn = c.tls
@@ -331,50 +340,85 @@ func (l *streamListener) newConn(raw net.Conn, src netip.Addr) *streamConn {
 	return c
 }
 
-// Read reads from the connection within the limits; see streamConn.
+// Read reads from the connection within the limits; see streamConn. It
+// returns whole messages that sipgo's parser accepts (and the keep-alives
+// between them); a request it refuses is answered 400 here.
 func (c *streamConn) Read(b []byte) (int, error) {
-	if c.ended {
-		return 0, io.EOF
-	}
-	if c.tls != nil && !c.handshook && !c.handshake() {
-		return 0, io.EOF
-	}
-	if err := c.arm(); err != nil {
-		return 0, err
-	}
-	n, err := c.conn.Read(b)
-	if n > 0 {
-		now := time.Now()
-		c.last = now
-		if reason := c.track(b[:n], now); reason != "" {
-			// Messages that ended before the offence in this read are
-			// dropped too: their answers could not be sent.
-			c.limitClose(reason)
+	for {
+		if n := c.msgs.next(b); n > 0 {
+			return n, nil
+		}
+		if c.ended {
 			return 0, io.EOF
 		}
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		if c.tls != nil && !c.handshook && !c.handshake() {
+			return 0, io.EOF
+		}
+		if err := c.arm(); err != nil {
+			return 0, err
+		}
+		n, err := c.conn.Read(b)
+		if n > 0 {
+			now := time.Now()
+			c.last = now
+			if reason := c.track(b[:n], now); reason != "" {
+				// Messages that ended before the offence in this read are
+				// dropped too: their answers could not be sent.
+				c.limitClose(reason)
+				return 0, io.EOF
+			}
+		}
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.limitExpired() {
+			c.limitClose(c.timeoutReason())
+			return 0, io.EOF
+		}
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			// The caller's own deadline: not sticky, and what this read
+			// completed goes first.
+			if c.msgs.queued() {
+				continue
+			}
+			return 0, err
+		}
+		c.readErr = err
 	}
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.limitExpired() {
-		c.limitClose(c.timeoutReason())
-		return n, io.EOF
-	}
-	return n, err
 }
 
-// track runs the framer over freshly read bytes and returns why the
-// connection must close when they break a limit.
+// track runs the framer over freshly read bytes, answers the requests
+// sipgo could not parse, and returns why the connection must close when
+// the bytes break a limit.
 func (c *streamConn) track(p []byte, now time.Time) (reason string) {
 	starts := c.fr.starts
-	for len(p) > 0 {
-		n, _ := c.fr.feed(p)
-		if c.fr.err != nil {
-			return c.fr.err.Error()
-		}
-		p = p[n:]
+	bad, reason := c.msgs.take(p)
+	for _, r := range bad {
+		c.refuse(r)
+	}
+	if reason != "" {
+		return reason
 	}
 	if c.fr.phase == frameHeader && c.fr.starts != starts {
 		c.headerBy = now.Add(c.l.lim.HeaderTimeout)
 	}
 	return ""
+}
+
+// refuse answers a request sipgo could not parse with 400 and the reason
+// (a response, or a request too broken to answer, is dropped), and logs
+// it at most once per source per interval.
+func (c *streamConn) refuse(r rejected) {
+	resp := statelessResponse(r.msg, 400, r.reason, c.l.userAgent)
+	if resp != nil {
+		if _, err := c.conn.Write(resp); err != nil {
+			c.l.log.Debug("send 400 failed", "source", c.raw.RemoteAddr().String(), "error", err)
+		}
+	}
+	if skipped, ok := c.l.quiet.allow(c.src, time.Now()); ok {
+		c.l.log.Warn("sip message rejected", "source", c.raw.RemoteAddr().String(), "transport", c.l.transport,
+			"status", 400, "reason", r.reason, "answered", resp != nil, "unlogged_before", skipped)
+	}
 }
 
 // handshake runs the TLS handshake within HeaderTimeout. On failure it

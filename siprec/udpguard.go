@@ -3,7 +3,6 @@ package siprec
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -138,15 +137,12 @@ func retryAfterValue(d time.Duration) string {
 
 // checkDatagram returns why a request datagram cannot be handled, or "" for
 // one sipgo can parse (and for responses and keepalives, which are not ours
-// to judge). It reads the header lines without parsing them, so a sound
-// request is not parsed twice; only one that looks wrong is handed to the
-// full parser to name the problem.
+// to judge). It runs sipgo's own parser: what it refuses, sipgo would drop
+// without an answer (a Content-Length past the datagram's end, a Route
+// whose port is not a number).
 func checkDatagram(p *sip.Parser, data []byte) string {
 	if len(bytes.TrimSpace(bytes.Trim(data, "\x00"))) == 0 || bytes.HasPrefix(data, []byte("SIP/")) {
 		return ""
-	}
-	if reason, sound := scanDatagram(data); sound {
-		return reason
 	}
 	msg, err := p.ParseSIP(data)
 	if err == nil {
@@ -155,96 +151,18 @@ func checkDatagram(p *sip.Parser, data []byte) string {
 	if errors.Is(err, sip.ErrParseReadBodyIncomplete) && msg != nil {
 		if cl := msg.ContentLength(); cl != nil {
 			have := len(data) - headerLen(data)
-			return fmt.Sprintf("Content-Length %d exceeds the %d body bytes in the datagram", int(*cl), have)
+			return RefuseContentLength.With(int(*cl), have).Text
 		}
 	}
 	if errors.Is(err, sip.ErrMessageTooLarge) {
-		return "message too large"
+		return RefuseMalformed.With("message too large").Text
 	}
-	return "malformed message: " + err.Error()
-}
-
-// scanDatagram looks at a request's header lines without parsing them. It
-// reports sound when the request line and the headers every request needs
-// are there; reason is then non-empty only when the Content-Length claims
-// more bytes than the datagram holds.
-func scanDatagram(data []byte) (reason string, sound bool) {
-	end := bytes.Index(data, []byte("\r\n\r\n"))
-	if end < 0 {
-		return "", false
-	}
-	head, body := data[:end], len(data)-end-4
-	first := true
-	var seen uint8 // bits: via, from, to, call-id, cseq
-	cl := -1
-	for len(head) > 0 {
-		line := head
-		if i := bytes.Index(head, []byte("\r\n")); i >= 0 {
-			line, head = head[:i], head[i+2:]
-		} else {
-			head = nil
-		}
-		if first {
-			first = false
-			if f := bytes.Fields(line); len(f) != 3 || !bytes.HasPrefix(f[2], []byte("SIP/2.0")) {
-				return "", false
-			}
-			continue
-		}
-		name, val, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-				continue // folded continuation
-			}
-			return "", false
-		}
-		name = bytes.TrimSpace(name)
-		switch {
-		case isHeader(name, "via", "v"):
-			seen |= 1
-		case isHeader(name, "from", "f"):
-			seen |= 2
-		case isHeader(name, "to", "t"):
-			seen |= 4
-		case isHeader(name, "call-id", "i"):
-			seen |= 8
-		case isHeader(name, "cseq", ""):
-			seen |= 16
-		case isHeader(name, "content-length", "l"):
-			n, ok := atoi(bytes.TrimSpace(val))
-			if !ok {
-				return "", false
-			}
-			cl = n
-		}
-	}
-	if seen != 31 {
-		return "", false
-	}
-	if cl > body {
-		return fmt.Sprintf("Content-Length %d exceeds the %d body bytes in the datagram", cl, body), true
-	}
-	return "", true
+	return RefuseMalformed.With(err.Error()).Text
 }
 
 // isHeader reports whether name is the header long or its compact form.
 func isHeader(name []byte, long, compact string) bool {
 	return bytes.EqualFold(name, []byte(long)) || (compact != "" && bytes.EqualFold(name, []byte(compact)))
-}
-
-// atoi reads a small decimal number without allocating.
-func atoi(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 9 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
 }
 
 // headerLen is the length of the header section including the empty line.
