@@ -21,8 +21,9 @@ import (
 // between sipgo calls, and the three parsers have targets of their own.
 
 // FuzzCheckDatagram: the UDP guard never panics, and the 400 it sends for
-// a datagram it rejects is a response sipgo parses, with status 400 and
-// the request's Call-ID.
+// a datagram it rejects is a 400 to the request's Call-ID that sipgo
+// parses, unless the request's own Via, From, To, Call-ID or CSeq (which
+// the 400 must copy) is what sipgo cannot read.
 func FuzzCheckDatagram(f *testing.F) {
 	for _, name := range sampleFiles(f) {
 		f.Add(loadSample(f, name, nil))
@@ -42,22 +43,58 @@ func FuzzCheckDatagram(f *testing.F) {
 	})
 }
 
-// checkBadRequest checks that resp, the guard's answer to the request
-// datagram req, parses as a 400 carrying one of req's Call-ID values.
+// copiedHeaders are the headers a response copies from its request (RFC
+// 3261 section 8.2.6.2), long and compact names.
+var copiedHeaders = [][2]string{{"via", "v"}, {"from", "f"}, {"to", "t"}, {"call-id", "i"}, {"cseq", ""}}
+
+// checkBadRequest checks resp, the guard's answer to the request datagram
+// req: a status line of 400, line ends that are all CRLF (no header a
+// request smuggles in), and req's Call-ID. When sipgo reads every value of
+// the headers the 400 copies, it must read the 400 too.
 func checkBadRequest(t testing.TB, req, resp []byte) {
 	t.Helper()
+	if !bytes.HasPrefix(resp, []byte("SIP/2.0 400 ")) || !bytes.HasSuffix(resp, []byte("\r\n\r\n")) {
+		t.Fatalf("the answer is not a 400 ending its headers: %q", resp)
+	}
+	for i, c := range resp {
+		if c == '\n' && (i == 0 || resp[i-1] != '\r') || c == '\r' && (i+1 == len(resp) || resp[i+1] != '\n') {
+			t.Fatalf("the 400 has a bare CR or LF at %d: %q\nrequest %q", i, resp, req)
+		}
+	}
+	ids := rawHeaderValues(req, "call-id", "i")
+	if got := rawHeaderValues(resp, "call-id", "i"); len(got) != 1 || !slices.Contains(ids, got[0]) {
+		t.Fatalf("the 400 carries Call-ID %q, the request %q\nresponse %q", got, ids, resp)
+	}
+	for _, h := range copiedHeaders {
+		for _, v := range rawHeaderValues(req, h[0], h[1]) {
+			if !sipgoReads(h[0], v) {
+				return // the 400 copies what sipgo cannot read
+			}
+		}
+	}
 	msg, err := sip.NewParser().ParseSIP(resp)
 	if err != nil {
 		t.Fatalf("the 400 does not parse: %v\nrequest %q\nresponse %q", err, req, resp)
 	}
-	res, ok := msg.(*sip.Response)
-	if !ok || res.StatusCode != 400 {
-		t.Fatalf("the answer is not a 400 response: %q", resp)
+	if res, ok := msg.(*sip.Response); !ok || res.StatusCode != 400 || res.CallID() == nil || !slices.Contains(ids, res.CallID().Value()) {
+		t.Fatalf("sipgo reads the 400 as %v\nrequest %q\nresponse %q", msg, req, resp)
 	}
-	ids := rawHeaderValues(req, "call-id", "i")
-	if h := res.CallID(); h == nil || !slices.Contains(ids, h.Value()) {
-		t.Fatalf("the 400 carries Call-ID %v, the request %q\nresponse %q", h, ids, resp)
+}
+
+// sipgoReads reports whether sipgo reads value as the header name in an
+// otherwise sound response.
+func sipgoReads(name, value string) bool {
+	hdrs := map[string]string{"via": "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-r", "from": "<sip:a@192.0.2.1>;tag=f",
+		"to": "<sip:b@192.0.2.2>", "call-id": "r", "cseq": "1 OPTIONS"}
+	hdrs[name] = value
+	var b strings.Builder
+	b.WriteString("SIP/2.0 400 Bad Request\r\n")
+	for _, h := range copiedHeaders {
+		b.WriteString(h[0] + ": " + hdrs[h[0]] + "\r\n")
 	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	_, err := sip.NewParser().ParseSIP([]byte(b.String()))
+	return err == nil
 }
 
 // rawHeaderValues returns the values of the header named long or compact
