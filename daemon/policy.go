@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/callvault/callvault/siprec"
@@ -23,42 +24,61 @@ type parties struct {
 // are never empty).
 func (p parties) known() bool { return p.Username != "" }
 
-// classify decides the owner of a call. The owner is the first participant
-// whose AOR user part is a user's extension; the direction is OUT when the
-// owner is the calling party (the first participant: CUBE's anchor leg) and
-// IN otherwise. With no matching user the called party stands in the
-// owner's place (username empty, direction IN), so both numbers stay
-// searchable.
+// classify decides the owner of a call. The owner is the participant the
+// client records for (Metadata.Recorded) when that is a user, else the
+// first participant whose number is a user's extension. The caller is the
+// participant the client's call data names (Metadata.Caller), else the
+// first participant (CUBE's anchor leg); the direction is OUT when the
+// owner called and IN otherwise. With no matching user the party the
+// client records for, else the called party, stands in the owner's place
+// (username empty), so both numbers stay searchable.
 func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties {
 	var ps []siprec.Participant
 	if md != nil {
 		ps = md.Participants
 	}
+	var r parties
+	if len(ps) == 0 {
+		r.Direction = "IN"
+		return r
+	}
+	caller := indexOf(ps, md.Caller)
+	if caller < 0 {
+		caller = 0
+	}
+	recorded := indexOf(ps, md.Recorded)
 	owner := -1
 	var u user
-	for i, p := range ps {
-		if found, ok := lookup(p.User()); ok {
-			owner, u = i, found
-			break
+	if recorded >= 0 {
+		if found, ok := lookup(ps[recorded].User()); ok {
+			owner, u = recorded, found
 		}
 	}
-	var r parties
+	for i := 0; owner < 0 && i < len(ps); i++ {
+		if found, ok := lookup(ps[i].User()); ok {
+			owner, u = i, found
+		}
+	}
 	if owner >= 0 {
 		r.Username, r.FullName = u.Username, u.FullName
-		r.Direction = "OUT"
-		if owner > 0 {
-			r.Direction = "IN"
-		}
 	} else {
-		r.Direction = "IN"
-		switch len(ps) {
-		case 0:
-			return r
-		case 1:
+		switch {
+		case recorded >= 0:
+			owner = recorded
+		case len(ps) == 1:
+			r.Direction = "IN"
 			r.Remote = clip(ps[0].User())
 			return r
+		default:
+			owner = 1
+			if caller == 1 {
+				owner = 0
+			}
 		}
-		owner = 1
+	}
+	r.Direction = "IN"
+	if owner == caller {
+		r.Direction = "OUT"
 	}
 	r.Extension = clip(ps[owner].User())
 	if len(ps[owner].Send) > 0 {
@@ -71,6 +91,40 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 		}
 	}
 	return r
+}
+
+// indexOf finds the participant an AOR or number from the client's call
+// data names, by number; -1 when none does.
+func indexOf(ps []siprec.Participant, aor string) int {
+	if aor == "" {
+		return -1
+	}
+	want := siprec.Participant{AOR: aor}.User()
+	if want == "" {
+		return -1
+	}
+	for i, p := range ps {
+		if p.User() == want {
+			return i
+		}
+	}
+	// Numbers written with and without a country code (BroadWorks gives
+	// +441632960100 for the participant sip:01632960100): the longer ends
+	// with the shorter's last digits.
+	for i, p := range ps {
+		if u := p.User(); len(u) >= 6 && len(want) >= 6 && sameTail(u, want) {
+			return i
+		}
+	}
+	return -1
+}
+
+// sameTail reports whether a and b end in the same 9 digits (or all the
+// digits of the shorter, when fewer).
+func sameTail(a, b string) bool {
+	a, b = strings.TrimLeft(a, "+0"), strings.TrimLeft(b, "+0")
+	n := min(len(a), len(b), 9)
+	return n >= 6 && a[len(a)-n:] == b[len(b)-n:]
 }
 
 // maxNumberLen bounds a number taken from the metadata, so a hostile or

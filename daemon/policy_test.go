@@ -2,6 +2,9 @@ package main
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -102,4 +105,57 @@ func TestChooseMediaSRTP(t *testing.T) {
 	if _, _, err := chooseMedia(offer); err == nil || !strings.Contains(err.Error(), "488") {
 		t.Errorf("an SRTP offer without crypto: %v, want 488", err)
 	}
+}
+
+// TestVendorCallData: the vendors' own call data decides the caller and
+// the recorded party where the order of the participants would mislead.
+func TestVendorCallData(t *testing.T) {
+	users := map[string]user{"4100": {Username: "agent", FullName: "Agent"}, "2002": {Username: "desk", FullName: "Front Desk"},
+		"3001": {Username: "desk3001", FullName: "Desk 3001"}, "+15558880002": {Username: "support", FullName: "Support"}}
+	lookup := func(ext string) (user, bool) { u, ok := users[ext]; return u, ok }
+	for _, c := range []struct {
+		sample                       string
+		user, ext, remote, direction string
+	}{
+		// Oracle/Acme: the caller's participant says callingParty=true.
+		{"acme/acme-draft.sip", "agent", "4100", "+15551230001", "IN"},
+		// Metaswitch: the recorded user is listed first, but callType says it was called.
+		{"metaswitch/metaswitch.sip", "desk", "2002", "+15553330100", "IN"},
+		// AudioCodes: <ac:role>caller</ac:role>.
+		{"audiocodes/audiocodes.sip", "desk3001", "3001", "+15550009999", "OUT"},
+		// Ribbon: callData's fromhdr names the caller; the support line was called.
+		{"ribbon/ribbon-tns.sip", "support", "+15558880002", "+15557770001", "IN"},
+		// BroadWorks: no user known; the recorded user (userID) stands as
+		// owner, and origCall's callingPartyNumber (+44...) is its number.
+		{"broadworks/broadworks-draft-invite.sip", "", "01632960100", "07700900123", "OUT"},
+	} {
+		md := sampleMetadata(t, c.sample)
+		got := classify(md, lookup)
+		if got.Username != c.user || got.Extension != c.ext || got.Remote != c.remote || got.Direction != c.direction {
+			t.Errorf("%s: classify = %+v; want user %q, ext %s, remote %s, %s", c.sample, got, c.user, c.ext, c.remote, c.direction)
+		}
+	}
+}
+
+// sampleMetadata parses the metadata of one of siprec's golden samples.
+func sampleMetadata(t *testing.T, name string) *siprec.Metadata {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "siprec", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+	ct := regexp.MustCompile(`(?mi)^Content-Type:\s*(.+?)\r?$`).FindStringSubmatch(head)
+	if ct == nil {
+		t.Fatalf("%s: no Content-Type", name)
+	}
+	b, err := siprec.SplitBody(ct[1], []byte(body))
+	if err != nil || b.Metadata == nil {
+		t.Fatalf("%s: body: %v", name, err)
+	}
+	md, err := siprec.ParseMetadata(b.Metadata)
+	if err != nil {
+		t.Fatalf("%s: metadata: %v", name, err)
+	}
+	return siprec.Merge(nil, md)
 }

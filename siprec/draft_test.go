@@ -100,7 +100,9 @@ func TestParseMetadataDraftSchema(t *testing.T) {
 				{ID: "urn:uuid:0c3d5e7f-2a4b-4c6d-8e0f-1a2b3c4d5e04", AOR: "sip:01632960100", Send: []string{"5"}},
 				{ID: "urn:uuid:1d4e6f80-3b5c-4d7e-9f10-2b3c4d5e6f06", AOR: "sip:07700900123@voice.example.net;user=phone", Send: []string{"5"}},
 			},
-			Streams: []StreamInfo{{ID: "urn:uuid:f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a05", Label: "5"}},
+			Streams:  []StreamInfo{{ID: "urn:uuid:f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a05", Label: "5"}},
+			Caller:   "sip:+441632960100@voice.example.net", // callType/origCall/callingPartyNumber
+			Recorded: "01632960100@voice.example.net",       // userID
 		}, users: []string{"01632960100", "07700900123"}},
 		{file: "webex/webex-draft-invite.sip", want: &Metadata{
 			SessionID: "wx-sess-7",

@@ -20,6 +20,8 @@ func Merge(old, upd *Metadata) *Metadata {
 		SessionID: upd.SessionID,
 		Start:     upd.Start,
 		End:       upd.End,
+		Caller:    upd.Caller,
+		Recorded:  upd.Recorded,
 	}
 	if old == nil {
 		out.Participants = slices.Clone(upd.Participants)
@@ -34,6 +36,12 @@ func Merge(old, upd *Metadata) *Metadata {
 	}
 	if out.End.IsZero() {
 		out.End = old.End
+	}
+	if out.Caller == "" {
+		out.Caller = old.Caller
+	}
+	if out.Recorded == "" {
+		out.Recorded = old.Recorded
 	}
 
 	oldP := make(map[string]Participant, len(old.Participants))

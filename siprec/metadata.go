@@ -66,9 +66,9 @@ func (n *xnode) childText(names ...string) string {
 // or as <id> children (BroadWorks). Stream ids in Send and Recv are resolved
 // to SDP labels through the stream elements; an id with no stream element is
 // kept as it is. Of several AORs of one participant, the first that names a
-// number (see Participant.User) is kept, else the first. Unknown elements
-// (extensiondata, group, callData, the draft's recording element, ...) are
-// ignored.
+// number (see Participant.User) is kept, else the first. The vendors' call
+// data, wherever it sits (extensiondata, group, callData), gives Caller
+// and Recorded (see callData). Other unknown elements are ignored.
 func ParseMetadata(b []byte) (*Metadata, error) {
 	root, err := parseXMLTree(b)
 	if err != nil {
@@ -106,6 +106,11 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 		case "participant":
 			p := participant(n.attr("participant_id", "id"))
 			readParticipant(p, n)
+			// Oracle/Acme: <apkt:callingParty>true</apkt:callingParty>;
+			// AudioCodes: <ac:role>caller</ac:role>.
+			if (isTrue(findText(n, "callingparty")) || strings.EqualFold(findText(n, "role"), "caller")) && p.AOR != "" {
+				md.Caller = p.AOR
+			}
 		case "participantsessionassoc":
 			if id := n.attr("participant_id", "participant", "id"); id != "" {
 				readAssociation(participant(id), n)
@@ -125,6 +130,7 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			})
 		}
 	}
+	callData(md, root)
 	labels := make(map[string]string, len(md.Streams))
 	for _, s := range md.Streams {
 		if s.ID != "" && s.Label != "" {
@@ -138,6 +144,103 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 	}
 	return md, nil
 }
+
+// callData reads who called and whom the recording is for from the
+// vendors' call data, anywhere in the document, unless a participant's
+// own flag already named the caller:
+//   - Ribbon: <callData><fromhdr>"A" <sip:+1555...@gw>;tag=..</fromhdr>;
+//   - BroadWorks: <callType><origCall|termCall><callingPartyNumber>, and
+//     <userID> for the recorded user;
+//   - Metaswitch: <recordedParty> (text, an aor attribute or an aor or
+//     nameID child) with <callType>originating|terminating</callType>: the
+//     recorded party called, or the other party called it.
+func callData(md *Metadata, root *xnode) {
+	if rec := findNode(root, "recordedparty"); rec != nil {
+		md.Recorded = partyOf(rec)
+	} else if bw := findNode(root, "broadworksrecordingmetadata"); bw != nil {
+		md.Recorded = bw.childText("userid")
+	}
+	if md.Caller != "" {
+		return
+	}
+	if ct := findNode(root, "calltype"); ct != nil {
+		if n := findText(ct, "callingpartynumber"); n != "" {
+			md.Caller = n
+			return
+		}
+		switch strings.ToLower(strings.TrimSpace(ct.text.String())) {
+		case "originating", "orig", "outgoing", "outbound":
+			md.Caller = md.Recorded
+			return
+		case "terminating", "term", "incoming", "inbound":
+			// The recorded party was called: the caller is the other one.
+			rec := Participant{AOR: md.Recorded}.User()
+			for _, p := range md.Participants {
+				if u := p.User(); u != "" && u != rec {
+					md.Caller = p.AOR
+					return
+				}
+			}
+		}
+	}
+	if from := findText(root, "fromhdr"); from != "" {
+		md.Caller = headerURI(from)
+	}
+}
+
+// partyOf is the AOR or number an element names: an aor attribute, an
+// aor or nameID child, or its text.
+func partyOf(n *xnode) string {
+	if a := n.attr("aor"); a != "" {
+		return a
+	}
+	if k := n.child("nameid"); k != nil && k.attr("aor") != "" {
+		return k.attr("aor")
+	}
+	if a := n.childText("aor"); a != "" {
+		return a
+	}
+	return strings.TrimSpace(n.text.String())
+}
+
+// headerURI is the URI of a From or To header value: inside <> when
+// there, without the header's parameters otherwise.
+func headerURI(v string) string {
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		if j := strings.IndexByte(v[i:], '>'); j > 0 {
+			return strings.TrimSpace(v[i+1 : i+j])
+		}
+	}
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(v)
+}
+
+// findNode returns the first element named name in n's subtree, n
+// included, depth first.
+func findNode(n *xnode, name string) *xnode {
+	if n.name == name {
+		return n
+	}
+	for _, k := range n.kids {
+		if f := findNode(k, name); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// findText is the trimmed text of the first element named name in n's
+// subtree.
+func findText(n *xnode, name string) string {
+	if f := findNode(n, name); f != nil {
+		return strings.TrimSpace(f.text.String())
+	}
+	return ""
+}
+
+func isTrue(s string) bool { return strings.EqualFold(s, "true") || s == "1" }
 
 func readParticipant(p *Participant, n *xnode) {
 	for _, k := range n.kids {

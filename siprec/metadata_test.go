@@ -50,6 +50,7 @@ func TestParseMetadataSamples(t *testing.T) {
 				{ID: "p2-acme", AOR: "sip:4100@192.0.2.2", Send: []string{"16777228"}, Recv: []string{"16777227"}, Associated: acmeT},
 			},
 			Streams: []StreamInfo{{ID: "s1-acme", Label: "16777227"}, {ID: "s2-acme", Label: "16777228"}},
+			Caller:  "sip:+15551230001@192.0.2.1", // apkt:callingParty
 		}},
 		{file: "ribbon/ribbon-tns.sip", want: &Metadata{
 			SessionID: "rbbn-sess-1",
@@ -59,6 +60,7 @@ func TestParseMetadataSamples(t *testing.T) {
 				{ID: "rbbn-p2", AOR: "tel:+15558880002", Name: "Support Line", Send: []string{"2"}, Recv: []string{"1"}},
 			},
 			Streams: []StreamInfo{{ID: "rbbn-s1", Label: "1"}, {ID: "rbbn-s2", Label: "2"}},
+			Caller:  "sip:+15557770001@192.0.2.40", // callData fromhdr
 		}},
 		{file: "audiocodes/audiocodes.sip", want: &Metadata{
 			SessionID: "ac-sess-9",
@@ -68,6 +70,7 @@ func TestParseMetadataSamples(t *testing.T) {
 				{ID: "ac-p2", AOR: "sip:+15550009999@192.0.2.50", Send: []string{"2"}},
 			},
 			Streams: []StreamInfo{{ID: "ac-st1", Label: "1"}, {ID: "ac-st2", Label: "2"}},
+			Caller:  "sip:3001@192.0.2.50", // ac:role caller
 		}},
 		{file: "broadworks/broadworks.sip", want: &Metadata{
 			SessionID: "bw-s",

@@ -111,6 +111,17 @@ type Metadata struct {
 	// Partial is true for a document with datamode "partial": it carries
 	// only changes and is merged into the known state (see Merge).
 	Partial bool
+	// Caller is the calling party's AOR or number where the client's own
+	// call data says who called (Oracle/Acme apkt:callingParty on a
+	// participant, Ribbon callData fromhdr, BroadWorks callType's
+	// callingPartyNumber, Metaswitch callType "originating" with its
+	// recordedParty); "" when it does not say, and the first participant
+	// is taken for the caller.
+	Caller string
+	// Recorded is the party the client records for, where it names one
+	// (Metaswitch recordedParty, BroadWorks userID): the call's owner when
+	// it is a user.
+	Recorded string
 }
 
 // Participant is one party of the recorded call.
