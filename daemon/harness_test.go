@@ -94,6 +94,11 @@ func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
 	if o.rtpTimeout == "" {
 		o.rtpTimeout = "60s"
 	}
+	if !strings.Contains(o.sip, "source_ports") {
+		// Every test gateway sends from 127.0.0.1: let it use the whole
+		// (small) pool, as the only gateway of a site would.
+		o.sip += "\nsource_ports = 100"
+	}
 	lo := freeRTPBase(t)
 	conf := fmt.Sprintf(`version = 1
 data_dir = %q
