@@ -2,6 +2,7 @@ package siprec
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -89,4 +90,44 @@ func TestJunkDatagramsLeaveNoState(t *testing.T) {
 	}
 	c.send(c.request("OPTIONS", "after-junk", "t1", "", 1, nil, "", ""))
 	c.expect(200, "OPTIONS after the junk")
+}
+
+// TestNoDialToClaimedAddresses: a client that sends a request over TCP and
+// closes at once does not make the server connect to the address its Via
+// names: sipgo would, to deliver the response; the dialer refuses hosts
+// that hold no session here.
+func TestNoDialToClaimedAddresses(t *testing.T) {
+	ts := startServer(t)
+	victim, err := net.Listen("tcp", "127.0.0.3:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.3 on this machine: %v", err)
+	}
+	defer victim.Close()
+	dialed := make(chan struct{}, 100)
+	go func() {
+		for {
+			c, err := victim.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+			dialed <- struct{}{}
+		}
+	}()
+	for i := range 20 {
+		c, err := net.Dial("tcp", ts.tcpAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "OPTIONS sip:rec@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bK-claim-%d\r\n"+
+			"From: <sip:x@y>;tag=1\r\nTo: <sip:rec@127.0.0.1>\r\nCall-ID: claim-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			victim.Addr(), i, i)
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	}
+	select {
+	case <-dialed:
+		t.Fatal("the server connected to the address a request's Via named")
+	case <-time.After(1500 * time.Millisecond):
+	}
 }

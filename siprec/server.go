@@ -96,9 +96,11 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	sipLog := SipgoLogger(log)
+	s := &Server{cfg: cfg, rec: rec, log: log}
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog),
+			sip.WithTransportLayerTransports(s.streamTransports())),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
 	)
 	if err != nil {
@@ -114,18 +116,11 @@ func NewServer(cfg Config, rec Recorder, log *slog.Logger) (*Server, error) {
 		ua.Close()
 		return nil, fmt.Errorf("new siprec server: %w", err)
 	}
-	s := &Server{
-		cfg:         cfg,
-		rec:         rec,
-		log:         log,
-		ua:          ua,
-		sip:         srv,
-		client:      client,
-		endParallel: max(8, 4*runtime.GOMAXPROCS(0)),
-		dialogs:     make(map[string]*dialog),
-		closing:     make(map[string]*dialog),
-		gate:        newGate(cfg.Admission),
-	}
+	s.ua, s.sip, s.client = ua, srv, client
+	s.endParallel = max(8, 4*runtime.GOMAXPROCS(0))
+	s.dialogs = make(map[string]*dialog)
+	s.closing = make(map[string]*dialog)
+	s.gate = newGate(cfg.Admission)
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	s.idSeq.Store(uint64(time.Now().Unix()))
 	srv.OnInvite(s.onInvite)

@@ -55,7 +55,9 @@ func routineTransportError(r slog.Record) bool {
 //   - "Server tx failed to handle request" for an ACK: an ACK needs no
 //     answer, but sipgo looks up a connection to answer it on and, when
 //     the gateway closed its connection right after sending the ACK (as
-//     gateways do after a refused INVITE), tries to dial the gateway.
+//     gateways do after a refused INVITE), tries to dial the gateway;
+//     and the same for any request whose answer our dialer would not
+//     carry to a host with no session here.
 func routineBookkeeping(r slog.Record) bool {
 	if r.Level < slog.LevelWarn {
 		return false
@@ -66,14 +68,19 @@ func routineBookkeeping(r slog.Record) bool {
 	if r.Message != "Server tx failed to handle request" {
 		return false
 	}
-	ack := false
+	routine := false
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "req" {
-			ack = strings.HasPrefix(a.Value.String(), "ACK ")
+		switch a.Key {
+		case "req":
+			routine = strings.HasPrefix(a.Value.String(), "ACK ")
+		case "error":
+			// Our dialer refused to connect where a stranger's Via
+			// pointed (see dialControl): that is the guard working.
+			routine = strings.Contains(a.Value.String(), errUnknownPeer.Error())
 		}
-		return !ack
+		return !routine
 	})
-	return ack
+	return routine
 }
 
 // redactRecord hides SDES keys in sipgo's records: it logs the raw text of

@@ -33,8 +33,10 @@ var (
 	RefuseBody           = Refusal{400, "malformed body: %s"}
 	RefuseSDP            = Refusal{400, "malformed sdp: %s"}
 	RefuseMetadata       = Refusal{400, "malformed recording metadata: %s"}
+	RefuseCSeqMethod     = Refusal{400, "CSeq method %s does not match the request's %s"}
 	RefuseSource         = Refusal{403, "source not allowed"}
 	RefuseContentType    = Refusal{415, "unsupported content type: %s"}
+	RefuseScheme         = Refusal{416, "unsupported URI scheme %s"}
 	RefuseExtension      = Refusal{420, "unsupported extension"}
 	RefuseInterval       = Refusal{422, "session interval too small"}
 	RefuseSessionEnded   = Refusal{481, "session ended"}
@@ -48,11 +50,13 @@ var (
 	RefuseStopping       = Refusal{503, "server stopping"}
 	RefuseSessions       = Refusal{503, "too many live sessions (%d)"}
 	RefuseRate           = Refusal{503, "source over its session rate"}
+	RefuseVersion        = Refusal{505, "SIP version %s not supported"}
 	refusalsOfThisServer = []Refusal{
-		RefuseMalformed, RefuseContentLength, RefuseBody, RefuseSDP, RefuseMetadata,
-		RefuseSource, RefuseContentType, RefuseExtension, RefuseInterval,
+		RefuseMalformed, RefuseContentLength, RefuseBody, RefuseSDP, RefuseMetadata, RefuseCSeqMethod,
+		RefuseSource, RefuseContentType, RefuseScheme, RefuseExtension, RefuseInterval,
 		RefuseSessionEnded, RefuseNoDialog, RefuseNotSiprec, RefuseNoSDP, RefuseNoAudio,
 		RefuseCSeq, RefuseInternal, RefuseDraining, RefuseStopping, RefuseSessions, RefuseRate,
+		RefuseVersion,
 	}
 )
 

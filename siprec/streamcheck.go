@@ -22,10 +22,11 @@ type streamMessages struct {
 	cur     []byte   // the rest of the unit being read
 }
 
-// rejected is a whole message sipgo's parser refused.
+// rejected is a whole message sipgo's parser refused, or a request unfit
+// to serve (judgeMessage).
 type rejected struct {
-	msg    []byte
-	reason string
+	msg     []byte
+	refusal Refusal
 }
 
 // take consumes bytes read from the connection. It returns the whole
@@ -58,8 +59,8 @@ func (m *streamMessages) take(p []byte) (bad []rejected, framing string) {
 		}
 		msg := m.pending
 		m.pending = nil
-		if _, err := m.parser.ParseSIP(msg); err != nil {
-			bad = append(bad, rejected{msg: msg, reason: RefuseMalformed.With(err.Error()).Text})
+		if r, _ := judgeMessage(m.parser, msg); r.Code != 0 {
+			bad = append(bad, rejected{msg: msg, refusal: r})
 			continue
 		}
 		m.units = append(m.units, msg)

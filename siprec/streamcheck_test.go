@@ -1,6 +1,8 @@
 package siprec
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,7 +56,26 @@ func TestStreamMessagesWithholdsUntilWhole(t *testing.T) {
 	if want := []string{"\r\n\r\n", good, good}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("handed on %q, want %q", got, want)
 	}
-	if len(rejected) != 1 || string(rejected[0].msg) != bad || !strings.Contains(rejected[0].reason, "malformed message") {
+	if len(rejected) != 1 || string(rejected[0].msg) != bad || !strings.Contains(rejected[0].refusal.Text, "malformed message") {
 		t.Errorf("rejected %+v, want the Route one", rejected)
+	}
+}
+
+// TestJudgeTortureMessages: the RFC 4475 requests whose answer the RFC
+// names get it from the edge, on every transport.
+func TestJudgeTortureMessages(t *testing.T) {
+	for name, want := range map[string]int{"badvers": 505, "mismatch01": 400, "unkscm": 416, "clerr": 400} {
+		raw, err := os.ReadFile(filepath.Join("testdata", "rfc4475", name+".sip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := judgeMessage(sip.NewParser(), raw)
+		if r.Code != want {
+			t.Errorf("%s: judged %d %q, want %d", name, r.Code, r.Text, want)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join("testdata", "rfc4475", "lwsruri.sip"))
+	if resp := statelessResponse(raw, 400, "x", ""); resp == nil {
+		t.Error("lwsruri (a request line with four fields) got no 400")
 	}
 }

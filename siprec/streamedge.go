@@ -405,11 +405,12 @@ func (c *streamConn) track(p []byte, now time.Time) (reason string) {
 	return ""
 }
 
-// refuse answers a request sipgo could not parse with 400 and the reason
+// refuse answers a request sipgo could not parse (or that judgeMessage
+// finds unfit) with its status and the reason
 // (a response, or a request too broken to answer, is dropped), and logs
 // it at most once per source per interval.
 func (c *streamConn) refuse(r rejected) {
-	resp := statelessResponse(r.msg, 400, r.reason, c.l.userAgent)
+	resp := statelessResponse(r.msg, r.refusal.Code, r.refusal.Text, c.l.userAgent)
 	if resp != nil {
 		if _, err := c.conn.Write(resp); err != nil {
 			c.l.log.Debug("send 400 failed", "source", c.raw.RemoteAddr().String(), "error", err)
@@ -417,7 +418,7 @@ func (c *streamConn) refuse(r rejected) {
 	}
 	if skipped, ok := c.l.quiet.allow(c.src, time.Now()); ok {
 		c.l.log.Warn("sip message rejected", "source", c.raw.RemoteAddr().String(), "transport", c.l.transport,
-			"status", 400, "reason", r.reason, "answered", resp != nil, "unlogged_before", skipped)
+			"status", r.refusal.Code, "reason", r.refusal.Text, "answered", resp != nil, "unlogged_before", skipped)
 	}
 }
 

@@ -59,12 +59,12 @@ func (g *udpGuard) ReadFrom(b []byte) (int, net.Addr, error) {
 // returns the length of one that is (its Via marked rport).
 func (g *udpGuard) judge(b []byte, n int, addr net.Addr) (int, bool) {
 	data := b[:n]
-	if reason := checkDatagram(g.parser, data); reason != "" {
-		if resp := badRequest(data, reason, g.server); resp != nil {
-			g.note(addr, "sip datagram rejected", "status", 400, "reason", reason, "size", n)
+	if r, _ := judgeMessage(g.parser, data); r.Code != 0 {
+		if resp := statelessResponse(data, r.Code, r.Text, g.server); resp != nil {
+			g.note(addr, "sip datagram rejected", "status", r.Code, "reason", r.Text, "size", n)
 			g.send(resp, addr)
 		} else {
-			g.note(addr, "sip datagram dropped", "reason", reason, "size", n)
+			g.note(addr, "sip datagram dropped", "reason", r.Text, "size", n)
 		}
 		return 0, false
 	}
@@ -141,23 +141,50 @@ func retryAfterValue(d time.Duration) string {
 // without an answer (a Content-Length past the datagram's end, a Route
 // whose port is not a number).
 func checkDatagram(p *sip.Parser, data []byte) string {
-	if len(bytes.TrimSpace(bytes.Trim(data, "\x00"))) == 0 || bytes.HasPrefix(data, []byte("SIP/")) {
+	r, _ := judgeMessage(p, data)
+	if r.Code == 0 {
 		return ""
+	}
+	return r.Text
+}
+
+// judgeMessage parses a whole message with sipgo's parser and returns the
+// refusal a request earns (zero when it is fit for sipgo): 400 when it
+// cannot be parsed, 505 for another SIP version, 416 for a Request-URI
+// scheme we do not serve, 400 when its CSeq names another method.
+// Responses and keep-alives are not judged.
+func judgeMessage(p *sip.Parser, data []byte) (Refusal, sip.Message) {
+	if len(bytes.TrimSpace(bytes.Trim(data, "\x00"))) == 0 || bytes.HasPrefix(data, []byte("SIP/")) {
+		return Refusal{}, nil
 	}
 	msg, err := p.ParseSIP(data)
-	if err == nil {
-		return ""
-	}
-	if errors.Is(err, sip.ErrParseReadBodyIncomplete) && msg != nil {
-		if cl := msg.ContentLength(); cl != nil {
-			have := len(data) - headerLen(data)
-			return RefuseContentLength.With(int(*cl), have).Text
+	if err != nil {
+		if errors.Is(err, sip.ErrParseReadBodyIncomplete) && msg != nil {
+			if cl := msg.ContentLength(); cl != nil {
+				return RefuseContentLength.With(int(*cl), len(data)-headerLen(data)), nil
+			}
 		}
+		if errors.Is(err, sip.ErrMessageTooLarge) {
+			return RefuseMalformed.With("message too large"), nil
+		}
+		return RefuseMalformed.With(err.Error()), nil
 	}
-	if errors.Is(err, sip.ErrMessageTooLarge) {
-		return RefuseMalformed.With("message too large").Text
+	req, ok := msg.(*sip.Request)
+	if !ok {
+		return Refusal{}, msg
 	}
-	return RefuseMalformed.With(err.Error()).Text
+	if v := req.SipVersion; !strings.EqualFold(v, "SIP/2.0") {
+		return RefuseVersion.With(quotable(v)), msg
+	}
+	switch strings.ToLower(req.Recipient.Scheme) {
+	case "sip", "sips", "tel", "urn":
+	default:
+		return RefuseScheme.With(quotable(req.Recipient.Scheme)), msg
+	}
+	if c := req.CSeq(); c != nil && !strings.EqualFold(string(c.MethodName), string(req.Method)) {
+		return RefuseCSeqMethod.With(quotable(string(c.MethodName)), quotable(string(req.Method))), msg
+	}
+	return Refusal{}, msg
 }
 
 // isHeader reports whether name is the header long or its compact form.
@@ -193,7 +220,7 @@ func statelessResponse(data []byte, code int, reason, server string, extra ...st
 		return nil
 	}
 	start := strings.Fields(lines[0])
-	if len(start) != 3 || !strings.HasPrefix(start[2], "SIP/") || strings.EqualFold(start[0], "ACK") {
+	if len(start) < 3 || !strings.HasPrefix(start[len(start)-1], "SIP/") || strings.EqualFold(start[0], "ACK") {
 		return nil
 	}
 	var vias []string
@@ -204,6 +231,9 @@ func statelessResponse(data []byte, code int, reason, server string, extra ...st
 			continue
 		}
 		val = strings.TrimSpace(val)
+		if strings.ContainsAny(val, "\r\x00") {
+			return nil // a value we would not copy faithfully: no answer
+		}
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "via", "v":
 			vias = append(vias, val)
