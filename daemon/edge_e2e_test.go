@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -307,4 +308,41 @@ func waitLog(t *testing.T, d *daemonProc, text string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestReloadAllowList: SIGHUP (systemctl reload) applies a changed
+// allow-list without a restart; a broken file changes nothing.
+func TestReloadAllowList(t *testing.T) {
+	testaudio.Require(t, "ffprobe", "ffmpeg")
+	d := startDaemon(t, daemonOptions{recordUnknown: true, sip: `allow = ["127.0.0.2"]`})
+	invite := func(name string) string {
+		gw := dialSIP(t, d.sipPort)
+		keys := map[string]string{"call_id": name + "@gw", "fromtag": name, "caller": "5551000", "callee": "5552000",
+			"codecpt": "0", "codecname": "PCMU", "branch": "z9hG4bK-" + name}
+		return gw.request(sippMessage(t, "cube-invite.xml", 0, gw.vars(keys)))
+	}
+	if res := invite("before"); !strings.HasPrefix(res, "SIP/2.0 403") {
+		t.Fatalf("before the reload: %s", tail(res, 200))
+	}
+	conf := filepath.Join(d.dir, "callvaultd.toml")
+	rewrite := func(from, to string) {
+		b, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(conf, []byte(strings.Replace(string(b), from, to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite(`allow = ["127.0.0.2"]`, `allow = ["127.0.0.3"]`+"\nbogus_key = 1")
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(t, d, "configuration not reloaded")
+	if res := invite("broken"); !strings.HasPrefix(res, "SIP/2.0 403") {
+		t.Fatalf("after a broken reload: %s", tail(res, 200))
+	}
+	rewrite(`allow = ["127.0.0.3"]`+"\nbogus_key = 1", `allow = ["127.0.0.0/8"]`)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(t, d, "configuration reloaded")
+	rec := gatewayCall(t, d, dialSIP(t, d.sipPort), "reloaded", 2)
+	checkComplete(t, "call after the reload", rec, 2)
 }

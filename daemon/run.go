@@ -71,10 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	override(&cfg.DataDir, opts.data)
-	override(&cfg.SIP.Listen, opts.sip)
-	override(&cfg.ControlSocket, opts.control)
-	override(&cfg.RTP.Ports, opts.rtpPorts)
+	opts.apply(&cfg)
 	p, err := cfg.validate()
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -190,6 +187,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	g.Go(func() error { return notifySystemd(gctx, log) })
+	reload := &reloader{path: opts.config, override: opts.apply, log: log.With("component", "config"),
+		setAllow: func(p parsed) { srv.SetAllow(p.allow) }}
+	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { every(gctx, time.Second, disk.check); return nil })
 	g.Go(func() error { every(gctx, time.Second, func() { rec.checkSilence(rec.now()) }); return nil })
 	g.Go(func() error {
@@ -220,6 +220,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("stopped")
 	}
 	return err
+}
+
+// apply puts the flags over a configuration.
+func (o options) apply(cfg *Config) {
+	override(&cfg.DataDir, o.data)
+	override(&cfg.SIP.Listen, o.sip)
+	override(&cfg.ControlSocket, o.control)
+	override(&cfg.RTP.Ports, o.rtpPorts)
 }
 
 func override(dst *string, flagValue string) {
