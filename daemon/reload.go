@@ -13,7 +13,7 @@ import (
 // [sip] allow-list. Keys that need a restart are left as they are, and an
 // invalid file changes nothing; both are logged.
 type reloader struct {
-	path     string       // the -config file; "" when the built-in defaults serve
+	path     string        // the -config file; "" when the built-in defaults serve
 	override func(*Config) // the command-line flags, applied again
 	setAllow func(parsed)
 	log      *slog.Logger
