@@ -77,6 +77,7 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 	c.mu.Lock()
 	s := c.session
 	legs := slices.Clone(c.legs)
+	roster := c.roster.participants()
 	c.mu.Unlock()
 	p := classify(s.Metadata, lookup)
 	v := control.Call{
@@ -91,10 +92,8 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 		Remote:    p.Remote,
 		Direction: p.Direction,
 	}
-	if s.Metadata != nil {
-		for _, pt := range s.Metadata.Participants {
-			v.Participants = append(v.Participants, control.Participant{AOR: pt.AOR, Name: pt.Name})
-		}
+	for _, pt := range roster {
+		v.Participants = append(v.Participants, control.Participant{AOR: pt.AOR, Name: pt.Name, Joined: pt.Joined, Left: pt.Left})
 	}
 	stats := c.rec.Stats()
 	sums := legSummaries(stats)

@@ -77,7 +77,7 @@ func wireRecording(r vault.Recording) control.Recording {
 		SHA256:     r.SHA256,
 	}
 	for _, p := range r.Participants {
-		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name})
+		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name, Joined: p.Joined, Left: p.Left})
 	}
 	for _, l := range r.Legs {
 		w.Legs = append(w.Legs, control.RecordedLeg{Label: l.Label, Codec: l.Codec, Packets: l.Packets, LegCounters: wireCounters(l)})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,6 +59,9 @@ type daemonProc struct {
 	stderr  *syncBuffer
 	exited  chan error
 	stopped bool
+	// sippWait bounds each sipp run (default 80 s); a scenario that
+	// waits for a session to expire needs longer.
+	sippWait time.Duration
 }
 
 type daemonOptions struct {
@@ -224,11 +228,12 @@ func (d *daemonProc) sippStart(scenario, transport string, calls int, keys map[s
 	logFile := filepath.Join(dir, "actions.log")
 	errFile := filepath.Join(dir, "errors.log")
 	n := strconv.Itoa(calls)
+	wait := cmp.Or(d.sippWait, 80*time.Second)
 	args := []string{
 		"-sf", filepath.Join("testdata", "sipp", scenario),
 		"-m", n, "-l", n, "-r", n, "-t", transport, "-nostdin",
 		"-i", "127.0.0.1", "-p", fmt.Sprint(freeSIPPort(d.t)),
-		"-timeout", "80s", "-timeout_error", "-recv_timeout", "10s",
+		"-timeout", fmt.Sprintf("%ds", int(wait/time.Second)), "-timeout_error", "-recv_timeout", "10s",
 		"-trace_err", "-error_file", errFile, "-trace_logs", "-log_file", logFile,
 	}
 	for k, v := range keys {
@@ -239,7 +244,7 @@ func (d *daemonProc) sippStart(scenario, transport string, calls int, keys map[s
 		args = append(args, "-key", k, v)
 	}
 	args = append(args, fmt.Sprintf("127.0.0.1:%d", d.sipPort))
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), wait+10*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", args...)
 	cmd.Dir, _ = os.Getwd()
 	var out bytes.Buffer

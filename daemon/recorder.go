@@ -63,6 +63,7 @@ type call struct {
 
 	mu      sync.Mutex
 	session siprec.Session
+	roster  roster   // every participant the call has had
 	legs    []leg    // set by Admit; codecs change in Update
 	used    []string // every codec answered during the call, in order
 }
@@ -145,6 +146,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		return nil, refuseMedia.Err()
 	}
 	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs)}
+	c.roster.note(s.Metadata, start)
 	if err := r.openLegs(c, legs, answers); err != nil {
 		rec.Stop()
 		w.Abort()
@@ -261,6 +263,7 @@ func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 	}
 	c.mu.Lock()
 	c.session = *s
+	c.roster.note(s.Metadata, r.now())
 	c.mu.Unlock()
 	c.applyOwner(r.users.byExtension)
 
@@ -334,6 +337,7 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 	}
 	c.mu.Lock()
 	c.session = *s
+	c.roster.note(s.Metadata, r.now())
 	ports := c.ports
 	c.ports = 0
 	c.mu.Unlock()
@@ -430,23 +434,20 @@ func (r *recorder) record(c *call) vault.Recording {
 	c.mu.Lock()
 	md := c.session.Metadata
 	callID := c.session.CallID
+	participants := c.roster.participants()
 	c.mu.Unlock()
 	p := classify(md, r.users.byExtension)
 	rec := vault.Recording{
-		Start:     c.start,
-		User:      p.Username,
-		FullName:  p.FullName,
-		Extension: p.Extension,
-		Remote:    p.Remote,
-		Direction: p.Direction,
-		Codec:     c.codecs(),
-		CallID:    callID,
-		Status:    vault.StatusComplete,
-	}
-	if md != nil {
-		for _, pt := range md.Participants {
-			rec.Participants = append(rec.Participants, vault.Participant{AOR: pt.AOR, Name: pt.Name})
-		}
+		Start:        c.start,
+		User:         p.Username,
+		FullName:     p.FullName,
+		Extension:    p.Extension,
+		Remote:       p.Remote,
+		Direction:    p.Direction,
+		Codec:        c.codecs(),
+		CallID:       callID,
+		Status:       vault.StatusComplete,
+		Participants: participants,
 	}
 	return rec
 }

@@ -42,7 +42,7 @@ func clipRecording(rec Recording) Recording {
 			ps = append([]Participant(nil), ps...)
 			copied = true
 		}
-		ps[i] = Participant{AOR: clipString(p.AOR, maxAORLen), Name: clipString(p.Name, maxNameLen)}
+		ps[i].AOR, ps[i].Name = clipString(p.AOR, maxAORLen), clipString(p.Name, maxNameLen)
 	}
 	rec.Participants = ps
 	if len(rec.Legs) > 0 {

@@ -55,6 +55,11 @@ type LegSummary struct {
 type Participant struct {
 	AOR  string `json:"aor"`
 	Name string `json:"name,omitempty"`
+	// Joined and Left are when the participant joined and left the call
+	// (the client's associate and disassociate times, else when the
+	// recorder learnt of it); zero Left: there to the end.
+	Joined time.Time `json:"joined,omitzero"`
+	Left   time.Time `json:"left,omitzero"`
 }
 
 // Recording statuses (ARCHITECTURE.md).

@@ -90,6 +90,10 @@ type Call struct {
 type Participant struct {
 	AOR  string `json:"aor"`
 	Name string `json:"name"`
+	// Joined and Left: when the participant joined and left the call;
+	// absent when unknown (Left: still there, or there to the end).
+	Joined time.Time `json:"joined,omitzero"`
+	Left   time.Time `json:"left,omitzero"`
 }
 
 // Leg is one forked media stream of a live call.
