@@ -49,6 +49,7 @@ func TestVendorCorpusOverTCP(t *testing.T) {
 			checkComplete(t, c.sample, rec, 2)
 		})
 	}
+	checkQuietLog(t, d, "sip.allow is empty")
 }
 
 // replaySample sends a golden INVITE over TCP, ACKs the 200, streams a
@@ -140,4 +141,84 @@ func inDialog(invite, method, toTag, local, branch string) string {
 	return fmt.Sprintf("%s %s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=%s\r\nFrom: %s\r\nTo: %s;tag=%s\r\nCall-ID: %s\r\n"+
 		"CSeq: %d %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
 		method, ruri, local, branch, line("From"), line("To"), toTag, line("Call-ID"), cseq, method)
+}
+
+// checkQuietLog fails the test for any WARN or ERROR line in the daemon's
+// log but those naming one of the expected texts: a healthy call leaves
+// none.
+func checkQuietLog(t *testing.T, d *daemonProc, expected ...string) {
+	t.Helper()
+	for _, line := range strings.Split(d.stderr.String(), "\n") {
+		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
+			continue
+		}
+		ok := false
+		for _, e := range expected {
+			ok = ok || strings.Contains(line, e)
+		}
+		if !ok {
+			t.Errorf("healthy calls logged: %s", line)
+		}
+	}
+}
+
+// TestCancelBeforeTheAnswer: a CANCEL sent right behind its INVITE. One
+// that reaches the recorder while it admits the INVITE gets the INVITE a
+// 487 and leaves no session and no recording; one that comes after the
+// 200 gets 481 (RFC 3261 9.2) and the call goes on until its BYE. Here the
+// recorder admits in about a millisecond and the 200 usually wins; the
+// early path is driven deterministically by siprec's TestServerCancel
+// (a held Admit) and TestNeverEstablishedLeavesNoRecording.
+func TestCancelBeforeTheAnswer(t *testing.T) {
+	testaudio.Require(t, "ffprobe", "ffmpeg")
+	d := startDaemon(t, daemonOptions{recordUnknown: true})
+	for i := range 5 {
+		gw := dialSIP(t, d.sipPort)
+		callID := fmt.Sprintf("cancel-%d-%d@gw", i, time.Now().UnixNano())
+		keys := map[string]string{"call_id": callID, "fromtag": "cancel", "caller": "5551000", "callee": "5552000",
+			"codecpt": "0", "codecname": "PCMU", "branch": fmt.Sprintf("z9hG4bK-cancel-%d", i)}
+		invite := sippMessage(t, "cube-invite.xml", 0, gw.vars(keys))
+		head, _, _ := strings.Cut(invite, "\r\n\r\n")
+		cancel := regexp.MustCompile(`(?m)^CSeq: 101 INVITE\r$`).ReplaceAllString(head, "CSeq: 101 CANCEL\r")
+		cancel = strings.Replace(cancel, "INVITE sip:", "CANCEL sip:", 1)
+		cancel = regexp.MustCompile(`(?m)^Content-(Type|Length):.*\r\n`).ReplaceAllString(cancel+"\r\n", "")
+		cancel = strings.TrimSuffix(cancel, "\r\n") + "\r\nContent-Length: 0\r\n\r\n"
+		gw.send(invite + cancel)
+		var inviteFinal, cancelFinal string
+		for inviteFinal == "" || cancelFinal == "" {
+			res := gw.read()
+			switch {
+			case strings.Contains(res, "CSeq: 101 CANCEL"):
+				cancelFinal = res[:strings.Index(res, "\r\n")]
+			case strings.Contains(res, "CSeq: 101 INVITE") && !strings.HasPrefix(res, "SIP/2.0 1"):
+				inviteFinal = res
+			}
+		}
+		t.Logf("call %d: INVITE %s, CANCEL %s", i, inviteFinal[:strings.Index(inviteFinal, "\r\n")], cancelFinal)
+		keys["branch"] = fmt.Sprintf("z9hG4bK-cancel-%d-ack", i)
+		switch {
+		case strings.HasPrefix(inviteFinal, "SIP/2.0 487"):
+			gw.send(inDialog(invite, "ACK", toTagOf(t, inviteFinal), gw.conn.LocalAddr().String(), keys["branch"]))
+			time.Sleep(200 * time.Millisecond)
+			for _, c := range d.liveCalls() {
+				if c.ID == callID {
+					t.Errorf("call %d: a cancelled INVITE left a live call", i)
+				}
+			}
+			for _, r := range d.recordings() {
+				if r.CallID == callID {
+					t.Errorf("call %d: a cancelled INVITE left a recording: %+v", i, r)
+				}
+			}
+		case strings.HasPrefix(inviteFinal, "SIP/2.0 200"):
+			tag := toTagOf(t, inviteFinal)
+			gw.send(inDialog(invite, "ACK", tag, gw.conn.LocalAddr().String(), keys["branch"]))
+			if res := gw.request(inDialog(invite, "BYE", tag, gw.conn.LocalAddr().String(), keys["branch"]+"-bye")); !strings.HasPrefix(res, "SIP/2.0 200") {
+				t.Errorf("call %d: BYE after a late CANCEL: %s", i, tail(res, 200))
+			}
+		default:
+			t.Errorf("call %d: INVITE answered %s", i, tail(inviteFinal, 200))
+		}
+	}
+	checkQuietLog(t, d, "sip.allow is empty")
 }
