@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +79,55 @@ func TestSessionTimerExpiry(t *testing.T) {
 	checkComplete(t, "the expired call", rec, 2)
 	if !regexp.MustCompile(`recording sealed.*reason=session_expired`).MatchString(d.stderr.String()) {
 		t.Error("the log does not say the call was sealed for its expired session")
+	}
+}
+
+// TestHoldOfOneSide: a re-INVITE puts the stream labelled 1 on hold
+// (a=inactive) while the other party goes on talking, then resumes it. In
+// stereo the held side's channel is silence while it is held and the other
+// channel keeps its audio; the call's length is the whole call.
+func TestHoldOfOneSide(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	d := startDaemon(t, daemonOptions{recordUnknown: true, stereo: true})
+	d.cli("users", "add", "caller", "--name", "The Caller", "--ext", "5551000")
+	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "5551000", callee: "5552000", codec: "PCMU"})
+	direction := func(dir, cseq string) {
+		keys := map[string]string{"direction": dir, "holdseq": cseq}
+		for k, v := range s.keys {
+			keys[k] = v
+		}
+		if logs := d.sipp("reinvite-hold-one.xml", "t1", keys); !strings.Contains(logs, "ANSWER") {
+			t.Fatalf("re-INVITE %s: %s", dir, logs)
+		}
+	}
+	start := time.Now()
+	s.send("PCMU", 2)
+	direction("inactive", "102")
+	held := time.Now()
+	s.sendLeg("2", "PCMU", 3) // the other party talks on
+	direction("sendonly", "103")
+	heldFor := time.Since(held)
+	s.send("PCMU", 2)
+	total := time.Since(start)
+	rec := s.hangUp()
+	if rec.Status != "complete" || math.Abs(float64(rec.DurationMS)-float64(total.Milliseconds())) > 600 {
+		t.Errorf("recording: status %s, %d ms; want complete, about %d ms", rec.Status, rec.DurationMS, total.Milliseconds())
+	}
+	out := filepath.Join(t.TempDir(), rec.ID+".mp3")
+	d.cli("export", rec.ID, "-o", out)
+	ch := testaudio.Deinterleave(decode(t, out), 2) // owner (the caller, label 1) left
+	mid := func(c []int16) []int16 {
+		at := int((2*time.Second + heldFor/2) / time.Second * 8000)
+		return c[max(0, at-4000):min(len(c), at+4000)]
+	}
+	if p := testaudio.Power(mid(ch[0]), toneLeg1, 8000); p > 1e-6 {
+		t.Errorf("the held side's channel is not silent while held: power %.2e", p)
+	}
+	if p := testaudio.Power(mid(ch[1]), toneLeg2, 8000); p < 1e-3 {
+		t.Errorf("the other side's channel lost its audio during the hold: power %.2e", p)
+	}
+	end := ch[0][len(ch[0])-12000 : len(ch[0])-2000]
+	if p := testaudio.Power(end, toneLeg1, 8000); p < 1e-3 {
+		t.Errorf("the held side's audio after the resume is missing: power %.2e", p)
 	}
 }

@@ -108,16 +108,25 @@ func (s *session) checkLegs(codec string) {
 
 // send streams the two known tones, one per leg, in real time; each call
 // uses new SSRCs, as a gateway does after a codec change.
-func (s *session) send(codec string, seconds float64) {
+func (s *session) send(codec string, seconds float64) { s.sendLegs(codec, seconds, "1", "2") }
+
+// sendLeg streams the known tone of one leg only (the other party is
+// silent or on hold).
+func (s *session) sendLeg(label, codec string, seconds float64) { s.sendLegs(codec, seconds, label) }
+
+func (s *session) sendLegs(codec string, seconds float64, labels ...string) {
 	s.d.t.Helper()
 	c := codecs[codec]
 	n := int(seconds * 8000)
 	s.ssrc += 0x10
-	err := testaudio.SendPaced([]testaudio.Stream{
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, From: s.from["1"], PT: c.pt, SSRC: s.ssrc + 1, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg1, 8000, n, 12000))},
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["2"]}, From: s.from["2"], PT: c.pt, SSRC: s.ssrc + 2, PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(toneLeg2, 8000, n, 12000))},
-	})
-	if err != nil {
+	tones := map[string]float64{"1": toneLeg1, "2": toneLeg2}
+	var streams []testaudio.Stream
+	for _, l := range labels {
+		k, _ := strconv.Atoi(l)
+		streams = append(streams, testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports[l]}, From: s.from[l],
+			PT: c.pt, SSRC: s.ssrc + uint32(k), PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(tones[l], 8000, n, 12000))})
+	}
+	if err := testaudio.SendPaced(streams); err != nil {
 		s.d.t.Fatal(err)
 	}
 }
