@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/callvault/callvault/internal/atomicfile"
 )
 
 // credentialName is the systemd credential holding the KEK
@@ -93,7 +95,7 @@ func loadKEK(credDir, keysDir string) (*kek, bool, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, false, fmt.Errorf("create key: %w", err)
 	}
-	if err := writeFileAtomic(path, raw, 0o600); err != nil {
+	if err := atomicfile.WriteBytes(path, raw, 0o600); err != nil {
 		return nil, false, fmt.Errorf("create key: %w", err)
 	}
 	k, err := newKEK(raw, "file")
@@ -116,56 +118,6 @@ func parseKEK(b []byte) ([]byte, error) {
 		return nil, errors.New("64 characters but not hex")
 	}
 	return nil, fmt.Errorf("%d bytes, want %d raw or %d hex", len(b), keySize, 2*keySize)
-}
-
-// writeFileAtomic writes data to a temporary file beside path, fsyncs it,
-// renames it over path and fsyncs the directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }
 
 // newDataKey makes a fresh random AES-256 data key for one recording and

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/callvault/callvault/internal/atomicfile"
 )
 
 // salvageSuffix names the file that recovery writes a .part's audio into
@@ -181,7 +183,7 @@ func (s *Store) recoverPart(part string, fn RecoverFunc) (Recording, int, error)
 	}
 	if err := os.Remove(part); err != nil {
 		s.log.Warn("recovered recording: .part not removed (the next recovery removes it)", "path", part, "err", err)
-	} else if err := syncDir(filepath.Dir(part)); err != nil {
+	} else if err := atomicfile.SyncDir(filepath.Dir(part)); err != nil {
 		s.log.Warn("recovered recording: removal of its .part not synced", "path", part, "err", err)
 	}
 	return rec, audio.segments, nil
@@ -229,7 +231,7 @@ func (s *Store) finishSeal(part, dirRel, id string, lay layout) (rec Recording, 
 	if err := os.Rename(part, final); err != nil {
 		return Recording{}, false, err
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(final)); err != nil {
 		return Recording{}, false, err
 	}
 	if err := s.index(rec); err != nil {
@@ -263,7 +265,7 @@ func (s *Store) dropRecovered(part, id string) (rec Recording, ok bool, err erro
 	if err := os.Remove(part); err != nil {
 		return Recording{}, true, err
 	}
-	return rec, true, syncDir(filepath.Dir(part))
+	return rec, true, atomicfile.SyncDir(filepath.Dir(part))
 }
 
 // rewrite writes the audio through fn into a new file <id>.salvage with a

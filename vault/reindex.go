@@ -12,6 +12,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/callvault/callvault/internal/atomicfile"
 )
 
 // reindexBatch is how many recordings Reindex writes per Badger batch.
@@ -296,7 +298,7 @@ func moveAside(dir string, now time.Time) (string, error) {
 	if err := os.Rename(dir, to); err != nil {
 		return "", fmt.Errorf("move index aside: %w", err)
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(dir)); err != nil {
 		return to, fmt.Errorf("move index aside: %w", err)
 	}
 	return to, nil

@@ -9,6 +9,8 @@ import (
 	"path"
 	"path/filepath"
 	"time"
+
+	"github.com/callvault/callvault/internal/atomicfile"
 )
 
 // partPerm is the mode of recording files (encrypted; the group may back
@@ -151,7 +153,7 @@ func ensureDir(root, rel string) error {
 		err := os.Mkdir(next, dirPerm)
 		switch {
 		case err == nil:
-			if err := syncDir(cur); err != nil {
+			if err := atomicfile.SyncDir(cur); err != nil {
 				return err
 			}
 		case !errors.Is(err, os.ErrExist):
@@ -390,7 +392,7 @@ func (w *Writer) Seal(rec Recording, audioHead []byte) (Recording, error) {
 	w.aead = nil
 	w.s.live.release(w.partPath)
 	rec.SHA256 = sum
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(final)); err != nil {
 		return rec, fmt.Errorf("seal recording %s: %w", w.id, err)
 	}
 	if err := w.s.index(rec); err != nil {

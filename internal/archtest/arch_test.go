@@ -72,7 +72,7 @@ var rules = []rule{
 	{pkg: "vault", forbidden: []string{module + "/media", module + "/siprec", "github.com/emiago/", "github.com/pion/"}},
 	{pkg: "daemon", forbidden: []string{"github.com/rivo/", "github.com/gdamore/"}},
 	{pkg: "daemon/control", allowed: []string{}},
-	{pkg: "console", allowed: []string{module + "/daemon/control"}},
+	{pkg: "console", allowed: []string{module + "/daemon/control", module + "/internal/atomicfile"}},
 }
 
 func TestPackageBoundaries(t *testing.T) {
