@@ -37,8 +37,8 @@ func (c *cli) search(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return usagef("search: --from %s is not before --to %s", *from, *to)
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		return usagef("search: --from %s is after --to %s", *from, *to)
 	}
 	q.Direction = strings.ToUpper(*direction)
 	if q.Direction != "" && q.Direction != control.DirectionIn && q.Direction != control.DirectionOut {

@@ -117,7 +117,7 @@ func parseTime(flagName, s string, end bool) (time.Time, error) {
 	}
 	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
 		if end {
-			t = t.AddDate(0, 0, 1)
+			t = t.AddDate(0, 0, 1).Add(-time.Nanosecond) // the day's last instant: To is inclusive
 		}
 		return t, nil
 	}

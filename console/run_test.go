@@ -119,7 +119,7 @@ func TestSearch(t *testing.T) {
 		"--remote", "+15558201320", "--direction", "out", "--limit", "7")
 	q := b.LastQuery()
 	wantFrom := time.Date(2026, 3, 1, 0, 0, 0, 0, time.Local)
-	wantTo := time.Date(2026, 3, 3, 0, 0, 0, 0, time.Local) // a date alone as --to includes that day
+	wantTo := time.Date(2026, 3, 3, 0, 0, 0, -1, time.Local) // a date alone as --to includes that day: To is inclusive
 	if !q.From.Equal(wantFrom) || !q.To.Equal(wantTo) || q.Extension != "2501" || q.Remote != "+15558201320" ||
 		q.Direction != "OUT" || q.Limit != 7 {
 		t.Errorf("query = %+v", q)
@@ -256,7 +256,7 @@ func TestUsageErrors(t *testing.T) {
 		"bad direction":   {[]string{"search", "--direction", "sideways"}, `bad --direction value "sideways"`},
 		"bad from":        {[]string{"search", "--from", "yesterday"}, `bad --from time "yesterday"`},
 		"bad to":          {[]string{"search", "--to", "03/02/2026"}, `bad --to time "03/02/2026"`},
-		"from after to":   {[]string{"search", "--from", "2026-03-02", "--to", "2026-03-01 10:00"}, "is not before"},
+		"from after to":   {[]string{"search", "--from", "2026-03-02", "--to", "2026-03-01 10:00"}, "is after"},
 		"bad limit":       {[]string{"search", "--limit", "0"}, "bad --limit value 0"},
 		"limit word":      {[]string{"search", "--limit", "ten"}, "invalid value"},
 		"unknown flag":    {[]string{"status", "--verbose"}, "flag provided but not defined"},

@@ -248,7 +248,7 @@ func TestValidationErrors(t *testing.T) {
 		"limit huge":      {"GET", "/v1/recordings?limit=1000000", "", 400, "limit 1000000"},
 		"direction":       {"GET", "/v1/recordings?direction=sideways", "", 400, "direction"},
 		"from":            {"GET", "/v1/recordings?from=yesterday", "", 400, `from "yesterday"`},
-		"to before from":  {"GET", "/v1/recordings?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "", 400, "not before"},
+		"to before from":  {"GET", "/v1/recordings?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "", 400, "is after"},
 		"unknown param":   {"GET", "/v1/recordings?usr=jdoe", "", 400, `unknown query parameter "usr"`},
 		"lower direction": {"GET", "/v1/recordings?direction=in", "", 200, ""},
 		"bad id":          {"GET", "/v1/recordings/a.b", "", 400, "malformed"},

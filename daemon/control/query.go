@@ -18,7 +18,9 @@ const (
 )
 
 // Query selects recordings. Zero fields do not filter. A recording matches
-// when From <= start < To, and User, Extension, Remote and Direction (IN or
+// when From <= start <= To (both bounds inclusive, as in the vault's
+// index; the console turns "--to 2026-11-27" into the day's last
+// nanosecond), and User, Extension, Remote and Direction (IN or
 // OUT) are equal to its fields. Limit caps the number of results; the
 // handler turns 0 into DefaultLimit, so a Backend always sees 1..MaxLimit.
 type Query struct {
@@ -116,8 +118,8 @@ func (q Query) problems() []string {
 	if q.Limit < 0 || q.Limit > MaxLimit {
 		problems = append(problems, fmt.Sprintf("limit %d is not a positive integer up to %d", q.Limit, MaxLimit))
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		problems = append(problems, fmt.Sprintf("from %s is not before to %s",
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		problems = append(problems, fmt.Sprintf("from %s is after to %s",
 			q.From.Format(time.RFC3339), q.To.Format(time.RFC3339)))
 	}
 	return problems
