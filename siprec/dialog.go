@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -100,14 +99,15 @@ func (d *dialog) acked(cseq uint32) {
 }
 
 // awaitAck retransmits a 2xx to an INVITE over UDP (RFC 3261 13.3.1.4:
-// T1 doubling up to T2) until its ACK arrives, the dialog ends or 64*T1
-// pass. Without an ACK for the initial INVITE the session is ended with a
-// BYE (see ackTimeout).
+// T1 doubling up to T2) until its ACK arrives, the dialog ends or the ACK
+// wait (64*T1) passes; the intervals are the server's Timers. Without an
+// ACK for the initial INVITE the session is ended with a BYE (see
+// ackTimeout).
 func (s *Server) awaitAck(d *dialog, tx sip.ServerTransaction, res *sip.Response, ack <-chan struct{}, initial bool) {
-	t := currentTimers()
-	timeout := time.NewTimer(t.ackWait)
+	t := s.timers()
+	timeout := time.NewTimer(t.AckWait)
 	defer timeout.Stop()
-	interval := t.t1
+	interval := t.T1
 	retr := time.NewTimer(interval)
 	defer retr.Stop()
 	if d.reliable {
@@ -122,10 +122,16 @@ func (s *Server) awaitAck(d *dialog, tx sip.ServerTransaction, res *sip.Response
 		case <-s.baseCtx.Done():
 			return
 		case <-retr.C:
+			select {
+			case <-ack:
+				// The ACK came as the timer fired: select picks either.
+				return
+			default:
+			}
 			if err := tx.Respond(res); err != nil {
 				d.log.Debug("retransmit 2xx failed", "error", err)
 			}
-			interval = min(2*interval, t.t2)
+			interval = nextRetransmit(interval, t.T2)
 			retr.Reset(interval)
 		case <-timeout.C:
 			if !initial {
@@ -146,7 +152,8 @@ const (
 	expiredText    = "session expired"
 )
 
-// ackTimeout ends a session whose initial 2xx got no ACK in 64*T1. RFC
+// ackTimeout ends a session whose initial 2xx got no ACK in the ACK wait
+// (64*T1). RFC
 // 3261 13.3.1.4: the dialog is then confirmed all the same and the session
 // is terminated with a BYE, which goes at once (hangup waits for the ACK
 // of an unconfirmed dialog). The client may have the session (only its
@@ -190,9 +197,10 @@ func sessionExpires(req *sip.Request) int {
 }
 
 // armExpiry (re)starts the session timer; with d.mu held. The client
-// refreshes (refresher=uac); when no refresh comes in time (sessionWait),
-// the session is ended as expired with a BYE (Reason: SIP;cause=408;
-// text="session expired"), as when the gateway hangs up.
+// refreshes (refresher=uac); when no refresh comes in time (the server's
+// Timers.SessionWait), the session is ended as expired with a BYE
+// (Reason: SIP;cause=408; text="session expired"), as when the gateway
+// hangs up.
 func (s *Server) armExpiry(d *dialog) {
 	if d.expires <= 0 || d.ended {
 		return
@@ -202,7 +210,7 @@ func (s *Server) armExpiry(d *dialog) {
 	}
 	d.expiryGen++
 	gen := d.expiryGen
-	d.expiry = time.AfterFunc(currentTimers().expiry(d.expires), func() { s.expire(d, gen) })
+	d.expiry = time.AfterFunc(s.timers().SessionWait(d.expires), func() { s.expire(d, gen) })
 }
 
 // expire hangs up d's session when the timer armed as gen is still the
@@ -217,36 +225,4 @@ func (s *Server) expire(d *dialog, gen uint64) {
 	}
 	d.log.Warn("session not refreshed: hanging up")
 	s.hangup(d, expiredCode, expiredText, "session_expired")
-}
-
-// sessionWait is how long a session with the negotiated interval lasts
-// without a refresh: the interval plus min(32 s, interval/3). RFC 4028
-// section 10 has the side that does not refresh send its BYE that much
-// before the interval ends; a recorder gives a late refresher that much
-// grace instead, so as not to cut a call that is still going.
-func sessionWait(interval time.Duration) time.Duration {
-	return interval + min(32*time.Second, interval/3)
-}
-
-// dialogTimers are the intervals of the timers a dialog runs itself. They
-// are read when a timer is armed. Tests shorten them with useTimers so
-// that a 32 s ACK wait or a 30 min session interval pass in milliseconds.
-type dialogTimers struct {
-	t1, t2  time.Duration // 2xx retransmission over UDP: first and longest interval (RFC 3261 T1, T2)
-	ackWait time.Duration // how long a 2xx waits for its ACK: 64*T1
-	// expiry is how long a session with the negotiated interval lasts
-	// without a refresh: sessionWait.
-	expiry func(interval time.Duration) time.Duration
-}
-
-// timersOverride, when set, replaces the RFC timers (tests only).
-var timersOverride atomic.Pointer[dialogTimers]
-
-// currentTimers returns the timers in force: the RFC's, built from sipgo's
-// T1 and T2, unless a test set others.
-func currentTimers() *dialogTimers {
-	if t := timersOverride.Load(); t != nil {
-		return t
-	}
-	return &dialogTimers{t1: sip.T1, t2: sip.T2, ackWait: 64 * sip.T1, expiry: sessionWait}
 }

@@ -7,19 +7,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// useTimers puts dt in force until the test ends. Call it before
-// startServer, so that the server is gone before the RFC timers return.
-func useTimers(t *testing.T, dt dialogTimers) {
-	t.Helper()
-	timersOverride.Store(&dt)
-	t.Cleanup(func() { timersOverride.Store(nil) })
-}
-
-// rfcTimers are the RFC's timers with the session timer replaced.
-func rfcTimers(expiry func(time.Duration) time.Duration) dialogTimers {
-	return dialogTimers{t1: sip.T1, t2: sip.T2, ackWait: 64 * sip.T1, expiry: expiry}
-}
-
 // expiryProbe is a session timer that reports each interval it is armed
 // with and lasts what the test says.
 type expiryProbe struct {
@@ -43,9 +30,9 @@ func (p *expiryProbe) expiry(interval time.Duration) time.Duration {
 // Reason 408 "session expired", over the client's TCP connection, and the
 // recorder is told "session_expired".
 func TestSessionExpiredHangsUp(t *testing.T) {
+	t.Parallel()
 	probe := newExpiryProbe(20 * time.Millisecond)
-	useTimers(t, rfcTimers(probe.expiry))
-	ts := startServer(t)
+	ts := startServerTimers(t, Timers{SessionWait: probe.expiry})
 	c := dialClient(t, "TCP", ts.tcpAddr)
 	callID := "expired@10.10.1.20"
 	c.sendSample("cisco/cube-invite.sip", callID, "")
@@ -75,9 +62,9 @@ func TestSessionExpiredHangsUp(t *testing.T) {
 // A refresh (UPDATE with Session-Expires) re-arms the timer with the new
 // interval: the session then ends by the new timer, not the first.
 func TestSessionRefreshRearms(t *testing.T) {
+	t.Parallel()
 	probe := newExpiryProbe(time.Hour, 20*time.Millisecond)
-	useTimers(t, rfcTimers(probe.expiry))
-	ts := startServer(t)
+	ts := startServerTimers(t, Timers{SessionWait: probe.expiry})
 	c := dialClient(t, "UDP", ts.udpAddr)
 	callID := "refresh@10.10.1.20"
 	tag := admitCall(t, ts, c, callID)
@@ -103,8 +90,8 @@ func TestSessionRefreshRearms(t *testing.T) {
 // A timer that fired as a refresh re-armed it is stale: it does not end
 // the session. Driven directly, without waiting for any timer.
 func TestSessionExpiryStale(t *testing.T) {
-	useTimers(t, rfcTimers(func(time.Duration) time.Duration { return time.Hour }))
-	ts := startServer(t)
+	t.Parallel()
+	ts := startServerTimers(t, Timers{SessionWait: func(time.Duration) time.Duration { return time.Hour }})
 	c := dialClient(t, "UDP", ts.udpAddr)
 	callID := "stale@10.10.1.20"
 	tag := admitCall(t, ts, c, callID)
@@ -136,8 +123,8 @@ func TestSessionExpiryStale(t *testing.T) {
 // "ACK not received", sent at once: not after another 64*T1 of waiting
 // for the ACK, which the test's wait would not outlast.
 func TestAckTimeoutHangsUp(t *testing.T) {
-	useTimers(t, dialogTimers{t1: time.Millisecond, t2: 4 * time.Millisecond, ackWait: 64 * time.Millisecond, expiry: sessionWait})
-	ts := startServer(t)
+	t.Parallel()
+	ts := startServerTimers(t, Timers{T1: time.Millisecond, T2: 4 * time.Millisecond, AckWait: 64 * time.Millisecond})
 	c := dialClient(t, "UDP", ts.udpAddr)
 	callID := "no-ack@10.10.1.20"
 	c.sendSample("cisco/cube-invite.sip", callID, "")
@@ -173,6 +160,7 @@ func TestAckTimeoutHangsUp(t *testing.T) {
 // leaves the session alone. Driven directly: the test confirms the dialog
 // as the ACK would.
 func TestAckTimeoutAfterAck(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	c := dialClient(t, "TCP", ts.tcpAddr)
 	callID := "ack-race@10.10.1.20"
@@ -193,6 +181,7 @@ func TestAckTimeoutAfterAck(t *testing.T) {
 }
 
 func TestSessionWait(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ interval, want time.Duration }{
 		{90 * time.Second, 120 * time.Second},
 		{91 * time.Second, 91*time.Second + 91*time.Second/3},
@@ -206,6 +195,7 @@ func TestSessionWait(t *testing.T) {
 }
 
 func TestSessionExpiresHeader(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		hdr  string
 		want int

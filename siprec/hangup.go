@@ -71,12 +71,13 @@ func (s *Server) hangup(d *dialog, code int, text, reason string) bool {
 }
 
 // sendBye sends bye and logs how the client answered. A dialog whose 2xx
-// is not yet acknowledged gets its BYE after the ACK or after 64*T1 (RFC
-// 3261 section 15). The wait and the transaction end when the server stops.
+// is not yet acknowledged gets its BYE after the ACK or after the ACK wait
+// (Timers.AckWait, 64*T1: RFC 3261 section 15). The wait and the
+// transaction end when the server stops.
 func (s *Server) sendBye(d *dialog, bye *sip.Request, ack <-chan struct{}) {
 	defer s.done(d)
 	if ack != nil {
-		t := time.NewTimer(64 * sip.T1)
+		t := time.NewTimer(s.timers().AckWait)
 		select {
 		case <-ack:
 		case <-t.C:
@@ -84,8 +85,9 @@ func (s *Server) sendBye(d *dialog, bye *sip.Request, ack <-chan struct{}) {
 		}
 		t.Stop()
 	}
-	// Timer F ends the transaction; the deadline also bounds a TCP connect.
-	ctx, cancel := context.WithTimeout(s.baseCtx, 64*sip.T1)
+	// sipgo's Timer F (64*T1 with the RFC's T1) ends the transaction; the
+	// deadline also bounds a TCP connect.
+	ctx, cancel := context.WithTimeout(s.baseCtx, byeDeadline)
 	defer cancel()
 	res, err := s.client.Do(ctx, bye, sendAsBuilt)
 	switch {
@@ -104,6 +106,10 @@ func (s *Server) sendBye(d *dialog, bye *sip.Request, ack <-chan struct{}) {
 		d.log.Warn("BYE refused", "status", res.StatusCode, "reason", res.Reason)
 	}
 }
+
+// byeDeadline bounds a BYE of ours: sipgo's Timer F for it, 64*T1 with the
+// RFC's T1, as sipgo runs the transaction with its own timers.
+const byeDeadline = 64 * rfcT1
 
 // sendAsBuilt is a sipgo request option that leaves a request as we built
 // it (without options, sipgo adds headers of its own to requests).

@@ -75,6 +75,7 @@ func readPacketRequest(t *testing.T, pc net.PacketConn) (*sip.Request, net.Addr)
 }
 
 func TestHangupUDP(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	c := dialClient(t, "UDP", ts.udpAddr)
 	callID := "hangup-udp@10.10.1.20"
@@ -134,6 +135,7 @@ func TestHangupUDP(t *testing.T) {
 // connection it opened from an ephemeral port: the BYE comes back over it.
 // The client answers 481 (it forgot the dialog), which is no error.
 func TestHangupTCPReusesConnection(t *testing.T) {
+	t.Parallel()
 	logs := &logRecords{}
 	ts := startServerLog(t, slog.New(logs))
 	c := dialClient(t, "TCP", ts.tcpAddr)
@@ -164,6 +166,7 @@ func TestHangupTCPReusesConnection(t *testing.T) {
 }
 
 func TestHangupUnknownCallID(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	c := dialClient(t, "UDP", ts.udpAddr)
 	tag := admitCall(t, ts, c, "known@10.10.1.20")
@@ -181,6 +184,7 @@ func TestHangupUnknownCallID(t *testing.T) {
 // its loose- and strict-routing forms, and the fallbacks for a client
 // without a usable Contact.
 func TestPeerBye(t *testing.T) {
+	t.Parallel()
 	src := netip.MustParseAddrPort("192.0.2.7:40000")
 	tests := []struct {
 		name      string

@@ -160,6 +160,12 @@ func startServerLog(t *testing.T, log *slog.Logger) *testServer {
 	return startServerWith(t, Config{}, log)
 }
 
+// startServerTimers is startServer with the dialog timers tm.
+func startServerTimers(t *testing.T, tm Timers) *testServer {
+	t.Helper()
+	return startServerWith(t, Config{Timers: tm}, testLogger(t))
+}
+
 // startServerWith is startServer with a configuration.
 func startServerWith(t *testing.T, cfg Config, log *slog.Logger) *testServer {
 	t.Helper()

@@ -36,6 +36,9 @@ type Config struct {
 	// tls.RequireAndVerifyClientCert only clients with a certificate that
 	// chains to its ClientCAs may connect (mutual TLS).
 	TLS *tls.Config
+	// Timers are the dialog timers the server runs: 2xx retransmission over
+	// UDP, the ACK wait and the session timer. The zero value is the RFC's.
+	Timers Timers
 }
 
 // Listeners are the sockets Serve answers SIP on; any may be nil. TCP and

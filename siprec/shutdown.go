@@ -82,20 +82,15 @@ func (s *Server) settledCh() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.busy == 0 {
-		return closedCh
+		c := make(chan struct{})
+		close(c)
+		return c
 	}
 	if s.settled == nil {
 		s.settled = make(chan struct{})
 	}
 	return s.settled
 }
-
-// closedCh is a closed channel.
-var closedCh = func() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}()
 
 // wait waits for done to be closed or ctx to be done (then ctx.Err()).
 func wait(ctx context.Context, done <-chan struct{}) error {
