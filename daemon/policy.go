@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/callvault/callvault/internal/vocab"
 	"github.com/callvault/callvault/siprec"
 )
 
@@ -14,7 +15,7 @@ type parties struct {
 	FullName  string
 	Extension string
 	Remote    string
-	Direction string // "IN" or "OUT"
+	Direction string // vocab.DirectionIn or vocab.DirectionOut
 	// OwnerLabel is the label of the stream the owner sends ("" = unknown):
 	// the left channel in stereo.
 	OwnerLabel string
@@ -39,7 +40,7 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 	}
 	var r parties
 	if len(ps) == 0 {
-		r.Direction = "IN"
+		r.Direction = vocab.DirectionIn
 		return r
 	}
 	caller := indexOf(ps, md.Caller)
@@ -66,7 +67,7 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 		case recorded >= 0:
 			owner = recorded
 		case len(ps) == 1:
-			r.Direction = "IN"
+			r.Direction = vocab.DirectionIn
 			r.Remote = clip(ps[0].User())
 			return r
 		default:
@@ -76,9 +77,9 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 			}
 		}
 	}
-	r.Direction = "IN"
+	r.Direction = vocab.DirectionIn
 	if owner == caller {
-		r.Direction = "OUT"
+		r.Direction = vocab.DirectionOut
 	}
 	r.Extension = clip(ps[owner].User())
 	if len(ps[owner].Send) > 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,18 +12,8 @@ import (
 	"github.com/callvault/callvault/daemon/control"
 
 	"github.com/callvault/callvault/internal/atomicfile"
-)
 
-// Recording modes of a user (ARCHITECTURE.md, "Recording modes").
-const (
-	modeAlways   = "always"
-	modeOnDemand = "on-demand"
-	modeLiveKeep = "live-keep"
-)
-
-var (
-	usernameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	extensionRE = regexp.MustCompile(`^[0-9+*#]{1,32}$`)
+	"github.com/callvault/callvault/internal/vocab"
 )
 
 // user is one entry of the users directory.
@@ -98,24 +87,8 @@ func (d *directory) list() []user {
 
 func validateUser(u user) error {
 	var errs []error
-	if !usernameRE.MatchString(u.Username) {
-		errs = append(errs, fmt.Errorf("username %q: use 1-64 of A-Z a-z 0-9 . _ -", u.Username))
-	}
-	if len(u.FullName) > 128 {
-		errs = append(errs, fmt.Errorf("full name of %q: at most 128 bytes", u.Username))
-	}
-	if len(u.Extensions) == 0 {
-		errs = append(errs, fmt.Errorf("user %q: at least one extension is needed", u.Username))
-	}
-	for _, e := range u.Extensions {
-		if !extensionRE.MatchString(e) {
-			errs = append(errs, fmt.Errorf("extension %q: use digits, +, * or #", e))
-		}
-	}
-	switch u.Mode {
-	case modeAlways, modeOnDemand, modeLiveKeep:
-	default:
-		errs = append(errs, fmt.Errorf("mode %q: want %s, %s or %s", u.Mode, modeAlways, modeOnDemand, modeLiveKeep))
+	for _, p := range vocab.CheckUser(u.Username, u.FullName, u.Extensions, u.Mode) {
+		errs = append(errs, errors.New(p))
 	}
 	return errors.Join(errs...)
 }
@@ -124,7 +97,7 @@ func validateUser(u user) error {
 // or one of its extensions is taken.
 func (d *directory) add(u user) error {
 	if u.Mode == "" {
-		u.Mode = modeAlways
+		u.Mode = vocab.ModeAlways
 	}
 	if err := validateUser(u); err != nil {
 		return fmt.Errorf("%w: %w", control.ErrInvalid, err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/callvault/callvault/daemon/control"
+
+	"github.com/callvault/callvault/internal/vocab"
 )
 
 func TestDirectoryAddRemovePersist(t *testing.T) {
@@ -18,10 +20,10 @@ func TestDirectoryAddRemovePersist(t *testing.T) {
 	if err := d.add(user{Username: "john_doe", FullName: "John Doe", Extensions: []string{"2501", "+3902501"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.add(user{Username: "amy", Extensions: []string{"2600"}, Mode: modeLiveKeep}); err != nil {
+	if err := d.add(user{Username: "amy", Extensions: []string{"2600"}, Mode: vocab.ModeLiveKeep}); err != nil {
 		t.Fatal(err)
 	}
-	if u, ok := d.byExtension("+3902501"); !ok || u.Username != "john_doe" || u.Mode != modeAlways {
+	if u, ok := d.byExtension("+3902501"); !ok || u.Username != "john_doe" || u.Mode != vocab.ModeAlways {
 		t.Fatalf("byExtension(+3902501) = %+v, %v; want john_doe, mode always", u, ok)
 	}
 	info, err := os.Stat(path)

@@ -1,6 +1,10 @@
 package vault
 
-import "time"
+import (
+	"time"
+
+	"github.com/callvault/callvault/internal/vocab"
+)
 
 // Recording is one recording as indexed, as stored (JSON) in the file's head
 // slot, and as the control API shows it. Start is UTC; Size is the size of
@@ -62,13 +66,9 @@ type Participant struct {
 	Left   time.Time `json:"left,omitzero"`
 }
 
-// Recording statuses (ARCHITECTURE.md).
+// Recording statuses: vocab's, the one definition the control API shares.
 const (
-	// StatusComplete: sealed normally.
-	StatusComplete = "complete"
-	// StatusRecovered: salvaged from a .part after a crash, or sealed in
-	// place after a failed write; at most the last segment is missing.
-	StatusRecovered = "recovered"
-	// StatusFailed: no audio (the session ended before any arrived).
-	StatusFailed = "failed"
+	StatusComplete  = vocab.StatusComplete
+	StatusRecovered = vocab.StatusRecovered // at most the last segment is missing
+	StatusFailed    = vocab.StatusFailed
 )

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"regexp"
 	"time"
+
+	"github.com/callvault/callvault/internal/vocab"
 )
 
 // TrailerError is the HTTP trailer that reports a failure of the audio
@@ -208,8 +210,8 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) removeUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
-	if name == "" || !usernameRE.MatchString(name) {
-		h.fail(w, r, fmt.Errorf("%w: username %q may hold only letters, digits, '.', '_' and '-'", ErrInvalid, name))
+	if problem := vocab.CheckUsername(name); problem != "" {
+		h.fail(w, r, fmt.Errorf("%w: %s", ErrInvalid, problem))
 		return
 	}
 	if err := h.b.RemoveUser(r.Context(), name); err != nil {

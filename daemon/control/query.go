@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callvault/callvault/internal/vocab"
 )
 
 // Search limits. A Query with Limit 0 asks for DefaultLimit recordings.
@@ -125,44 +126,11 @@ func (q Query) problems() []string {
 	return problems
 }
 
-var (
-	usernameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	extensionRE = regexp.MustCompile(`^[0-9+*#]+$`)
-)
-
 // Validate checks a user's fields, as the handler does before AddUser: a
 // username of letters, digits, '.', '_' and '-'; at least one extension of
 // digits, '+', '*' and '#'; a mode among the three (empty is not accepted
 // here; the handler defaults it first). The error wraps ErrInvalid and
 // names every problem.
 func (u User) Validate() error {
-	var problems []string
-	switch {
-	case u.Username == "":
-		problems = append(problems, "username is empty")
-	case len(u.Username) > 64:
-		problems = append(problems, "username is longer than 64 characters")
-	case !usernameRE.MatchString(u.Username):
-		problems = append(problems, fmt.Sprintf("username %q may hold only letters, digits, '.', '_' and '-'", u.Username))
-	}
-	if len(u.FullName) > 128 {
-		problems = append(problems, "full name is longer than 128 characters")
-	}
-	if strings.ContainsFunc(u.FullName, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		problems = append(problems, "full name holds control characters")
-	}
-	if len(u.Extensions) == 0 {
-		problems = append(problems, "no extension given")
-	}
-	for _, e := range u.Extensions {
-		if len(e) > 32 || !extensionRE.MatchString(e) {
-			problems = append(problems, fmt.Sprintf("extension %q may hold only digits, '+', '*' and '#' (1 to 32)", e))
-		}
-	}
-	switch u.Mode {
-	case ModeAlways, ModeOnDemand, ModeLiveKeep:
-	default:
-		problems = append(problems, fmt.Sprintf("mode %q must be always, on-demand or live-keep", u.Mode))
-	}
-	return invalid(problems)
+	return invalid(vocab.CheckUser(u.Username, u.FullName, u.Extensions, u.Mode))
 }

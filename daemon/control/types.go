@@ -3,6 +3,8 @@ package control
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/callvault/callvault/internal/vocab"
 )
 
 // Status is the daemon's state at a glance.
@@ -129,17 +131,17 @@ type RecordedLeg struct {
 	LegCounters
 }
 
-// Recording directions.
+// Recording directions (internal/vocab holds the one definition).
 const (
-	DirectionIn  = "IN"
-	DirectionOut = "OUT"
+	DirectionIn  = vocab.DirectionIn
+	DirectionOut = vocab.DirectionOut
 )
 
 // Recording statuses.
 const (
-	RecordingComplete  = "complete"
-	RecordingRecovered = "recovered" // salvaged after a crash
-	RecordingFailed    = "failed"
+	RecordingComplete  = vocab.StatusComplete
+	RecordingRecovered = vocab.StatusRecovered // salvaged after a crash
+	RecordingFailed    = vocab.StatusFailed
 )
 
 // Recording is a stored recording. Its JSON form is the contract in
@@ -198,9 +200,9 @@ func (r Recording) MarshalJSON() ([]byte, error) {
 
 // Recording modes of a user.
 const (
-	ModeAlways   = "always"    // every call is recorded
-	ModeOnDemand = "on-demand" // audio kept between the user's start and stop
-	ModeLiveKeep = "live-keep" // the whole call is kept if the user presses Keep
+	ModeAlways   = vocab.ModeAlways   // every call is recorded
+	ModeOnDemand = vocab.ModeOnDemand // audio kept between the user's start and stop
+	ModeLiveKeep = vocab.ModeLiveKeep // the whole call is kept if the user presses Keep
 )
 
 // User is a recorded user.

@@ -71,8 +71,10 @@ var rules = []rule{
 		notImported: []string{"crypto/aes", "crypto/cipher"}},
 	{pkg: "vault", forbidden: []string{module + "/media", module + "/siprec", "github.com/emiago/", "github.com/pion/"}},
 	{pkg: "daemon", forbidden: []string{"github.com/rivo/", "github.com/gdamore/"}},
-	{pkg: "daemon/control", allowed: []string{}},
-	{pkg: "console", allowed: []string{module + "/daemon/control", module + "/internal/atomicfile"}},
+	{pkg: "daemon/control", allowed: []string{module + "/internal/vocab"}},
+	{pkg: "console", allowed: []string{module + "/daemon/control", module + "/internal/atomicfile", module + "/internal/vocab"}},
+	{pkg: "internal/vocab", allowed: []string{}},
+	{pkg: "internal/atomicfile", allowed: []string{}},
 }
 
 func TestPackageBoundaries(t *testing.T) {
