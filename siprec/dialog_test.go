@@ -1,6 +1,10 @@
 package siprec
 
 import (
+	"bytes"
+	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,4 +225,194 @@ func TestSessionExpiresHeader(t *testing.T) {
 			t.Errorf("sessionExpires(%q) = %d, want %d", tt.hdr, got, tt.want)
 		}
 	}
+}
+
+// A 2xx to an INVITE over UDP is resent at T1, 2*T1, 4*T1, ... at most T2
+// apart, until the ACK: never earlier than that schedule (timers do not
+// fire early), and no more once the ACK is in.
+func TestAckRetransmitUntilAck(t *testing.T) {
+	t.Parallel()
+	tm := Timers{T1: 2 * time.Millisecond, T2: 8 * time.Millisecond, AckWait: time.Hour}
+	ts := startServerTimers(t, tm)
+	c := dialClient(t, "UDP", ts.udpAddr)
+	callID := "retransmit@10.10.1.20"
+	start := time.Now()
+	c.sendSample("cisco/cube-invite.sip", callID, "")
+	first := c.expect(200, "INVITE")
+	tag := toTag(t, first)
+	recv(t, ts.rec.admits, "Admit")
+
+	due := time.Duration(0)
+	interval := tm.T1
+	for i := 1; i <= 6; i++ {
+		res := c.read()
+		at := time.Since(start)
+		due += interval
+		interval = nextRetransmit(interval, tm.T2)
+		if res.StatusCode != 200 || res.CSeq().MethodName != sip.INVITE || toTag(t, res) != tag {
+			t.Fatalf("retransmission %d is not the 2xx:\n%s", i, res)
+		}
+		if !bytes.Equal(res.Body(), first.Body()) {
+			t.Errorf("retransmission %d has another body", i)
+		}
+		if at < due {
+			t.Errorf("retransmission %d came %v after the INVITE, before its schedule %v", i, at, due)
+		}
+	}
+
+	c.ack(callID, tag, 101)
+	d := ts.srv.liveByCallID(callID)
+	waitFor(t, "the ACK", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.confirmed
+	})
+	// Those sent before the ACK may still be on their way; then silence,
+	// where retransmissions would come every T2.
+	c.drainUntilQuiet(3*tm.T2, 1000)
+	hangUp(t, ts, c, callID, tag)
+	settle(t, ts)
+}
+
+// A re-INVITE's 2xx without an ACK is retransmitted for the ACK wait, then
+// given up with a warning; the session goes on.
+func TestReinviteAckTimeoutKeepsSession(t *testing.T) {
+	t.Parallel()
+	logs := &logRecords{}
+	ts := startServerWith(t, Config{Timers: Timers{T1: time.Millisecond, T2: 4 * time.Millisecond, AckWait: 30 * time.Millisecond}}, slog.New(logs))
+	c := dialClient(t, "UDP", ts.udpAddr)
+	callID := "reinvite-no-ack@10.10.1.20"
+	tag := admitCall(t, ts, c, callID)
+	c.sendSample("cisco/cube-reinvite-hold.sip", callID, tag)
+	c.expect(200, "re-INVITE")
+	recv(t, ts.rec.updates, "Update")
+
+	waitFor(t, "the re-INVITE's ACK wait", func() bool { return len(logs.find("no ACK for re-INVITE 2xx")) > 0 })
+	if n := c.drainUntilQuiet(3*4*time.Millisecond, 1000); n == 0 {
+		t.Error("the re-INVITE's 2xx was not retransmitted")
+	}
+	noMore(t, ts.rec.ends, "End")
+	if n := ts.srv.Sessions(); n != 1 {
+		t.Fatalf("Sessions() = %d after a re-INVITE's ACK wait, want 1", n)
+	}
+	hangUp(t, ts, c, callID, tag)
+	settle(t, ts)
+}
+
+// inviteWithInterval is the CUBE INVITE with Session-Expires: se.
+func inviteWithInterval(c *sipClient, callID string, se int) []byte {
+	msg := c.fixAddrs(loadSample(c.t, "cisco/cube-invite.sip", c.vars(callID, "")))
+	return bytes.Replace(msg, []byte("Session-Expires:  1800"), []byte("Session-Expires:  "+strconv.Itoa(se)), 1)
+}
+
+// checkTooSmall checks a 422 naming our Min-SE.
+func checkTooSmall(t *testing.T, res *sip.Response) {
+	t.Helper()
+	if got := header(res, "Min-SE"); got != strconv.Itoa(minSE) {
+		t.Errorf("Min-SE %q, want %d", got, minSE)
+	}
+	if got := header(res, "Reason"); !strings.Contains(got, "session interval too small") {
+		t.Errorf("Reason %q", got)
+	}
+}
+
+// An INVITE whose Session-Expires is below our Min-SE gets 422 with
+// Min-SE and opens no session; at Min-SE it is admitted.
+func TestInviteIntervalTooSmall(t *testing.T) {
+	t.Parallel()
+	probe := newExpiryProbe(time.Hour)
+	ts := startServerTimers(t, Timers{SessionWait: probe.expiry})
+	c := dialClient(t, "TCP", ts.tcpAddr)
+	c.send(inviteWithInterval(c, "short@10.10.1.20", minSE-1))
+	checkTooSmall(t, c.expect(422, "INVITE below Min-SE"))
+	noMore(t, ts.rec.admits, "Admit")
+	noMore(t, probe.intervals, "session timer")
+	if n := ts.srv.Sessions(); n != 0 {
+		t.Errorf("Sessions() = %d after a 422", n)
+	}
+
+	callID := "min-se@10.10.1.20"
+	c.send(inviteWithInterval(c, callID, minSE))
+	res := c.expect(200, "INVITE at Min-SE")
+	if got := header(res, "Session-Expires"); got != "90;refresher=uac" {
+		t.Errorf("Session-Expires %q, want 90;refresher=uac", got)
+	}
+	tag := toTag(t, res)
+	c.ack(callID, tag, 101)
+	recv(t, ts.rec.admits, "Admit")
+	if iv := recv(t, probe.intervals, "session timer"); iv != minSE*time.Second {
+		t.Errorf("session timer armed with %v, want %d s", iv, minSE)
+	}
+	hangUp(t, ts, c, callID, tag)
+	settle(t, ts)
+}
+
+// A re-INVITE or UPDATE asking for an interval below Min-SE gets 422 and
+// changes nothing: no Update, the session timer as it was.
+func TestModifyIntervalTooSmall(t *testing.T) {
+	t.Parallel()
+	probe := newExpiryProbe(time.Hour)
+	ts := startServerTimers(t, Timers{SessionWait: probe.expiry})
+	c := dialClient(t, "TCP", ts.tcpAddr)
+	callID := "modify-short@10.10.1.20"
+	tag := admitCall(t, ts, c, callID)
+	recv(t, probe.intervals, "session timer")
+
+	short := []string{"Supported: timer", "Session-Expires: 60;refresher=uac", "Contact: <" + c.contact + ">"}
+	_, body := splitSample(loadSample(t, "cisco/cube-update-metadata.sip", nil))
+	c.send(c.request("INVITE", callID, cubeFromTag, tag, 102, short, "application/rs-metadata+xml", string(body)))
+	checkTooSmall(t, c.expect(422, "re-INVITE below Min-SE"))
+	c.send(c.request("UPDATE", callID, cubeFromTag, tag, 103, short, "", ""))
+	checkTooSmall(t, c.expect(422, "UPDATE below Min-SE"))
+	noMore(t, ts.rec.updates, "Update")
+	noMore(t, probe.intervals, "session timer re-armed")
+
+	// A refresh without Session-Expires keeps the interval.
+	c.send(c.request("UPDATE", callID, cubeFromTag, tag, 104, []string{"Supported: timer"}, "", ""))
+	if got := header(c.expect(200, "refresh"), "Session-Expires"); got != "1800;refresher=uac" {
+		t.Errorf("Session-Expires after the 422s: %q, want 1800;refresher=uac", got)
+	}
+	if iv := recv(t, probe.intervals, "session timer re-armed"); iv != 1800*time.Second {
+		t.Errorf("session timer re-armed with %v, want 1800 s", iv)
+	}
+	hangUp(t, ts, c, callID, tag)
+	settle(t, ts)
+}
+
+// A re-INVITE or UPDATE whose CSeq is not above the last one gets 500
+// "CSeq out of order" and changes nothing; the dialog goes on.
+func TestModifyCSeqOutOfOrder(t *testing.T) {
+	t.Parallel()
+	probe := newExpiryProbe(time.Hour)
+	ts := startServerTimers(t, Timers{SessionWait: probe.expiry})
+	c := dialClient(t, "TCP", ts.tcpAddr)
+	callID := "cseq@10.10.1.20"
+	tag := admitCall(t, ts, c, callID)
+	recv(t, probe.intervals, "session timer")
+
+	c.send(c.request("UPDATE", callID, cubeFromTag, tag, 105, []string{"Supported: timer"}, "", ""))
+	c.expect(200, "UPDATE 105")
+	recv(t, probe.intervals, "session timer re-armed")
+
+	_, body := splitSample(loadSample(t, "cisco/cube-update-metadata.sip", nil))
+	for _, tt := range []struct {
+		method string
+		cseq   int
+	}{{"INVITE", 105}, {"INVITE", 104}, {"UPDATE", 105}, {"UPDATE", 101}} {
+		c.send(c.request(tt.method, callID, cubeFromTag, tag, tt.cseq, nil, "application/rs-metadata+xml", string(body)))
+		res := c.expect(500, tt.method+" "+strconv.Itoa(tt.cseq))
+		if got := header(res, "Reason"); got != `SIP;cause=500;text="CSeq out of order"` {
+			t.Errorf("%s %d: Reason %q", tt.method, tt.cseq, got)
+		}
+	}
+	noMore(t, ts.rec.updates, "Update")
+	noMore(t, probe.intervals, "session timer re-armed")
+	if n := ts.srv.Sessions(); n != 1 {
+		t.Fatalf("Sessions() = %d, want 1", n)
+	}
+	c.send(c.request("UPDATE", callID, cubeFromTag, tag, 106, nil, "application/rs-metadata+xml", string(body)))
+	c.expect(200, "UPDATE 106")
+	recv(t, ts.rec.updates, "Update")
+	hangUp(t, ts, c, callID, tag)
+	settle(t, ts)
 }

@@ -330,6 +330,39 @@ func (c *sipClient) readMsg() sip.Message {
 	return msg
 }
 
+// drainUntilQuiet reads, over UDP, what the server sends until nothing
+// comes for quiet, and returns how many messages came. It fails when more
+// than most come: the server keeps sending.
+func (c *sipClient) drainUntilQuiet(quiet time.Duration, most int) int {
+	c.t.Helper()
+	buf := make([]byte, 65535)
+	for n := 0; ; n++ {
+		if n > most {
+			c.t.Fatalf("still receiving after %d messages", n)
+		}
+		c.conn.SetReadDeadline(time.Now().Add(quiet))
+		if _, err := c.conn.Read(buf); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return n
+			}
+			c.t.Fatalf("read: %v", err)
+		}
+	}
+}
+
+// waitFor polls cond every millisecond until it holds; it fails after
+// waitTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // expect reads the next final response and checks its status.
 func (c *sipClient) expect(code int, what string) *sip.Response {
 	c.t.Helper()
