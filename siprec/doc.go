@@ -16,7 +16,8 @@
 //     and Admission caps the live sessions;
 //   - the recording-session dialog table: initial INVITE, ACK, re-INVITE,
 //     UPDATE, BYE, CANCEL, INFO and OPTIONS, the 2xx retransmission over UDP
-//     and the session timer;
+//     and the session timer, whose intervals each Server takes from its
+//     Config.Timers (timers.go);
 //   - the parsers for what a recording client sends: the multipart body
 //     (body.go), the SDP offer and the recvonly answer (sdp.go; SDES
 //     a=crypto lines for SRTP in crypto.go), and the
