@@ -101,7 +101,7 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			if md.SessionID == "" {
 				md.SessionID = n.childText("sipsessionid")
 			}
-			md.Start = parseTime(n.childText("start-time"))
+			md.Start = parseTime(n.childText("start-time", "associate-time")) // Oracle: associate-time only
 			md.End = parseTime(n.childText("stop-time", "end-time"))
 		case "participant":
 			p := participant(n.attr("participant_id", "id"))

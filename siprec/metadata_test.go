@@ -45,6 +45,7 @@ func TestParseMetadataSamples(t *testing.T) {
 		{file: "cisco/cube-invite.sip", want: cubeMetadata},
 		{file: "acme/acme-draft.sip", want: &Metadata{
 			SessionID: "urn:uuid:2f9b0e8a-1c1d-4e1b-9f2b-0a1b2c3d4e5f",
+			Start:     acmeT, // Oracle sends the session's associate-time, no start-time
 			Participants: []Participant{
 				{ID: "p1-acme", AOR: "sip:+15551230001@192.0.2.1", Name: "Caller One", Send: []string{"16777227"}, Recv: []string{"16777228"}, Associated: acmeT},
 				{ID: "p2-acme", AOR: "sip:4100@192.0.2.2", Send: []string{"16777228"}, Recv: []string{"16777227"}, Associated: acmeT},
