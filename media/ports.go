@@ -14,19 +14,41 @@ var errNoFreePort = errors.New("no free rtp port")
 // PortPool hands out RTP ports: the even numbers of a range, round robin,
 // each bound as a UDP socket on one address. A port that another process
 // holds is skipped. RTCP (the odd port above) is not bound: the recorder
-// neither needs nor sends it.
+// neither needs nor sends it. Every pool keeps its own ports: two pools (two
+// daemons in one process) share nothing.
 type PortPool struct {
 	bind   netip.Addr
 	lo, hi int // even
 
 	mu   sync.Mutex
 	next int
-	used map[int]*net.UDPConn
+	used map[int]*PortConn
 }
 
-// owners maps each conn handed out by a PortPool to its pool, so that a
-// Recording can give the port back when it stops without knowing the pool.
-var owners sync.Map // *net.UDPConn -> *PortPool
+// PortConn is the socket of a port handed out by a PortPool. Closing it
+// gives the port back to its pool, so a Recording that stops (it closes its
+// legs' sockets) frees their ports without knowing the pool. Closing the
+// embedded *net.UDPConn directly does not.
+type PortConn struct {
+	*net.UDPConn
+	pool *PortPool
+	port int
+}
+
+// Port returns the local port of c.
+func (c *PortConn) Port() int { return c.port }
+
+// Close closes the socket and gives its port back to the pool, unless the
+// port was released already (Release) and perhaps handed out again: then
+// only the socket is closed, never the newer one on the same port.
+func (c *PortConn) Close() error {
+	c.pool.mu.Lock()
+	if c.pool.used[c.port] == c {
+		delete(c.pool.used, c.port)
+	}
+	c.pool.mu.Unlock()
+	return c.UDPConn.Close()
+}
 
 // NewPortPool returns a pool of the even ports in [lo, hi] on bind.
 func NewPortPool(bind netip.Addr, lo, hi int) (*PortPool, error) {
@@ -38,12 +60,13 @@ func NewPortPool(bind netip.Addr, lo, hi int) (*PortPool, error) {
 	if lo < 2 || hi > 65534 || lo > hi {
 		return nil, fmt.Errorf("new port pool: no even port in range %d-%d", lo, hi)
 	}
-	return &PortPool{bind: bind.Unmap(), lo: lo, hi: hi, next: lo, used: make(map[int]*net.UDPConn)}, nil
+	return &PortPool{bind: bind.Unmap(), lo: lo, hi: hi, next: lo, used: make(map[int]*PortConn)}, nil
 }
 
-// Listen binds the next free even port and returns its socket. The port is
-// released when the Recording that owns the conn stops, or by Release.
-func (p *PortPool) Listen() (*net.UDPConn, int, error) {
+// Listen binds the next free even port and returns its socket and the port.
+// The port is released when the socket is closed (as the Recording it was
+// given to does on Stop), or by Release.
+func (p *PortPool) Listen() (*PortConn, int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for range (p.hi-p.lo)/2 + 1 {
@@ -63,9 +86,9 @@ func (p *PortPool) Listen() (*net.UDPConn, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("listen rtp %s: %w", addr, err)
 		}
-		p.used[port] = conn
-		owners.Store(conn, p)
-		return conn, port, nil
+		c := &PortConn{UDPConn: conn, pool: p, port: port}
+		p.used[port] = c
+		return c, port, nil
 	}
 	return nil, 0, fmt.Errorf("listen rtp on %s %d-%d: %w", p.bind, p.lo, p.hi, errNoFreePort)
 }
@@ -76,12 +99,11 @@ func (p *PortPool) Listen() (*net.UDPConn, int, error) {
 // and a later Release could close the socket of a new call on that port.
 func (p *PortPool) Release(port int) {
 	p.mu.Lock()
-	conn := p.used[port]
+	c := p.used[port]
 	delete(p.used, port)
 	p.mu.Unlock()
-	if conn != nil {
-		owners.Delete(conn)
-		_ = conn.Close()
+	if c != nil {
+		_ = c.UDPConn.Close()
 	}
 }
 
@@ -90,25 +112,4 @@ func (p *PortPool) InUse() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.used)
-}
-
-// releaseConn gives back the port of conn if a PortPool handed it out. It
-// releases only that exact conn, never a newer one on the same port.
-func releaseConn(conn net.PacketConn) {
-	uc, ok := conn.(*net.UDPConn)
-	if !ok {
-		return
-	}
-	v, ok := owners.LoadAndDelete(uc)
-	if !ok {
-		return
-	}
-	p := v.(*PortPool)
-	port := uc.LocalAddr().(*net.UDPAddr).Port
-	p.mu.Lock()
-	if p.used[port] == uc {
-		delete(p.used, port)
-	}
-	p.mu.Unlock()
-	_ = uc.Close()
 }

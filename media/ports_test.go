@@ -133,3 +133,50 @@ func TestRecordingReleasesPorts(t *testing.T) {
 type discard struct{ n int }
 
 func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// TestPortConnClose: closing a pool's conn gives its port back to that pool
+// only; a conn whose port was released and handed out again does not free
+// the newer conn's port when it is closed late. Two pools share nothing.
+func TestPortConnClose(t *testing.T) {
+	lo, hi := freeRange(t, 2)
+	p, err := NewPortPool(loopback, lo, lo)
+	if err != nil {
+		t.Fatalf("NewPortPool: %v", err)
+	}
+	q, err := NewPortPool(loopback, lo+2, hi)
+	if err != nil {
+		t.Fatalf("NewPortPool: %v", err)
+	}
+	a, port, err := p.Listen()
+	if err != nil || port != lo || a.Port() != lo {
+		t.Fatalf("Listen = %v, %d, %v", a, port, err)
+	}
+	b, _, err := q.Listen()
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if p.InUse() != 0 || q.InUse() != 1 {
+		t.Errorf("after closing p's conn: in use %d and %d, want 0 and 1", p.InUse(), q.InUse())
+	}
+	c, _, err := p.Listen()
+	if err != nil {
+		t.Fatalf("Listen again: %v", err)
+	}
+	p.Release(lo)
+	d, _, err := p.Listen()
+	if err != nil {
+		t.Fatalf("Listen after Release: %v", err)
+	}
+	_ = c.Close() // late close of a released conn
+	if p.InUse() != 1 {
+		t.Errorf("late close freed the newer conn's port: in use %d", p.InUse())
+	}
+	_ = d.Close()
+	_ = b.Close()
+	if p.InUse()+q.InUse() != 0 {
+		t.Errorf("in use %d and %d after closing all", p.InUse(), q.InUse())
+	}
+}

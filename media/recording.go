@@ -419,8 +419,7 @@ func (r *Recording) stop() {
 	r.mu.Unlock()
 	for _, l := range legs {
 		if l.conn != nil {
-			releaseConn(l.conn)
-			_ = l.conn.Close()
+			_ = l.conn.Close() // a PortConn gives its port back
 		}
 	}
 	r.wg.Wait()
