@@ -3,7 +3,6 @@ package media
 import (
 	"errors"
 	"fmt"
-	"io"
 )
 
 var errFrameHeader = errors.New("bad mpeg audio frame header")
@@ -100,42 +99,4 @@ func sameStream(a [4]byte, b []byte) bool {
 		}
 	}
 	return true
-}
-
-// withholdFirst passes an MPEG audio stream to w, except its first frame.
-// LAME's first frame is a placeholder for the LAME/Info tag, which is only
-// known after the flush; the caller puts the real tag in its place.
-type withholdFirst struct {
-	w    io.Writer
-	hdr  [4]byte
-	nhdr int // header bytes collected so far
-	skip int // bytes of the first frame still to drop after the header
-	held int // size of the withheld frame, 0 until known
-}
-
-func (s *withholdFirst) Write(p []byte) (int, error) {
-	total := len(p)
-	for s.held == 0 && len(p) > 0 {
-		k := copy(s.hdr[s.nhdr:], p)
-		s.nhdr += k
-		p = p[k:]
-		if s.nhdr < len(s.hdr) {
-			return total, nil
-		}
-		size, err := frameSize(s.hdr)
-		if err != nil {
-			return 0, fmt.Errorf("withhold first frame: %w", err)
-		}
-		s.held, s.skip = size, size-len(s.hdr)
-	}
-	k := min(s.skip, len(p))
-	s.skip -= k
-	p = p[k:]
-	if len(p) == 0 {
-		return total, nil
-	}
-	if _, err := s.w.Write(p); err != nil {
-		return 0, err
-	}
-	return total, nil
 }

@@ -28,32 +28,32 @@ func TestFrameSize(t *testing.T) {
 	}
 }
 
-// TestWithholdFirst feeds two 288-byte frames in awkward pieces: only the
-// second reaches the writer.
-func TestWithholdFirst(t *testing.T) {
+// TestFramer feeds two 288-byte frames in awkward pieces: only the second
+// is emitted, whole.
+func TestFramer(t *testing.T) {
 	f1 := append([]byte{0xFF, 0xE3, 0x48, 0xC4}, bytes.Repeat([]byte{1}, 284)...)
 	f2 := append([]byte{0xFF, 0xE3, 0x48, 0xC4}, bytes.Repeat([]byte{2}, 284)...)
 	stream := append(append([]byte{}, f1...), f2...)
 	for _, cut := range [][]int{{1, 2, 3, 300}, {288}, {4, 290}, {576}, {0, 0, 100}} {
-		var out bytes.Buffer
-		w := &withholdFirst{w: &out}
+		var frames [][]byte
+		f := &framer{emit: func(b []byte) error { frames = append(frames, bytes.Clone(b)); return nil }}
 		rest := stream
 		for _, n := range cut {
 			n = min(n, len(rest))
-			if k, err := w.Write(rest[:n]); err != nil || k != n {
-				t.Fatalf("cut %v: Write = %d, %v", cut, k, err)
+			if err := f.write(rest[:n]); err != nil {
+				t.Fatalf("cut %v: write: %v", cut, err)
 			}
 			rest = rest[n:]
 		}
-		if _, err := w.Write(rest); err != nil {
-			t.Fatalf("cut %v: Write: %v", cut, err)
+		if err := f.write(rest); err != nil {
+			t.Fatalf("cut %v: write: %v", cut, err)
 		}
-		if !bytes.Equal(out.Bytes(), f2) || w.held != 288 {
-			t.Errorf("cut %v: wrote %d bytes (held %d), want the second frame", cut, out.Len(), w.held)
+		if len(frames) != 1 || !bytes.Equal(frames[0], f2) || len(f.partial()) != 0 {
+			t.Errorf("cut %v: %d frames emitted (%d bytes held), want the second frame", cut, len(frames), len(f.partial()))
 		}
 	}
-	w := &withholdFirst{w: &bytes.Buffer{}}
-	if _, err := w.Write([]byte("ID3\x03")); err == nil {
-		t.Errorf("Write of a non-frame: no error")
+	f := &framer{emit: func([]byte) error { return nil }}
+	if err := f.write([]byte("ID3\x03")); err == nil {
+		t.Errorf("write of a non-frame: no error")
 	}
 }

@@ -89,14 +89,14 @@ func encodeAll(t *testing.T, channels int, pcm []int16) (frames, tag []byte, hel
 	}
 	defer e.Close()
 	var buf bytes.Buffer
-	w := &withholdFirst{w: &buf}
+	w := &framer{emit: func(f []byte) error { buf.Write(f); return nil }}
 	step := 160 * channels
 	for i := 0; i < len(pcm); i += step {
 		b, err := e.Encode(pcm[i:min(i+step, len(pcm))])
 		if err != nil {
 			t.Fatalf("Encode: %v", err)
 		}
-		if _, err := w.Write(b); err != nil {
+		if err := w.write(b); err != nil {
 			t.Fatalf("write: %v", err)
 		}
 	}
@@ -104,7 +104,7 @@ func encodeAll(t *testing.T, channels int, pcm []int16) (frames, tag []byte, hel
 	if err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
-	if _, err := w.Write(b); err != nil {
+	if err := w.write(b); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	if _, err := e.Encode(pcm[:2]); err == nil {

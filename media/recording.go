@@ -43,6 +43,13 @@ type Config struct {
 	Reorder time.Duration
 	// Quality is the LAME quality, 1 (best) to 9 (fastest); 0 means 5.
 	Quality int
+	// WriteBuffer is how much encoded audio may wait for the writer: the
+	// RTP readers never wait for it, and a writer that stalls (an fsync, a
+	// full NAS) for less loses nothing. Beyond it, audio is dropped until
+	// the writer has caught up to half of it, and the span is reported in
+	// Result.Lost. It is counted in whole MP3 frames (72 ms, 288 bytes);
+	// 0 means 10 s (139 frames, 40 KB). At most 10 minutes.
+	WriteBuffer time.Duration
 }
 
 // LegStats are the counters of one leg. Packets and Bytes count every
@@ -97,6 +104,27 @@ type Result struct {
 	// data, after the ID3 tag and before the frames written to the writer.
 	LAMETag []byte
 	Legs    []LegStats
+	// Lost are the spans of the recording whose audio the writer could not
+	// take in time (it stalled for longer than Config.WriteBuffer holds),
+	// in order, placed as the file plays (the encoder delay removed). The
+	// file keeps the call's timeline: each span is silence of its length,
+	// written once the writer caught up. Nil when nothing was lost.
+	Lost []Span
+}
+
+// Span is a stretch of a recording: it begins At from the start and lasts
+// Dur.
+type Span struct {
+	At, Dur time.Duration
+}
+
+// LostDuration returns the total length of the spans in Lost.
+func (r Result) LostDuration() time.Duration {
+	var d time.Duration
+	for _, s := range r.Lost {
+		d += s.Dur
+	}
+	return d
 }
 
 // Recording records one call: it reads the RTP legs added with AddLeg or
@@ -104,10 +132,11 @@ type Result struct {
 // call runs.
 type Recording struct {
 	log *slog.Logger
-	enc *Encoder       // nil when a test collects PCM
-	w   *withholdFirst // the writer, minus LAME's placeholder frame
+	enc *Encoder    // nil when a test collects PCM
+	fr  *framer     // cuts the encoder's output into frames for wq
+	wq  *writeQueue // the frames on their way to the writer
 
-	mu       sync.Mutex // guards everything below and every write to out
+	mu       sync.Mutex // guards everything below, the encoder and fr
 	m        mixer
 	legs     []*leg
 	origin   time.Time // arrival of the first packet taken, on any leg
@@ -148,12 +177,20 @@ type leg struct {
 	pcm []int16
 }
 
-// NewRecording returns a recording that writes MP3 frames to out. Writes
-// happen under the recording's lock, from whichever goroutine emits audio,
-// and the last one before Stop returns.
+// NewRecording returns a recording that writes MP3 frames to out. The
+// frames go to out from a goroutine of the recording's own, through a queue
+// of Config.WriteBuffer, so that a slow out never holds up the RTP readers;
+// writes are sequential, and the last one happens before Stop returns. A
+// recording must be stopped, or that goroutine stays.
 func NewRecording(cfg Config, out io.Writer, log *slog.Logger) (*Recording, error) {
 	if cfg.Quality == 0 {
 		cfg.Quality = defaultQuality
+	}
+	if cfg.WriteBuffer == 0 {
+		cfg.WriteBuffer = defaultWriteBuffer
+	}
+	if cfg.WriteBuffer < 0 || cfg.WriteBuffer > maxWriteBuffer {
+		return nil, fmt.Errorf("new recording: write buffer %v out of 0-%v", cfg.WriteBuffer, maxWriteBuffer)
 	}
 	channels := 1
 	if cfg.Stereo {
@@ -163,20 +200,21 @@ func NewRecording(cfg Config, out io.Writer, log *slog.Logger) (*Recording, erro
 	if err != nil {
 		return nil, fmt.Errorf("new recording: %w", err)
 	}
-	w := &withholdFirst{w: out}
+	fr := &framer{}
 	r, err := newRecording(cfg, log, func(pcm []int16) error {
 		b, err := enc.Encode(pcm)
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(b)
-		return err
+		return fr.write(b)
 	})
 	if err != nil {
 		enc.Close()
 		return nil, err
 	}
-	r.enc, r.w = enc, w
+	r.enc, r.fr = enc, fr
+	r.wq = newWriteQueue(out, queueFrames(cfg.WriteBuffer), r.log)
+	fr.emit = r.wq.push
 	return r, nil
 }
 
@@ -404,9 +442,12 @@ func (r *Recording) statsLocked() []LegStats {
 }
 
 // Stop closes the legs' sockets (giving pool ports back), waits for their
-// readers, decodes, emits and encodes all remaining audio, flushes LAME and
-// returns the result. The last write to the writer happens before Stop
-// returns. Later calls return the same result and error.
+// readers, decodes, emits and encodes all remaining audio, flushes LAME,
+// waits until the writer has taken every frame queued (it no longer drops
+// any: the readers are gone) and returns the result. The last write to the
+// writer happens before Stop returns. An error means the writer failed (or
+// the encoder did): the audio from then on was not written. Later calls
+// return the same result and error.
 func (r *Recording) Stop() (Result, error) {
 	r.stopOnce.Do(r.stop)
 	return r.result, r.stopErr
@@ -424,6 +465,9 @@ func (r *Recording) stop() {
 	}
 	r.wg.Wait()
 
+	if r.wq != nil {
+		r.wq.block()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.drain()
@@ -432,27 +476,36 @@ func (r *Recording) stop() {
 		l.closeDecoders()
 	}
 	err := r.m.err
+	r.result.Samples = r.m.samples()
 	if r.enc != nil {
 		if err == nil {
 			err = r.flushEncoder()
 		}
+		if werr := r.wq.close(); err == nil {
+			err = werr
+		}
 		r.result.LAMETag = r.enc.LAMETag()
 		r.enc.Close()
+		r.result.Lost = lostSpans(r.wq.lost(), r.result.Samples)
 	}
 	if err != nil {
 		r.stopErr = fmt.Errorf("stop recording: %w", err)
 	}
-	r.result.Samples = r.m.samples()
-	r.result.Duration = time.Duration(r.result.Samples) * time.Second / sampleRate
+	r.result.Duration = samplesTime(r.result.Samples)
 	r.result.Legs = r.statsLocked()
 }
 
-// flushEncoder writes LAME's last frames.
+// flushEncoder queues LAME's last frames.
 func (r *Recording) flushEncoder() error {
 	b, err := r.enc.Flush()
 	if err != nil {
 		return err
 	}
-	_, err = r.w.Write(b)
-	return err
+	if err := r.fr.write(b); err != nil {
+		return err
+	}
+	if p := r.fr.partial(); len(p) > 0 {
+		return fmt.Errorf("flush: the encoder ended in %d bytes of an incomplete frame", len(p))
+	}
+	return nil
 }

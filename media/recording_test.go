@@ -178,7 +178,8 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 }
 
 // TestRecordingWriteError: after the writer fails, audio is dropped (no
-// buffer grows, no more writes) and Stop reports the error.
+// buffer grows, no more writes, the encoder stops once the failure is
+// known) and Stop reports the error.
 func TestRecordingWriteError(t *testing.T) {
 	w := &failingWriter{}
 	r, err := NewRecording(Config{}, w, nil)
@@ -193,14 +194,14 @@ func TestRecordingWriteError(t *testing.T) {
 	for i := range 500 {
 		r.ingest(l, rtpPacket(1, uint16(i), uint32(160*i), 0, 0x80, 160), testSrc, t0.Add(time.Duration(i)*20*time.Millisecond))
 	}
-	if w.calls != 1 {
-		t.Errorf("%d writes, want 1", w.calls)
-	}
 	if len(l.tl.buf) > 2000 {
 		t.Errorf("buffer holds %d samples", len(l.tl.buf))
 	}
 	if _, err := r.Stop(); err == nil {
 		t.Errorf("Stop: no error")
+	}
+	if w.calls != 1 {
+		t.Errorf("%d writes, want 1", w.calls)
 	}
 }
 
@@ -216,7 +217,7 @@ func TestRecordingEmpty(t *testing.T) {
 		t.Errorf("Stop = %+v, %v", res, err)
 	}
 	t.Logf("empty: %d bytes written, LAME tag %d bytes", out.Len(), len(res.LAMETag))
-	for _, cfg := range []Config{{Quality: 10}, {Quality: -1}, {Reorder: -time.Second}, {Reorder: time.Minute}} {
+	for _, cfg := range []Config{{Quality: 10}, {Quality: -1}, {Reorder: -time.Second}, {Reorder: time.Minute}, {WriteBuffer: -1}, {WriteBuffer: time.Hour}} {
 		if _, err := NewRecording(cfg, &out, nil); err == nil {
 			t.Errorf("NewRecording(%+v): no error", cfg)
 		}
