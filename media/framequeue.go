@@ -196,10 +196,10 @@ func silentFrame(dst []byte, hdr [4]byte, tail []byte) error {
 // LAME/Info tag, which is only known after the flush; the caller puts the
 // real tag in its place). Bytes that are not a frame are an error.
 type framer struct {
-	buf     []byte // the frame being collected
-	need    int    // its size, 0 until its header is in buf
-	held    int    // size of the first frame, dropped; 0 until it is
-	emit    func(frame []byte) error
+	buf  []byte // the frame being collected
+	need int    // its size, 0 until its header is in buf
+	held int    // size of the first frame, dropped; 0 until it is
+	emit func(frame []byte) error
 }
 
 // write feeds p to the framer, emitting every frame it completes.
