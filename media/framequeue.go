@@ -145,8 +145,10 @@ func (q *frameQueue) takeTrailingGap() (int64, []byte) {
 }
 
 // lostSpans returns the spans of frames dropped, as positions in the
-// recording of total samples per channel: a frame i of the stream carries
-// the samples from i x frameSamples - EncoderDelay on.
+// recording of total samples per channel. Frame i of the stream carries the
+// recording's samples from i x frameSamples - EncoderDelay on; since the
+// transform overlaps frames, the audio up to one frame before and after a
+// span fades out and in.
 func lostSpans(spans []frameSpan, total int64) []Span {
 	var out []Span
 	for _, s := range spans {
