@@ -12,7 +12,8 @@
 //	         -> decode in RTP order (G.711, G.729A; loss concealed; CN as silence)
 //	         -> timeline (placement by RTP timestamp)
 //	         -> mixer (mono sum, or owner-left / others-right stereo)
-//	         -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> io.Writer
+//	         -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> whole frames
+//	         -> write queue -> (writer goroutine) io.Writer
 //
 // Only the call's own audio is recorded. A leg takes packets only from the
 // source its SDP announced, or, when that is unknown or the leg latches
@@ -57,6 +58,19 @@
 // for a leg that lags, as a stalled reader would); packets that arrive
 // behind audio already decoded or emitted are counted as late and dropped.
 //
+// The RTP readers never wait for the disk: the encoded frames go to the
+// writer through a bounded queue (Config.WriteBuffer, 10 s by default: 139
+// frames of 72 ms, 288 bytes each, 40 KB) that a goroutine of the
+// recording's own empties, so an fsync or a slow NAS stalls only that
+// goroutine. A stall longer than the queue holds drops whole frames until
+// the writer has emptied it to half; the frames dropped are counted as one
+// span, reported in Result.Lost with its position in the recording, and
+// written later as silent frames of the same size (no main data; the last
+// of them carries the dropped frame's data area, the bit reservoir of the
+// frame after it), so the file keeps the call's timeline and its LAME tag
+// stays true. Stop lets the writer take every frame left before it
+// returns; a write error ends the writing and is Stop's error.
+//
 // The writer receives only MPEG audio frames. LAME's first frame (the
 // placeholder for the LAME/Info tag) is withheld; after Stop the real tag is
 // in Result.LAMETag. A complete file is Tags.ID3() + Result.LAMETag + the
@@ -69,8 +83,12 @@
 // at the start, DecoderDelay as padding, since the stream was never
 // flushed), so a recovered file is as standard as a sealed one.
 //
+// The package keeps no mutable state of its own: a PortPool's ports are
+// its own, and a PortConn it hands out gives its port back when closed.
+//
 // No clock, timer or goroutine is created per packet, and the steady-state
 // path does not allocate (the reorder buffers are allocated with the leg and
 // grow only when a stream needs more room), so the ingest, timeline and
-// mixer steps are tested with synthetic sources and arrival times.
+// mixer steps are tested with synthetic sources and arrival times, and the
+// write queue's accounting (frameQueue) without a writer.
 package media
