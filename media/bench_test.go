@@ -94,6 +94,37 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
+// BenchmarkIngestStalled is BenchmarkIngest (mono) with a writer that
+// stalls for the whole run and a write buffer of 1 s: nearly every frame is
+// dropped and counted, and the readers' per-packet cost stays that of a
+// healthy disk. The writer is released (and the silence written) after the
+// timer stops.
+func BenchmarkIngestStalled(b *testing.B) {
+	w := newStallWriter()
+	w.hold()
+	r, err := NewRecording(Config{WriteBuffer: time.Second}, w, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
+	lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
+	pa := testaudio.EncodeUlaw(testaudio.Tone(400, sampleRate, 160, 8000))
+	pb := testaudio.EncodeUlaw(testaudio.Tone(1000, sampleRate, 160, 8000))
+	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
+	copy(pkts[0][12:], pa)
+	copy(pkts[1][12:], pb)
+	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
+	b.StopTimer()
+	w.release()
+	res, err := r.Stop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if b.N > 200 && len(res.Lost) != 1 {
+		b.Fatalf("lost %v, want one span", res.Lost)
+	}
+}
+
 // BenchmarkIngestSRTP is BenchmarkIngestPCM with both legs in SRTP
 // (AES_CM_128_HMAC_SHA1_80): the recorder's own per-packet work with the
 // decryption. The packets are sealed before the timer starts.
