@@ -82,6 +82,9 @@ func wireRecording(r vault.Recording) control.Recording {
 	for _, l := range r.Legs {
 		w.Legs = append(w.Legs, control.RecordedLeg{Label: l.Label, Codec: l.Codec, Packets: l.Packets, LegCounters: wireCounters(l)})
 	}
+	for _, l := range r.Lost {
+		w.Lost = append(w.Lost, control.LostSpan{AtMS: l.AtMS, DurMS: l.DurMS})
+	}
 	return w
 }
 

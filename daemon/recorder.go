@@ -381,6 +381,12 @@ func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
 	}
 	rec.DurationMS = res.Duration.Milliseconds()
 	rec.Legs = legSummaries(res.Legs)
+	for _, l := range res.Lost {
+		rec.Lost = append(rec.Lost, vault.LostSpan{AtMS: l.At.Milliseconds(), DurMS: l.Dur.Milliseconds()})
+	}
+	if len(res.Lost) > 0 {
+		c.log.Warn("audio lost: the disk did not take it in time", "spans", len(res.Lost), "lost_ms", res.LostDuration().Milliseconds())
+	}
 	switch {
 	case stopErr != nil:
 		c.log.Error("media stopped with an error: sealing what was written", "err", stopErr)

@@ -16,6 +16,7 @@ const (
 	maxShortLen     = 64  // User, Extension, Remote, Direction, Codec, Status
 	maxAORLen       = 256 // Participant.AOR
 	maxParticipants = 64  // the first ones are kept
+	maxLost         = 64  // lost spans: the first ones are kept
 	maxLegs         = 16  // the first ones are kept
 	maxLabelLen     = 32  // LegSummary.Label, LegSummary.Codec
 )
@@ -45,6 +46,9 @@ func clipRecording(rec Recording) Recording {
 		ps[i].AOR, ps[i].Name = clipString(p.AOR, maxAORLen), clipString(p.Name, maxNameLen)
 	}
 	rec.Participants = ps
+	if len(rec.Lost) > maxLost {
+		rec.Lost = rec.Lost[:maxLost]
+	}
 	if len(rec.Legs) > 0 {
 		legs := append([]LegSummary(nil), rec.Legs[:min(len(rec.Legs), maxLegs)]...)
 		for i := range legs {

@@ -35,6 +35,16 @@ type Recording struct {
 	// Legs says what each RTP leg received; diagnostics, the first thing
 	// left out when the file's head is short of room.
 	Legs []LegSummary `json:"legs,omitempty"`
+	// Lost are the stretches of audio the disk could not take in time
+	// (the writer stalled longer than its queue holds): silence in the
+	// file, at AtMS from its start, DurMS long. Empty for a whole call.
+	Lost []LostSpan `json:"lost,omitempty"`
+}
+
+// LostSpan is one stretch of a recording whose audio was lost.
+type LostSpan struct {
+	AtMS  int64 `json:"at_ms"`
+	DurMS int64 `json:"dur_ms"`
 }
 
 // LegSummary counts what one RTP leg of a recording received. Packets

@@ -167,6 +167,15 @@ type Recording struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Legs says what each RTP leg received (omitted by older versions).
 	Legs []RecordedLeg `json:"legs,omitempty"`
+	// Lost are the stretches whose audio the disk could not take in time
+	// (silence in the file): where they start and how long they last.
+	Lost []LostSpan `json:"lost,omitempty"`
+}
+
+// LostSpan is one stretch of a recording whose audio was lost.
+type LostSpan struct {
+	AtMS  int64 `json:"at_ms"`
+	DurMS int64 `json:"dur_ms"`
 }
 
 // Verification results, one per recording (Check.Status).
