@@ -142,7 +142,7 @@ func TestKill9MidCallIsRecovered(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(again.data, "index")); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(filepath.Join(binDir, "callvaultd"), "reindex", "-data", again.data).CombinedOutput()
+	out, err := exec.Command(filepath.Join(bins(t), "callvaultd"), "reindex", "-data", again.data).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "reindexed 2 recordings") {
 		t.Fatalf("callvaultd reindex: %v\n%s", err, out)
 	}
@@ -224,7 +224,7 @@ func TestDamagedFilesAreFoundAndRefused(t *testing.T) {
 	d.cli("export", intact.ID, "-o", filepath.Join(t.TempDir(), "ok.mp3"))
 
 	d.stop()
-	cmd := exec.Command(filepath.Join(binDir, "callvaultd"), "verify", "-data", d.data)
+	cmd := exec.Command(filepath.Join(bins(t), "callvaultd"), "verify", "-data", d.data)
 	outb, err := cmd.Output()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {

@@ -21,29 +21,52 @@ import (
 	"github.com/callvault/callvault/daemon/control"
 )
 
-// The end-to-end tests run the real binaries: TestMain builds callvaultd and
-// callvault once, each test starts its own daemon on loopback with a temp
-// data dir, and real peers (sipp, ffmpeg) talk to it.
+// The end-to-end tests run the real binaries: the first test that needs
+// them builds callvaultd and callvault once per `go test` run (with -race
+// when the tests run with it), each test starts its own daemon on
+// loopback with a temp data dir, and real peers (sipp, ffmpeg) talk to it.
+// Unit tests never build them.
 
-var binDir string
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// bins returns the directory holding the built binaries, building them
+// on first use.
+func bins(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "callvault-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		for pkg, name := range map[string]string{".": "callvaultd", "../console": "callvault"} {
+			args := []string{"build", "-o", filepath.Join(binDir, name)}
+			if raceEnabled {
+				args = append(args, "-race")
+			}
+			cmd := exec.Command("go", append(args, pkg)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", name, err, stderr.String())
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "callvault-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	for pkg, name := range map[string]string{".": "callvaultd", "../console": "callvault"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", name, err)
-			os.Exit(1)
-		}
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -125,7 +148,7 @@ min_free = %q
 		t.Fatal(err)
 	}
 	d.stderr = &syncBuffer{}
-	d.cmd = exec.Command(filepath.Join(binDir, "callvaultd"), "-config", confPath)
+	d.cmd = exec.Command(filepath.Join(bins(t), "callvaultd"), "-config", confPath)
 	d.cmd.Env = append(append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug"), o.env...)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
@@ -195,7 +218,7 @@ func (d *daemonProc) cli(args ...string) string {
 }
 
 func (d *daemonProc) cliErr(args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(binDir, "callvault"), append([]string{"-socket", d.socket}, args...)...)
+	cmd := exec.Command(filepath.Join(bins(d.t), "callvault"), append([]string{"-socket", d.socket}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
