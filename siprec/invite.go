@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -145,7 +146,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.To().Params.Add("tag", d.localTag)
 	ack := d.expectAck(cseqOf(req))
 	err = tx.Respond(res)
-	if canceled.Load() {
+	// The CANCEL may reach the transaction after the canceled flag was
+	// read and before the 2xx goes out: sipgo then refuses the 2xx.
+	if canceled.Load() || errors.Is(err, sip.ErrTransactionCanceled) {
 		// The CANCEL reached the transaction before our 2xx: the client got 487.
 		log.Info("INVITE cancelled")
 		s.endLocked(d, "cancel")
