@@ -15,16 +15,17 @@ import (
 
 // backend serves the control API from the daemon's parts.
 type backend struct {
-	version  string
-	listen   string
-	dataDir  string
-	rec      *recorder
-	store    *vault.Store
-	users    *directory
-	events   *hub
-	stats    *callStats
-	disk     *diskGuard
-	draining func() bool
+	version   string
+	listen    string // the SIP address UDP and TCP listen on
+	tlsListen string // the SIP TLS address, "" without one
+	dataDir   string
+	rec       *recorder
+	store     *vault.Store
+	users     *directory
+	events    *hub
+	stats     *callStats
+	disk      *diskGuard
+	draining  func() bool
 	// sipConns counts the open SIP TCP and TLS connections; nil in tests.
 	sipConns func() int
 }
@@ -39,6 +40,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		Started:       b.stats.started.UTC(),
 		UptimeSeconds: int64(now.Sub(b.stats.started).Seconds()),
 		Listen:        b.listen,
+		TLSListen:     b.tlsListen,
 		LiveCalls:     len(b.rec.live()),
 		CallsTotal:    total,
 		Rejected:      rejected,

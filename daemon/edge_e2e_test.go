@@ -159,10 +159,9 @@ func TestCallsOverTLS(t *testing.T) {
 	srvCert, srvKey := pki.issue(t, "callvault")
 
 	t.Run("TLS", func(t *testing.T) {
-		port := freeSIPPort(t)
 		d := startDaemon(t, daemonOptions{recordUnknown: true, sip: fmt.Sprintf(
-			"tls_listen = \"127.0.0.1:%d\"\ntls_cert = %q\ntls_key = %q\n", port, srvCert, srvKey)})
-		rec := gatewayCall(t, d, dialTLS(t, port, pki.clientConf(t, nil)), "tls", 2)
+			"tls_listen = \"127.0.0.1:0\"\ntls_cert = %q\ntls_key = %q\n", srvCert, srvKey)})
+		rec := gatewayCall(t, d, dialTLS(t, d.tlsPort, pki.clientConf(t, nil)), "tls", 2)
 		checkComplete(t, "call over TLS", rec, 2)
 		exportAndDecode(t, d, rec)
 	})
@@ -179,9 +178,9 @@ func TestCallsOverTLS(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(creds, "sip-tls.key"), key, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		port := freeSIPPort(t)
 		d := startDaemon(t, daemonOptions{recordUnknown: true, env: []string{"CREDENTIALS_DIRECTORY=" + creds}, sip: fmt.Sprintf(
-			"tls_listen = \"127.0.0.1:%d\"\ntls_cert = %q\ntls_key = \"sip-tls.key\"\ntls_client_ca = %q\n", port, srvCert, pki.path("ca.pem"))})
+			"tls_listen = \"127.0.0.1:0\"\ntls_cert = %q\ntls_key = \"sip-tls.key\"\ntls_client_ca = %q\n", srvCert, pki.path("ca.pem"))})
+		port := d.tlsPort
 		rec := gatewayCall(t, d, dialTLS(t, port, pki.clientConf(t, cube)), "mtls", 2)
 		checkComplete(t, "call over mutual TLS", rec, 2)
 

@@ -76,7 +76,8 @@ type daemonProc struct {
 	dir     string // temp dir holding config, data and socket
 	data    string
 	socket  string
-	sipPort int
+	sipPort int // SIP over UDP and TCP, as the daemon took it
+	tlsPort int // SIP over TLS, when tls_listen is set
 	tz      string
 	cmd     *exec.Cmd
 	stderr  *syncBuffer
@@ -111,7 +112,7 @@ func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	d := &daemonProc{t: t, dir: dir, data: filepath.Join(dir, "data"), socket: filepath.Join(dir, "ctl.sock"), sipPort: freeSIPPort(t), tz: testZone()}
+	d := &daemonProc{t: t, dir: dir, data: filepath.Join(dir, "data"), socket: filepath.Join(dir, "ctl.sock"), tz: testZone()}
 	if o.data != "" {
 		d.data = o.data
 	}
@@ -133,7 +134,7 @@ control_socket = %q
 record_unknown = %t
 stereo = %t
 [sip]
-listen = "127.0.0.1:%d"
+listen = "127.0.0.1:0"
 %s
 [rtp]
 bind = "127.0.0.1"
@@ -142,7 +143,7 @@ latch = %t
 timeout = %q
 [storage]
 min_free = %q
-`, d.data, d.socket, o.recordUnknown, o.stereo, d.sipPort, o.sip, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree)
+`, d.data, d.socket, o.recordUnknown, o.stereo, o.sip, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree)
 	confPath := filepath.Join(dir, "callvaultd.toml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -164,7 +165,14 @@ min_free = %q
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := d.cliErr("status"); err == nil {
+		// The daemon picks its own SIP ports (port 0): no other process can
+		// take them between a test choosing and the daemon binding.
+		var st control.Status
+		if out, err := d.cliErr("status", "--json"); err == nil && json.Unmarshal([]byte(out), &st) == nil {
+			d.sipPort = portOf(t, st.Listen)
+			if st.TLSListen != "" {
+				d.tlsPort = portOf(t, st.TLSListen)
+			}
 			return d
 		}
 		select {
@@ -337,7 +345,19 @@ func (d *daemonProc) sealed(callID string) control.Recording {
 	}
 }
 
-// freeSIPPort finds a port that is free for both UDP and TCP on loopback.
+// portOf is the port of a HOST:PORT address.
+func portOf(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	n, err2 := strconv.Atoi(p)
+	if err != nil || err2 != nil {
+		t.Fatalf("address %q: want HOST:PORT", addr)
+	}
+	return n
+}
+
+// freeSIPPort finds a port that is free for both UDP and TCP on loopback
+// (for sipp's own side).
 func freeSIPPort(t *testing.T) int {
 	t.Helper()
 	for range 50 {

@@ -166,7 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	api := &http.Server{
 		BaseContext: func(net.Listener) context.Context { return apiCtx },
 		Handler: control.NewHandler(&backend{
-			version: version, listen: p.sipAddress, dataDir: cfg.DataDir,
+			version: version, listen: ls.UDP.LocalAddr().String(), tlsListen: ls.tlsAddr(), dataDir: cfg.DataDir,
 			rec: rec, store: store, users: users, events: events, stats: stats,
 			disk: disk, draining: draining.Load, sipConns: srv.Connections,
 		}, log.With("component", "control")),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/callvault/callvault/siprec"
@@ -35,16 +36,13 @@ func sipConfig(c Config, p parsed, tlsConf *tls.Config) siprec.Config {
 type sipListeners struct{ siprec.Listeners }
 
 // listenSIP opens UDP and TCP on addr and, when tlsAddr is set, TLS's TCP
-// listener there.
+// listener there. Port 0 in addr picks a port free for both UDP and TCP;
+// port 0 in tlsAddr any free port (tests; status says which were taken).
 func listenSIP(addr, tlsAddr string) (sipListeners, error) {
 	var ls sipListeners
 	var err error
-	if ls.UDP, err = net.ListenPacket("udp", addr); err != nil {
-		return ls, fmt.Errorf("listen sip udp: %w", err)
-	}
-	if ls.TCP, err = net.Listen("tcp", addr); err != nil {
-		ls.close()
-		return ls, fmt.Errorf("listen sip tcp: %w", err)
+	if ls.UDP, ls.TCP, err = listenBoth(addr); err != nil {
+		return ls, err
 	}
 	if tlsAddr != "" {
 		if ls.TLS, err = net.Listen("tcp", tlsAddr); err != nil {
@@ -53,6 +51,30 @@ func listenSIP(addr, tlsAddr string) (sipListeners, error) {
 		}
 	}
 	return ls, nil
+}
+
+// listenBoth opens UDP and TCP on the same address and port.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen sip: %w", err)
+	}
+	for range 50 {
+		tcp, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen sip tcp: %w", err)
+		}
+		at := net.JoinHostPort(host, strconv.Itoa(tcp.Addr().(*net.TCPAddr).Port))
+		udp, err := net.ListenPacket("udp", at)
+		if err == nil {
+			return udp, tcp, nil
+		}
+		tcp.Close()
+		if port != "0" {
+			return nil, nil, fmt.Errorf("listen sip udp: %w", err)
+		}
+	}
+	return nil, nil, fmt.Errorf("listen sip %s: no port free for both UDP and TCP", addr)
 }
 
 // close closes the sockets opened (before Serve owns them).
@@ -68,4 +90,12 @@ func (ls sipListeners) close() error {
 		errs = append(errs, ls.TLS.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// tlsAddr is the TLS listener's address, "" without one.
+func (ls sipListeners) tlsAddr() string {
+	if ls.TLS == nil {
+		return ""
+	}
+	return ls.TLS.Addr().String()
 }

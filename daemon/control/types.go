@@ -12,8 +12,10 @@ type Status struct {
 	Version       string    `json:"version"`
 	Started       time.Time `json:"started"`
 	UptimeSeconds int64     `json:"uptime_seconds"`
-	// Listen is the SIP listening address.
+	// Listen is the SIP listening address (UDP and TCP); TLSListen the
+	// SIP over TLS one, when there is one.
 	Listen     string `json:"listen"`
+	TLSListen  string `json:"tls_listen,omitempty"`
 	LiveCalls  int    `json:"live_calls"`
 	CallsTotal int64  `json:"calls_total"`
 	Rejected   int64  `json:"rejected"`
