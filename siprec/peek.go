@@ -50,9 +50,9 @@ func peekRequest(data []byte) requestInfo {
 		switch {
 		case !viaSeen && isHeader(name, "via", "v"):
 			viaSeen = true
-			info.branch = viaParam(topValue(val), "branch")
+			info.branch = headerParam(topValue(val), "branch")
 		case isHeader(name, "to", "t"):
-			info.toTag = viaParam(val, "tag") != "" || bytes.Contains(bytes.ToLower(val), []byte(";tag="))
+			info.toTag = headerParam(val, "tag") != "" || bytes.Contains(bytes.ToLower(val), []byte(";tag="))
 		}
 	}
 	return info
@@ -67,9 +67,9 @@ func topValue(val []byte) []byte {
 	return val
 }
 
-// viaParam returns the value of the parameter name in a header value's
+// headerParam returns the value of the parameter name in a header value's
 // ;-separated parameters ("" when absent or empty).
-func viaParam(val []byte, name string) string {
+func headerParam(val []byte, name string) string {
 	params := bytes.Split(val, []byte(";"))
 	for _, p := range params[1:] {
 		k, v, _ := bytes.Cut(p, []byte("="))
