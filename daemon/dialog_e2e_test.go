@@ -24,8 +24,8 @@ func TestTransferAndByeMetadata(t *testing.T) {
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	// The audio goes on through the transfer, as it does on a gateway.
-	audio := make(chan struct{})
-	go func() { defer close(audio); s.send("PCMU", 5) }()
+	audio := make(chan error, 1)
+	go func() { audio <- s.stream("PCMU", 5, "1", "2") }()
 	time.Sleep(time.Second)
 	d.sipp("update-transfer.xml", "t1", map[string]string{"callid": s.keys["callid"], "fromtag": s.keys["fromtag"],
 		"totag": s.keys["totag"], "transferee": "5553000"})
@@ -33,7 +33,9 @@ func TestTransferAndByeMetadata(t *testing.T) {
 	if len(live.Participants) != 3 || live.Participants[1].Left.IsZero() {
 		t.Errorf("live call after the transfer lists %+v; want the callee with a leaving time and the transfer target", live.Participants)
 	}
-	<-audio
+	if err := <-audio; err != nil {
+		t.Fatal(err)
+	}
 	d.sipp("bye-metadata.xml", "t1", map[string]string{"callid": s.keys["callid"], "fromtag": s.keys["fromtag"], "totag": s.keys["totag"]})
 	rec := d.sealed(s.keys["callid"])
 	checkComplete(t, "the transferred call", rec, 5)

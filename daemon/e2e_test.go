@@ -116,6 +116,14 @@ func (s *session) sendLeg(label, codec string, seconds float64) { s.sendLegs(cod
 
 func (s *session) sendLegs(codec string, seconds float64, labels ...string) {
 	s.d.t.Helper()
+	if err := s.stream(codec, seconds, labels...); err != nil {
+		s.d.t.Fatal(err)
+	}
+}
+
+// stream is sendLegs for a goroutine of its own: it returns the error
+// rather than ending the test.
+func (s *session) stream(codec string, seconds float64, labels ...string) error {
 	c := codecs[codec]
 	n := int(seconds * 8000)
 	s.ssrc += 0x10
@@ -126,9 +134,7 @@ func (s *session) sendLegs(codec string, seconds float64, labels ...string) {
 		streams = append(streams, testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports[l]}, From: s.from[l],
 			PT: c.pt, SSRC: s.ssrc + uint32(k), PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(tones[l], 8000, n, 12000))})
 	}
-	if err := testaudio.SendPaced(streams); err != nil {
-		s.d.t.Fatal(err)
-	}
+	return testaudio.SendPaced(streams)
 }
 
 // hangUp sends the BYE and waits for the recording to be searchable.
