@@ -28,6 +28,8 @@ type backend struct {
 	draining  func() bool
 	// sipConns counts the open SIP TCP and TLS connections; nil in tests.
 	sipConns func() int
+	// config is the reload history; nil in tests.
+	config func() control.ConfigState
 }
 
 var _ control.Backend = (*backend)(nil)
@@ -60,6 +62,9 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 	st.Process = processUse()
 	if b.sipConns != nil {
 		st.Process.SIPConnections = b.sipConns()
+	}
+	if b.config != nil {
+		st.Config = b.config()
 	}
 	return st, nil
 }

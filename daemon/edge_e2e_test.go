@@ -335,13 +335,35 @@ func TestReloadAllowList(t *testing.T) {
 	}
 	rewrite(`allow = ["127.0.0.2"]`, `allow = ["127.0.0.3"]`+"\nbogus_key = 1")
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	waitLog(t, d, "configuration not reloaded")
+	if st := d.waitReloads(1); !strings.Contains(st.Error, `unknown key "sip.bogus_key"`) {
+		t.Errorf("status after a broken reload: %+v; want the unknown key named", st)
+	}
 	if res := invite("broken"); !strings.HasPrefix(res, "SIP/2.0 403") {
 		t.Fatalf("after a broken reload: %s", tail(res, 200))
 	}
 	rewrite(`allow = ["127.0.0.3"]`+"\nbogus_key = 1", `allow = ["127.0.0.0/8"]`)
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	waitLog(t, d, "configuration reloaded")
+	if st := d.waitReloads(2); st.Error != "" {
+		t.Fatalf("status after the reload: %+v", st)
+	}
 	rec := gatewayCall(t, d, dialSIP(t, d.sipPort), "reloaded", 2)
 	checkComplete(t, "call after the reload", rec, 2)
+}
+
+// waitReloads waits until status counts n configuration reloads and
+// returns the reload state.
+func (d *daemonProc) waitReloads(n int) control.ConfigState {
+	d.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var st control.Status
+		d.cliJSON(&st, "status")
+		if st.Config.Reloads >= n {
+			return st.Config
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("status counts %d reloads, want %d", st.Config.Reloads, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -5,7 +5,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
 )
 
 // reloader re-reads the configuration file on SIGHUP (systemctl reload)
@@ -17,6 +21,10 @@ type reloader struct {
 	override func(*Config) // the command-line flags, applied again
 	setAllow func(parsed)
 	log      *slog.Logger
+	now      func() time.Time
+
+	mu    sync.Mutex
+	state control.ConfigState
 }
 
 // run reloads on every SIGHUP until ctx is done.
@@ -36,18 +44,41 @@ func (r *reloader) run(ctx context.Context) {
 
 // reload reads the file and applies it.
 func (r *reloader) reload() {
-	cfg, err := loadConfig(r.path, os.ReadFile)
-	if err == nil {
-		r.override(&cfg)
-		var p parsed
-		if p, err = cfg.validate(); err == nil {
-			r.setAllow(p)
-			r.log.Info("configuration reloaded", "file", r.path, "sip_allow", len(p.allow))
-			if len(p.allow) == 0 {
-				r.log.Warn("sip.allow is empty: any host that reaches the SIP port can record calls here and take RTP ports; list your gateways' networks")
-			}
-			return
-		}
+	err := r.apply()
+	r.mu.Lock()
+	r.state.Reloads++
+	r.state.ReloadedAt = r.now().UTC()
+	r.state.Error = ""
+	if err != nil {
+		r.state.Error = err.Error()
 	}
-	r.log.Error("configuration not reloaded: the running one stays", "file", r.path, "err", err)
+	r.mu.Unlock()
+	if err != nil {
+		r.log.Error("configuration not reloaded: the running one stays", "file", r.path, "err", err)
+	}
+}
+
+func (r *reloader) apply() error {
+	cfg, err := loadConfig(r.path, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	r.override(&cfg)
+	p, err := cfg.validate()
+	if err != nil {
+		return err
+	}
+	r.setAllow(p)
+	r.log.Info("configuration reloaded", "file", r.path, "sip_allow", len(p.allow))
+	if len(p.allow) == 0 {
+		r.log.Warn("sip.allow is empty: any host that reaches the SIP port can record calls here and take RTP ports; list your gateways' networks")
+	}
+	return nil
+}
+
+// status is the reload history for the control API.
+func (r *reloader) status() control.ConfigState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
 }

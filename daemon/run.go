@@ -159,6 +159,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ls.close()
 		return fmt.Errorf("control socket: %w", err)
 	}
+	reload := &reloader{path: opts.config, override: opts.apply, log: log.With("component", "config"), now: time.Now,
+		setAllow: func(p parsed) { srv.SetAllow(p.allow) }}
 	var draining atomic.Bool
 	// Long event streams end with apiCtx, so a shutdown need not wait for them.
 	apiCtx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
@@ -168,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Handler: control.NewHandler(&backend{
 			version: version, listen: ls.UDP.LocalAddr().String(), tlsListen: ls.tlsAddr(), dataDir: cfg.DataDir,
 			rec: rec, store: store, users: users, events: events, stats: stats,
-			disk: disk, draining: draining.Load, sipConns: srv.Connections,
+			disk: disk, draining: draining.Load, sipConns: srv.Connections, config: reload.status,
 		}, log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -187,8 +189,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	g.Go(func() error { return notifySystemd(gctx, log) })
-	reload := &reloader{path: opts.config, override: opts.apply, log: log.With("component", "config"),
-		setAllow: func(p parsed) { srv.SetAllow(p.allow) }}
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { every(gctx, time.Second, disk.check); return nil })
 	g.Go(func() error { every(gctx, time.Second, func() { rec.checkSilence(rec.now()) }); return nil })

@@ -32,6 +32,19 @@ type Status struct {
 	Alarms []Alarm `json:"alarms"`
 	// Process is what the daemon holds now: a flood shows here first.
 	Process Process `json:"process"`
+	// Config says how the last reload of the configuration file went.
+	Config ConfigState `json:"config"`
+}
+
+// ConfigState is the configuration's reload history (SIGHUP).
+type ConfigState struct {
+	// Reloads counts the reloads attempted since the start.
+	Reloads int `json:"reloads"`
+	// ReloadedAt is when the last one was attempted.
+	ReloadedAt time.Time `json:"reloaded_at,omitzero"`
+	// Error is why the last one was refused (the running configuration
+	// stayed); "" when it was applied.
+	Error string `json:"error,omitempty"`
 }
 
 // Process is the daemon's use of the machine.
