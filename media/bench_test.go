@@ -75,14 +75,7 @@ func BenchmarkIngest(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
-			lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
-			pa := testaudio.EncodeUlaw(testaudio.Tone(400, sampleRate, 160, 8000))
-			pb := testaudio.EncodeUlaw(testaudio.Tone(1000, sampleRate, 160, 8000))
-			pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
-			copy(pkts[0][12:], pa)
-			copy(pkts[1][12:], pb)
-			ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
+			ingestTones(b, r)
 			b.StopTimer()
 			if _, err := r.Stop(); err != nil {
 				b.Fatal(err)
@@ -106,14 +99,7 @@ func BenchmarkIngestStalled(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
-	lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
-	pa := testaudio.EncodeUlaw(testaudio.Tone(400, sampleRate, 160, 8000))
-	pb := testaudio.EncodeUlaw(testaudio.Tone(1000, sampleRate, 160, 8000))
-	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
-	copy(pkts[0][12:], pa)
-	copy(pkts[1][12:], pb)
-	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
+	ingestTones(b, r)
 	b.StopTimer()
 	w.release()
 	res, err := r.Stop()
@@ -170,5 +156,18 @@ func BenchmarkIngestPCM(b *testing.B) {
 	la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
 	lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
 	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0x80, 160), rtpPacket(2, 0, 0, 0, 0x90, 160)}
+	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
+}
+
+// ingestTones adds two PCMU legs to r and runs the benchmark's packets
+// through them: a 400 Hz tone on one, 1000 Hz on the other.
+func ingestTones(b *testing.B, r *Recording) {
+	la, _ := r.addLeg("a", nil, LegOptions{Codecs: testCodecs})
+	lb, _ := r.addLeg("b", nil, LegOptions{Codecs: testCodecs})
+	pa := testaudio.EncodeUlaw(testaudio.Tone(400, sampleRate, 160, 8000))
+	pb := testaudio.EncodeUlaw(testaudio.Tone(1000, sampleRate, 160, 8000))
+	pkts := [2][]byte{rtpPacket(1, 0, 0, 0, 0, 160), rtpPacket(2, 0, 0, 0, 0, 160)}
+	copy(pkts[0][12:], pa)
+	copy(pkts[1][12:], pb)
 	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
 }
