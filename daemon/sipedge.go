@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"time"
 
 	"github.com/callvault/callvault/siprec"
 )
@@ -23,10 +22,9 @@ func sipConfig(c Config, p parsed, tlsConf *tls.Config) siprec.Config {
 			SourceBurst: c.SIP.SourceBurst,
 		},
 		Streams: siprec.StreamLimits{
-			MaxConns:      c.SIP.MaxConnections,
-			SourceConns:   c.SIP.SourceConnections,
-			IdleTimeout:   p.idleTimeout,
-			HeaderTimeout: 10 * time.Second,
+			MaxConns:    c.SIP.MaxConnections,
+			SourceConns: c.SIP.SourceConnections,
+			IdleTimeout: p.idleTimeout, // headers: StreamLimits' default, 10 s
 		},
 		TLS: tlsConf,
 	}

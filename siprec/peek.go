@@ -52,7 +52,7 @@ func peekRequest(data []byte) requestInfo {
 			viaSeen = true
 			info.branch = headerParam(topValue(val), "branch")
 		case isHeader(name, "to", "t"):
-			info.toTag = headerParam(val, "tag") != "" || bytes.Contains(bytes.ToLower(val), []byte(";tag="))
+			info.toTag = headerParam(val, "tag") != ""
 		}
 	}
 	return info
