@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/callvault/callvault/daemon/recorder"
 )
 
 // defaultConfig is the built-in configuration; a config file overrides it
@@ -76,7 +78,7 @@ type parsed struct {
 	rtpHi      int
 	reorder    time.Duration
 	sipAddress string
-	minFree    reserve
+	minFree    recorder.Reserve
 	allow      []netip.Prefix
 	// sourcePorts is the RTP ports one source may hold (0: half the pool).
 	sourcePorts int
@@ -176,7 +178,7 @@ func (c Config) validate() (parsed, error) {
 	if p.holdTimeout != 0 && p.holdTimeout < p.rtpTimeout {
 		bad("rtp.hold_timeout: %v is shorter than rtp.timeout (%v)", p.holdTimeout, p.rtpTimeout)
 	}
-	if p.minFree, err = parseReserve(c.Storage.MinFree); err != nil {
+	if p.minFree, err = recorder.ParseReserve(c.Storage.MinFree); err != nil {
 		bad("storage.min_free: %w", err)
 	}
 	return p, errors.Join(errs...)

@@ -20,10 +20,18 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/callvault/callvault/siprec"
 )
 
 func main() {
 	signal.Ignore(syscall.SIGPIPE)
+	// sipgo logs some connection events through its package-wide logger,
+	// not a server's: the one process-wide setting, made here so that run
+	// keeps no state between calls (tests run several daemons in a process).
+	sip.SetDefaultLogger(siprec.SipgoLogger(newLogger(os.Stderr)))
 	ctx, drain := context.WithCancel(context.Background())
 	defer drain()
 	go onSignals(drain)

@@ -42,7 +42,7 @@ func offlineStore(name string, args []string, stderr io.Writer) (vault.Config, *
 	if _, err := os.Stat(cfg.DataDir); err != nil {
 		return vault.Config{}, nil, fmt.Errorf("%s: data dir: %w", name, err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+	log := newLogger(stderr)
 	return vault.Config{Dir: cfg.DataDir, CredentialsDir: os.Getenv("CREDENTIALS_DIRECTORY"), Location: p.location}, log, nil
 }
 

@@ -14,10 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/daemon/recorder"
 	"github.com/callvault/callvault/media"
 	"github.com/callvault/callvault/siprec"
 	"github.com/callvault/callvault/vault"
@@ -76,9 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
-	// sipgo logs some transport events through its package-wide logger.
-	sip.SetDefaultLogger(siprec.SipgoLogger(log))
+	log := newLogger(stderr)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -94,14 +92,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The index closes last, after every live call is sealed.
 	defer store.Close()
 
-	users, err := openDirectory(filepath.Join(cfg.DataDir, "users.json"))
+	users, err := recorder.OpenDirectory(filepath.Join(cfg.DataDir, "users.json"))
 	if err != nil {
 		return err
 	}
 	// What a crash or a full disk left behind is sealed and indexed
 	// before any new call is taken.
-	salvage := &salvager{store: store, loc: p.location, log: log.With("component", "recovery")}
-	if rcv, idx, failed := salvage.run(); rcv+idx+failed > 0 {
+	salvage := recorder.NewSalvager(store, p.location, log.With("component", "recovery"))
+	if rcv, idx, failed := salvage.Run(); rcv+idx+failed > 0 {
 		log.Warn("recovery done", "recovered", rcv, "indexed", idx, "failed", failed)
 	}
 
@@ -109,34 +107,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("rtp ports: %w", err)
 	}
-	stats := &callStats{started: time.Now()}
-	events := newHub()
-	rec := &recorder{
-		log:           log.With("component", "recorder"),
-		pool:          pool,
-		store:         store,
-		users:         users,
-		media:         media.Config{Stereo: cfg.Stereo, Reorder: p.reorder},
-		recordUnknown: cfg.RecordUnknown,
-		latch:         cfg.RTP.Latch,
-		rtpTimeout:    p.rtpTimeout,
-		holdTimeout:   p.holdTimeout,
-		loc:           p.location,
-		events:        events,
-		stats:         stats,
-		now:           time.Now,
-		calls:         make(map[string]*call),
-		ports:         newPortBudget(p.sourcePorts),
-	}
-	disk := newDiskGuard(store, p.minFree, log.With("component", "disk"), events, time.Now)
-	disk.hangup = rec.hangupAll
-	disk.onLevel = func(l diskLevel) {
-		if l == diskOK {
-			go salvage.run() // seals that failed for want of space
-		}
-	}
-	disk.check()
-	rec.disk = disk
+	events := recorder.NewHub()
+	disk := recorder.NewDiskGuard(store, p.minFree, log.With("component", "disk"), events, time.Now)
+	disk.OnSpaceBack(func() { go salvage.Run() }) // seals that failed for want of space
+	rec := recorder.New(recorder.Options{
+		Log:           log.With("component", "recorder"),
+		Pool:          pool,
+		Store:         store,
+		Users:         users,
+		Media:         media.Config{Stereo: cfg.Stereo, Reorder: p.reorder},
+		RecordUnknown: cfg.RecordUnknown,
+		Latch:         cfg.RTP.Latch,
+		RTPTimeout:    p.rtpTimeout,
+		HoldTimeout:   p.holdTimeout,
+		Location:      p.location,
+		SourcePorts:   p.sourcePorts,
+		Disk:          disk,
+		Events:        events,
+	})
+	disk.Check()
 	tlsConf, err := sipTLS(cfg, os.Getenv("CREDENTIALS_DIRECTORY"))
 	if err != nil {
 		return err
@@ -145,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rec.hangup = srv.Hangup
+	rec.SetHangup(srv.Hangup)
 	if len(p.allow) == 0 {
 		log.Warn("sip.allow is empty: any host that reaches the SIP port can record calls here and take RTP ports; list your gateways' networks")
 	}
@@ -167,11 +156,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stopAPI()
 	api := &http.Server{
 		BaseContext: func(net.Listener) context.Context { return apiCtx },
-		Handler: control.NewHandler(&backend{
-			version: version, listen: ls.UDP.LocalAddr().String(), tlsListen: ls.tlsAddr(), dataDir: cfg.DataDir,
-			rec: rec, store: store, users: users, events: events, stats: stats,
-			disk: disk, draining: draining.Load, sipConns: srv.Connections, config: reload.status,
-		}, log.With("component", "control")),
+		Handler: control.NewHandler(rec.API(recorder.Host{
+			Version: version, Listen: ls.UDP.LocalAddr().String(), TLSListen: ls.tlsAddr(), DataDir: cfg.DataDir,
+			Draining: draining.Load, SIPConns: srv.Connections, Config: reload.status,
+		}), log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -190,8 +178,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { reload.run(gctx); return nil })
-	g.Go(func() error { every(gctx, time.Second, disk.check); return nil })
-	g.Go(func() error { every(gctx, time.Second, func() { rec.checkSilence(rec.now()) }); return nil })
+	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })
+	g.Go(func() error { recorder.Every(gctx, time.Second, func() { rec.CheckSilence(time.Now()) }); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
 		// Drain: new INVITEs get 503 while the live calls are sealed
@@ -199,13 +187,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// the control API; the index closes last (deferred above).
 		draining.Store(true)
 		notifyStopping()
-		live := len(rec.live())
+		live := rec.LiveCalls()
 		log.Info("draining", "live_calls", live, "deadline", drainTimeout.String())
 		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
 		defer cancel()
 		if err := srv.Shutdown(drainCtx); err != nil {
 			log.Error("drain deadline passed: calls not sealed now are recovered at the next start",
-				"still_live", len(rec.live()), "err", err)
+				"still_live", rec.LiveCalls(), "err", err)
 		} else {
 			log.Info("drained", "sealed", live)
 		}
@@ -234,6 +222,11 @@ func override(dst *string, flagValue string) {
 	if flagValue != "" {
 		*dst = flagValue
 	}
+}
+
+// newLogger is the daemon's log, in text to w at CALLVAULT_LOG's level.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: logLevel()}))
 }
 
 // logLevel reads CALLVAULT_LOG (debug, info, warn, error); info by default.

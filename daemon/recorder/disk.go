@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"context"
@@ -61,17 +61,17 @@ type diskSpace interface {
 	RestoreReserve() error
 }
 
-// diskGuard watches free space on the data dir: below the reserve it
+// DiskGuard watches free space on the data dir: below the reserve it
 // refuses new calls, below the floor it has live calls sealed and hung up,
 // and it raises and clears the matching alarms.
-type diskGuard struct {
+type DiskGuard struct {
 	space   diskSpace
-	min     reserve
+	min     Reserve
 	log     *slog.Logger
-	events  *hub
+	events  *Hub
 	now     func() time.Time
 	hangup  func(reason string) // seals and hangs up every live call
-	onLevel func(diskLevel)     // for tests; may be nil
+	onLevel func(diskLevel)     // may be nil
 
 	mu      sync.Mutex
 	level   diskLevel
@@ -81,12 +81,22 @@ type diskGuard struct {
 	alarms  map[string]control.Alarm
 }
 
-func newDiskGuard(space diskSpace, min reserve, log *slog.Logger, events *hub, now func() time.Time) *diskGuard {
-	return &diskGuard{space: space, min: min, log: log, events: events, now: now, alarms: make(map[string]control.Alarm)}
+func NewDiskGuard(space diskSpace, min Reserve, log *slog.Logger, events *Hub, now func() time.Time) *DiskGuard {
+	return &DiskGuard{space: space, min: min, log: log, events: events, now: now, alarms: make(map[string]control.Alarm)}
+}
+
+// OnSpaceBack has fn called each time free space climbs back above the
+// reserve (seals that failed for want of space can be retried).
+func (g *DiskGuard) OnSpaceBack(fn func()) {
+	g.onLevel = func(l diskLevel) {
+		if l == diskOK {
+			fn()
+		}
+	}
 }
 
 // admit returns nil when a new call may start, else an error for the 503.
-func (g *diskGuard) admit() error {
+func (g *DiskGuard) admit() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.level == diskOK {
@@ -96,7 +106,7 @@ func (g *diskGuard) admit() error {
 }
 
 // state returns the last reading and the active alarms.
-func (g *diskGuard) state() (free, total, reserve uint64, alarms []control.Alarm) {
+func (g *DiskGuard) state() (free, total, reserve uint64, alarms []control.Alarm) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, name := range []string{control.AlarmDiskLow, control.AlarmDiskFull} {
@@ -107,9 +117,9 @@ func (g *diskGuard) state() (free, total, reserve uint64, alarms []control.Alarm
 	return g.free, g.total, g.reserve, alarms
 }
 
-// check takes one reading and acts on a change of level. It is the body of
-// run's loop, and is called once before the daemon serves SIP.
-func (g *diskGuard) check() {
+// Check takes one reading and acts on a change of level. It is the body of
+// the daemon's loop, and is called once before the daemon serves SIP.
+func (g *DiskGuard) Check() {
 	if err := g.space.Preallocate(); err != nil {
 		g.log.Warn("preallocate index files", "err", err)
 	}
@@ -168,7 +178,7 @@ func levelOf(l diskLevel) slog.Level {
 }
 
 // raise activates an alarm (once) and publishes it.
-func (g *diskGuard) raise(name, msg string) {
+func (g *DiskGuard) raise(name, msg string) {
 	g.mu.Lock()
 	if _, on := g.alarms[name]; on {
 		g.mu.Unlock()
@@ -182,7 +192,7 @@ func (g *diskGuard) raise(name, msg string) {
 }
 
 // clear deactivates an alarm that is on and publishes that.
-func (g *diskGuard) clear(name string) {
+func (g *DiskGuard) clear(name string) {
 	g.mu.Lock()
 	a, on := g.alarms[name]
 	delete(g.alarms, name)
@@ -195,8 +205,8 @@ func (g *diskGuard) clear(name string) {
 	g.events.publish(control.Event{Type: control.EventAlarm, Time: g.now().UTC(), Alarm: &a})
 }
 
-// every calls fn every interval until ctx is done.
-func every(ctx context.Context, interval time.Duration, fn func()) {
+// Every calls fn every interval until ctx is done.
+func Every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

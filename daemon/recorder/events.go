@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 
 // hub fans events out to the control API's subscribers. A subscriber that
 // falls behind loses events rather than slowing the recorder down.
-type hub struct {
+type Hub struct {
 	mu   sync.Mutex
 	subs map[chan control.Event]struct{}
 }
 
-func newHub() *hub { return &hub{subs: make(map[chan control.Event]struct{})} }
+func NewHub() *Hub { return &Hub{subs: make(map[chan control.Event]struct{})} }
 
-func (h *hub) publish(e control.Event) {
+func (h *Hub) publish(e control.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
@@ -30,7 +30,7 @@ func (h *hub) publish(e control.Event) {
 }
 
 // subscribe returns a channel of events that is closed when ctx is done.
-func (h *hub) subscribe(ctx context.Context) <-chan control.Event {
+func (h *Hub) subscribe(ctx context.Context) <-chan control.Event {
 	ch := make(chan control.Event, 256)
 	h.mu.Lock()
 	h.subs[ch] = struct{}{}

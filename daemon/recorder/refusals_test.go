@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // SIP server and the recorder send, in this order, with SIP's reason
 // phrases.
 func TestREADMEStatusTable(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"net/netip"
@@ -140,7 +140,7 @@ func TestVendorCallData(t *testing.T) {
 // sampleMetadata parses the metadata of one of siprec's golden samples.
 func sampleMetadata(t *testing.T, name string) *siprec.Metadata {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "siprec", "testdata", name))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "siprec", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"context"
@@ -13,23 +13,35 @@ import (
 	"github.com/callvault/callvault/vault"
 )
 
+// Host is what the control API reports of the daemon around the Recorder.
+type Host struct {
+	Version   string
+	Listen    string // the SIP address UDP and TCP listen on
+	TLSListen string // the SIP TLS address, "" without one
+	DataDir   string
+	// Draining reports whether the daemon is draining; nil: never.
+	Draining func() bool
+	// SIPConns counts the open SIP TCP and TLS connections; nil: none.
+	SIPConns func() int
+	// Config is the reload history; nil: none.
+	Config func() control.ConfigState
+}
+
+// API returns the control API's backend over the Recorder's calls, vault,
+// users and events.
+func (r *Recorder) API(h Host) control.Backend {
+	return &backend{Host: h, rec: r, store: r.store, users: r.users, events: r.events, stats: r.stats, disk: r.disk}
+}
+
 // backend serves the control API from the daemon's parts.
 type backend struct {
-	version   string
-	listen    string // the SIP address UDP and TCP listen on
-	tlsListen string // the SIP TLS address, "" without one
-	dataDir   string
-	rec       *recorder
-	store     *vault.Store
-	users     *directory
-	events    *hub
-	stats     *callStats
-	disk      *diskGuard
-	draining  func() bool
-	// sipConns counts the open SIP TCP and TLS connections; nil in tests.
-	sipConns func() int
-	// config is the reload history; nil in tests.
-	config func() control.ConfigState
+	Host
+	rec    *Recorder
+	store  *vault.Store
+	users  *Directory
+	events *Hub
+	stats  *callStats
+	disk   *DiskGuard
 }
 
 var _ control.Backend = (*backend)(nil)
@@ -38,17 +50,16 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 	now := b.rec.now()
 	total, rejected := b.stats.counts()
 	st := control.Status{
-		Version:       b.version,
+		Version:       b.Version,
 		Started:       b.stats.started.UTC(),
 		UptimeSeconds: int64(now.Sub(b.stats.started).Seconds()),
-		Listen:        b.listen,
-		TLSListen:     b.tlsListen,
+		Listen:        b.Listen,
+		TLSListen:     b.TLSListen,
 		LiveCalls:     len(b.rec.live()),
 		CallsTotal:    total,
 		Rejected:      rejected,
 		CPS:           b.stats.cps(now),
-		Draining:      b.draining(),
-		Disk:          control.Disk{Path: b.dataDir},
+		Disk:          control.Disk{Path: b.DataDir},
 		Alarms:        []control.Alarm{},
 	}
 	if free, total, err := b.store.Space(); err == nil {
@@ -60,11 +71,14 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		st.Alarms = append(st.Alarms, alarms...)
 	}
 	st.Process = processUse()
-	if b.sipConns != nil {
-		st.Process.SIPConnections = b.sipConns()
+	if b.Draining != nil {
+		st.Draining = b.Draining()
 	}
-	if b.config != nil {
-		st.Config = b.config()
+	if b.SIPConns != nil {
+		st.Process.SIPConnections = b.SIPConns()
+	}
+	if b.Config != nil {
+		st.Config = b.Config()
 	}
 	return st, nil
 }

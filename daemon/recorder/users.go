@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"encoding/json"
@@ -24,9 +24,9 @@ type user struct {
 	Mode       string   `json:"mode"`
 }
 
-// directory is the users directory, kept in <data>/users.json and written
+// Directory is the users directory, kept in <data>/users.json and written
 // atomically on every change. An extension belongs to at most one user.
-type directory struct {
+type Directory struct {
 	path  string
 	mu    sync.RWMutex
 	users []user          // sorted by username
@@ -38,8 +38,8 @@ type usersFile struct {
 	Users   []user `json:"users"`
 }
 
-func openDirectory(path string) (*directory, error) {
-	d := &directory{path: path}
+func OpenDirectory(path string) (*Directory, error) {
+	d := &Directory{path: path}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -61,7 +61,7 @@ func openDirectory(path string) (*directory, error) {
 	return d, nil
 }
 
-func (d *directory) index() {
+func (d *Directory) index() {
 	slices.SortFunc(d.users, func(a, b user) int { return strings.Compare(a.Username, b.Username) })
 	d.byExt = make(map[string]user)
 	for _, u := range d.users {
@@ -72,14 +72,14 @@ func (d *directory) index() {
 }
 
 // byExtension returns the user owning extension ext.
-func (d *directory) byExtension(ext string) (user, bool) {
+func (d *Directory) byExtension(ext string) (user, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	u, ok := d.byExt[ext]
 	return u, ok
 }
 
-func (d *directory) list() []user {
+func (d *Directory) list() []user {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return slices.Clone(d.users)
@@ -95,7 +95,7 @@ func validateUser(u user) error {
 
 // add stores a new user. It fails with control.ErrExists when the username
 // or one of its extensions is taken.
-func (d *directory) add(u user) error {
+func (d *Directory) add(u user) error {
 	if u.Mode == "" {
 		u.Mode = vocab.ModeAlways
 	}
@@ -124,7 +124,7 @@ func (d *directory) add(u user) error {
 }
 
 // remove deletes a user; control.ErrNotFound when there is none.
-func (d *directory) remove(username string) error {
+func (d *Directory) remove(username string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	i := slices.IndexFunc(d.users, func(u user) bool { return u.Username == username })
@@ -141,7 +141,7 @@ func (d *directory) remove(username string) error {
 }
 
 // save writes the users atomically: temp file, fsync, rename, fsync dir.
-func (d *directory) save(users []user) error {
+func (d *Directory) save(users []user) error {
 	data, err := json.MarshalIndent(usersFile{Version: 1, Users: users}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save users: %w", err)

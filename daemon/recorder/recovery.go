@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"fmt"
@@ -11,20 +11,25 @@ import (
 	"github.com/callvault/callvault/vault"
 )
 
-// salvager brings back what a crash or a failed seal left: .part files
+// Salvager brings back what a crash or a failed seal left: .part files
 // are sealed as recovered recordings, and sealed files the index lacks are
 // indexed. It runs before SIP is served and again when disk space returns
 // (a seal that failed on a full disk left its .part). One run at a time.
-type salvager struct {
+type Salvager struct {
 	store *vault.Store
 	loc   *time.Location
 	log   *slog.Logger
 	mu    sync.Mutex
 }
 
-// run salvages everything there is and logs each file; it returns how many
+// NewSalvager salvages store's files, tagging them in loc.
+func NewSalvager(store *vault.Store, loc *time.Location, log *slog.Logger) *Salvager {
+	return &Salvager{store: store, loc: loc, log: log}
+}
+
+// Run salvages everything there is and logs each file; it returns how many
 // recordings it recovered and indexed, and how many files it could not.
-func (s *salvager) run() (recovered, indexed, failed int) {
+func (s *Salvager) Run() (recovered, indexed, failed int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.store.RecoverParts(s.rebuild) {
@@ -50,7 +55,7 @@ func (s *salvager) run() (recovered, indexed, failed int) {
 // rebuild turns the audio salvaged from a .part into a playable MP3: the
 // complete frames, a fresh Info frame and the ID3 tag of the draft the
 // daemon wrote while the call ran.
-func (s *salvager) rebuild(draft vault.Recording, audio io.Reader, out io.Writer) (vault.Recording, []byte, error) {
+func (s *Salvager) rebuild(draft vault.Recording, audio io.Reader, out io.Writer) (vault.Recording, []byte, error) {
 	sv, err := media.SalvageMP3(audio, out)
 	if err != nil {
 		return draft, nil, fmt.Errorf("salvage mp3 frames: %w", err)

@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func TestNextLevel(t *testing.T) {
 }
 
 func TestParseReserve(t *testing.T) {
-	for in, want := range map[string]reserve{
+	for in, want := range map[string]Reserve{
 		"1GiB":        {bytes: 1 << 30},
 		"512MiB":      {bytes: 512 << 20},
 		"2GB":         {bytes: 2e9},
@@ -45,17 +45,17 @@ func TestParseReserve(t *testing.T) {
 		"1GiB, 0.5 %": {bytes: 1 << 30, percent: 0.5},
 		"2%,100 MiB":  {bytes: 100 << 20, percent: 2},
 	} {
-		got, err := parseReserve(in)
+		got, err := ParseReserve(in)
 		if err != nil || got != want {
-			t.Errorf("parseReserve(%q) = %+v, %v; want %+v", in, got, err, want)
+			t.Errorf("ParseReserve(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "1GiB,", "lots", "-1GiB", "60%", "1GiB, 2GiB", "1%, 2%", "x%"} {
-		if _, err := parseReserve(in); err == nil {
-			t.Errorf("parseReserve(%q) accepted", in)
+		if _, err := ParseReserve(in); err == nil {
+			t.Errorf("ParseReserve(%q) accepted", in)
 		}
 	}
-	r := reserve{bytes: 1 << 30, percent: 1}
+	r := Reserve{bytes: 1 << 30, percent: 1}
 	if got := r.of(10 << 30); got != 1<<30 {
 		t.Errorf("1GiB,1%% of 10 GiB = %d", got)
 	}
@@ -78,21 +78,21 @@ func (f *fakeSpace) RestoreReserve() error          { f.restored++; return nil }
 
 func TestDiskGuardLevelsAlarmsAndHangup(t *testing.T) {
 	fs := &fakeSpace{free: 10 << 30, total: 20 << 30}
-	events := newHub()
+	events := NewHub()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sub := events.subscribe(ctx)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	g := newDiskGuard(fs, reserve{bytes: 1 << 30}, discardLog(), events, func() time.Time { return now })
+	g := NewDiskGuard(fs, Reserve{bytes: 1 << 30}, discardLog(), events, func() time.Time { return now })
 	var hangups []string
 	g.hangup = func(reason string) { hangups = append(hangups, reason) }
 
-	g.check()
+	g.Check()
 	if err := g.admit(); err != nil {
 		t.Fatalf("admit with 10 GiB free: %v", err)
 	}
 	fs.free = 700 << 20 // below the reserve, above the 512 MiB floor
-	g.check()
+	g.Check()
 	err := g.admit()
 	if err == nil || !strings.Contains(err.Error(), "700 MiB free, 1024 MiB kept in reserve") {
 		t.Errorf("admit below the reserve: %v", err)
@@ -104,8 +104,8 @@ func TestDiskGuardLevelsAlarmsAndHangup(t *testing.T) {
 		t.Errorf("calls hung up above the floor: %v", hangups)
 	}
 	fs.free = 100 << 20
-	g.check()
-	g.check() // a second reading at the same level changes nothing
+	g.Check()
+	g.Check() // a second reading at the same level changes nothing
 	if len(hangups) != 1 || hangups[0] != "disk_full" {
 		t.Errorf("hangups = %v, want one disk_full", hangups)
 	}
@@ -120,7 +120,7 @@ func TestDiskGuardLevelsAlarmsAndHangup(t *testing.T) {
 		t.Errorf("alarms = %+v, want disk_low and disk_full", alarms)
 	}
 	fs.free = 5 << 30
-	g.check()
+	g.Check()
 	if err := g.admit(); err != nil {
 		t.Errorf("admit after space returned: %v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // newTestRecorder is the daemon's recorder over a real vault and port pool
 // in a temp dir, without SIP: the policy decisions, tested directly.
-func newTestRecorder(t *testing.T, recordUnknown bool) *recorder {
+func newTestRecorder(t *testing.T, recordUnknown bool) *Recorder {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := vault.Open(vault.Config{Dir: dir, Location: time.UTC}, nil)
@@ -25,7 +25,7 @@ func newTestRecorder(t *testing.T, recordUnknown bool) *recorder {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	users, err := openDirectory(filepath.Join(dir, "users.json"))
+	users, err := OpenDirectory(filepath.Join(dir, "users.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,9 +36,9 @@ func newTestRecorder(t *testing.T, recordUnknown bool) *recorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &recorder{
+	return &Recorder{
 		log: discardLog(), pool: pool, store: store, users: users,
-		recordUnknown: recordUnknown, loc: time.UTC, events: newHub(),
+		recordUnknown: recordUnknown, loc: time.UTC, events: NewHub(),
 		stats: &callStats{started: time.Now()}, now: time.Now, calls: make(map[string]*call),
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 
 func TestDirectoryAddRemovePersist(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.json")
-	d, err := openDirectory(path)
+	d, err := OpenDirectory(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestDirectoryAddRemovePersist(t *testing.T) {
 		t.Fatalf("users file: %v, mode %v; want 0640", err, info.Mode())
 	}
 
-	again, err := openDirectory(path)
+	again, err := OpenDirectory(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestDirectoryAddRemovePersist(t *testing.T) {
 }
 
 func TestDirectoryRejects(t *testing.T) {
-	d, err := openDirectory(filepath.Join(t.TempDir(), "users.json"))
+	d, err := OpenDirectory(filepath.Join(t.TempDir(), "users.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestDirectoryRejects(t *testing.T) {
 func TestDirectoryCorruptFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "users.json")
 	os.WriteFile(path, []byte("{not json"), 0o640)
-	if _, err := openDirectory(path); err == nil {
+	if _, err := OpenDirectory(path); err == nil {
 		t.Fatal("corrupt users file opened without error")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"fmt"
@@ -40,9 +40,9 @@ func heldDirection(dir string) bool {
 	return dir == "inactive" || dir == "recvonly"
 }
 
-// checkSilence seals and hangs up every call whose legs have all been
+// CheckSilence seals and hangs up every call whose legs have all been
 // silent past [rtp] timeout (held legs: hold_timeout), reason rtp-timeout.
-func (r *recorder) checkSilence(now time.Time) {
+func (r *Recorder) CheckSilence(now time.Time) {
 	if r.rtpTimeout <= 0 {
 		return
 	}

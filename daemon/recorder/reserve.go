@@ -1,4 +1,4 @@
-package main
+package recorder
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// reserve is the free space the daemon keeps on the data dir's file
+// Reserve is the free space the daemon keeps on the data dir's file
 // system ([storage] min_free): a size, a share of the file system, or both,
 // whichever is larger.
-type reserve struct {
+type Reserve struct {
 	bytes   uint64
 	percent float64 // 0-50
 }
@@ -28,10 +28,10 @@ var sizeUnits = []struct {
 	{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1},
 }
 
-// parseReserve reads min_free: comma-separated terms, each a size ("1GiB",
+// ParseReserve reads min_free: comma-separated terms, each a size ("1GiB",
 // "512MiB", "2GB", "1048576") or a percentage ("2%"); at most one of each.
-func parseReserve(s string) (reserve, error) {
-	var r reserve
+func ParseReserve(s string) (Reserve, error) {
+	var r Reserve
 	var haveSize, havePct bool
 	for _, term := range strings.Split(s, ",") {
 		term = strings.TrimSpace(term)
@@ -79,6 +79,6 @@ func parseSize(s string) (uint64, error) {
 }
 
 // of is the reserve in bytes on a file system of total bytes.
-func (r reserve) of(total uint64) uint64 {
+func (r Reserve) of(total uint64) uint64 {
 	return max(r.bytes, uint64(float64(total)*r.percent/100))
 }

@@ -1,6 +1,7 @@
-package main
+package recorder
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,15 +17,15 @@ import (
 	"github.com/callvault/callvault/vault"
 )
 
-// recorder connects the SIP side to media and the vault: it is the
+// Recorder connects the SIP side to media and the vault: it is the
 // siprec.Recorder of the daemon. Each admitted session becomes a call whose
 // audio is encoded and encrypted to a .part file as it arrives, and sealed
 // and indexed when the session ends.
-type recorder struct {
+type Recorder struct {
 	log           *slog.Logger
 	pool          *media.PortPool
 	store         *vault.Store
-	users         *directory
+	users         *Directory
 	media         media.Config
 	recordUnknown bool
 	latch         bool // [rtp] latch: take RTP from the first source, not the SDP's
@@ -32,12 +33,12 @@ type recorder struct {
 	// ([rtp] timeout, hold_timeout); 0 never.
 	rtpTimeout, holdTimeout time.Duration
 	loc                     *time.Location
-	events                  *hub
+	events                  *Hub
 	stats                   *callStats
 	now                     func() time.Time
 	// disk refuses new calls when the data dir is short of space; nil in
 	// tests that do not need it.
-	disk *diskGuard
+	disk *DiskGuard
 	// ports bounds the RTP ports one gateway holds ([sip] source_ports);
 	// nil: no bound (a nil portBudget takes and gives freely).
 	ports *portBudget
@@ -47,6 +48,72 @@ type recorder struct {
 
 	mu    sync.Mutex
 	calls map[string]*call // by SIP Call-ID
+}
+
+// Options are what a Recorder is made of: the daemon's parts and the
+// configuration that rules its calls.
+type Options struct {
+	Log   *slog.Logger
+	Pool  *media.PortPool // the RTP ports ([rtp] ports)
+	Store *vault.Store
+	Users *Directory
+	Media media.Config
+	// RecordUnknown keeps calls where no participant is a user
+	// (record_unknown).
+	RecordUnknown bool
+	// Latch takes RTP from the first source, not the SDP's ([rtp] latch).
+	Latch bool
+	// RTPTimeout and HoldTimeout end calls whose legs stay silent
+	// ([rtp] timeout, hold_timeout); 0 never.
+	RTPTimeout, HoldTimeout time.Duration
+	Location                *time.Location // the server's time zone, for ID3 tags
+	// SourcePorts bounds the RTP ports one gateway holds ([sip]
+	// source_ports); 0: no bound.
+	SourcePorts int
+	// Disk refuses new calls when the data dir is short of space, and has
+	// the Recorder hang up every call at its floor; nil: no guard.
+	Disk *DiskGuard
+	// Events carries the live calls' changes to the control API; nil: a
+	// hub of the Recorder's own.
+	Events *Hub
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// New makes a Recorder. It takes calls once a SIP server drives it; give
+// that server's Hangup to SetHangup so that the Recorder can end calls
+// itself (rtp-timeout, disk_full).
+func New(o Options) *Recorder {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	r := &Recorder{
+		log: o.Log, pool: o.Pool, store: o.Store, users: o.Users, media: o.Media,
+		recordUnknown: o.RecordUnknown, latch: o.Latch, rtpTimeout: o.RTPTimeout, holdTimeout: o.HoldTimeout,
+		loc: o.Location, events: cmp.Or(o.Events, NewHub()), stats: &callStats{started: now()}, now: now,
+		disk: o.Disk, calls: make(map[string]*call),
+	}
+	if o.SourcePorts > 0 {
+		r.ports = newPortBudget(o.SourcePorts)
+	}
+	if o.Disk != nil {
+		o.Disk.hangup = r.hangupAll
+	}
+	return r
+}
+
+// SetHangup gives the Recorder the SIP server's way to end a live session
+// from our side: a BYE with a Reason header, then End.
+func (r *Recorder) SetHangup(fn func(callID string, code int, text, reason string) bool) {
+	r.hangup = fn
+}
+
+// LiveCalls is the number of calls being recorded now.
+func (r *Recorder) LiveCalls() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
 }
 
 // call is one live recording.
@@ -80,7 +147,7 @@ type leg struct {
 	since  time.Time         // when it was offered or last changed direction
 }
 
-var _ siprec.Recorder = (*recorder)(nil)
+var _ siprec.Recorder = (*Recorder)(nil)
 
 // errDiscarded: the call is not to be kept (policy, not a failure).
 var errDiscarded = errors.New("recording discarded")
@@ -92,7 +159,7 @@ var errNeverEstablished = errors.New("session never established")
 
 // Admit answers a new recording session: it picks a codec for each audio
 // stream, opens one RTP socket per stream and starts the encrypted file.
-func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
+func (r *Recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	answers, err := r.admit(s)
 	if err != nil {
 		r.stats.rejected()
@@ -102,7 +169,7 @@ func (r *recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.Media
 	return answers, nil
 }
 
-func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
+func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	if r.lookup(s.CallID) != nil {
 		return nil, refuseExists.Err()
 	}
@@ -173,7 +240,7 @@ func (r *recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	return answers, nil
 }
 
-func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) error {
+func (r *Recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) error {
 	li := 0
 	for i := range answers {
 		if answers[i].Port != -1 {
@@ -193,7 +260,7 @@ func (r *recorder) openLegs(c *call, legs []leg, answers []siprec.MediaAnswer) e
 // openLeg opens an RTP port for l, offered as m, adds it to the call's
 // recording and to c.legs (c.mu held, or the call not shared yet), and
 // returns the port.
-func (r *recorder) openLeg(c *call, l leg, m siprec.MediaStream, since time.Time) (int, error) {
+func (r *Recorder) openLeg(c *call, l leg, m siprec.MediaStream, since time.Time) (int, error) {
 	conn, port, err := r.pool.Listen()
 	if err != nil {
 		return 0, err
@@ -213,7 +280,7 @@ func (r *recorder) openLeg(c *call, l leg, m siprec.MediaStream, since time.Time
 // conference adds a party, a call gains a leg): it answers as chooseMedia
 // would, or leaves the stream rejected (port 0) when it is not usable
 // audio. c.mu is held.
-func (r *recorder) addLeg(c *call, m siprec.MediaStream) siprec.MediaAnswer {
+func (r *Recorder) addLeg(c *call, m siprec.MediaStream) siprec.MediaAnswer {
 	answers, legs, err := chooseMedia([]siprec.MediaStream{m})
 	if err != nil || len(legs) == 0 {
 		return siprec.MediaAnswer{}
@@ -256,7 +323,7 @@ func (c *call) applyOwner(lookup func(string) (user, bool)) {
 
 // Update takes new metadata (participants arriving late, transfers) and
 // answers a new offer with the ports already open for the same labels.
-func (r *recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
+func (r *Recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	c := r.lookup(s.CallID)
 	if c == nil {
 		return nil, refuseNoSession.Err()
@@ -320,14 +387,14 @@ func participantCount(md *siprec.Metadata) int {
 	return len(md.Participants)
 }
 
-func (r *recorder) lookup(callID string) *call {
+func (r *Recorder) lookup(callID string) *call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls[callID]
 }
 
 // End stops the media, tags the MP3 and seals the file into the vault.
-func (r *recorder) End(s *siprec.Session, reason string) {
+func (r *Recorder) End(s *siprec.Session, reason string) {
 	r.mu.Lock()
 	c := r.calls[s.CallID]
 	delete(r.calls, s.CallID)
@@ -365,7 +432,7 @@ func (r *recorder) End(s *siprec.Session, reason string) {
 	r.events.publish(eventRecording(r.now(), rec))
 }
 
-func (r *recorder) finish(c *call, reason string) (vault.Recording, error) {
+func (r *Recorder) finish(c *call, reason string) (vault.Recording, error) {
 	// Stop closes the legs' sockets and frees their ports. An error means
 	// the audio could not all be written (a full disk): what was written is
 	// kept and sealed as recovered.
@@ -436,7 +503,7 @@ func tagsOf(rec vault.Recording, loc *time.Location, d time.Duration) media.Tags
 // record is the call's recording as known now: owner, numbers and
 // participants from the latest metadata; duration and status come at the
 // end.
-func (r *recorder) record(c *call) vault.Recording {
+func (r *Recorder) record(c *call) vault.Recording {
 	c.mu.Lock()
 	md := c.session.Metadata
 	callID := c.session.CallID
@@ -460,7 +527,7 @@ func (r *recorder) record(c *call) vault.Recording {
 
 // describe writes what is known of the call into its file now, so that a
 // crash leaves a .part that says who and when. A failure costs only that.
-func (r *recorder) describe(c *call) {
+func (r *Recorder) describe(c *call) {
 	rec := r.record(c)
 	rec.Status = vault.StatusRecovered // what it will be if it is ever read from here
 	if err := c.w.Describe(rec); err != nil {
@@ -485,7 +552,7 @@ func (c *call) codecs() string {
 
 // hangupAll seals every live call and sends its gateway a BYE (the disk
 // reached its floor).
-func (r *recorder) hangupAll(reason string) {
+func (r *Recorder) hangupAll(reason string) {
 	for _, c := range r.live() {
 		r.hangupCall(c, 503, "recorder disk full", reason)
 	}
@@ -493,7 +560,7 @@ func (r *recorder) hangupAll(reason string) {
 
 // hangupCall ends a live call from our side: the gateway gets a BYE with
 // Reason: SIP;cause=code;text=text, and the call is sealed with reason.
-func (r *recorder) hangupCall(c *call, code int, text, reason string) {
+func (r *Recorder) hangupCall(c *call, code int, text, reason string) {
 	c.mu.Lock()
 	sess := c.session
 	c.mu.Unlock()
@@ -504,7 +571,7 @@ func (r *recorder) hangupCall(c *call, code int, text, reason string) {
 }
 
 // live returns the live calls.
-func (r *recorder) live() []*call {
+func (r *Recorder) live() []*call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]*call, 0, len(r.calls))
