@@ -65,9 +65,7 @@ func contains(t *testing.T, what, got string, wants ...string) {
 }
 
 func TestStatus(t *testing.T) {
-	_, sock := serve(t)
-	out := mustRun(t, sock, "status")
-	contains(t, "status", out, "0.1.0", "1d 2h3m4s", "live calls", "1200", "1.25", "40.0 GiB free of 100.0 GiB", "draining", "no")
+	_, sock := serve(t) // the table: testdata/golden/status*.txt
 	var st control.Status
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "status", "--json")), &st); err != nil {
 		t.Fatalf("status --json: %v", err)
@@ -78,9 +76,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestCalls(t *testing.T) {
-	_, sock := serve(t)
-	out := mustRun(t, sock, "calls")
-	contains(t, "calls", out, "CALL ID", "3c26f0a8-1f2e-4…", "2026000000003", "jdoe", "2501", "1:1520 2:1498")
+	_, sock := serve(t) // the table: testdata/golden/calls*.txt
 	var calls []map[string]any
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "calls", "--json")), &calls); err != nil {
 		t.Fatalf("calls --json: %v", err)
@@ -94,11 +90,7 @@ var contractFields = []string{"id", "start", "duration_ms", "user", "full_name",
 	"direction", "status", "file", "codec", "size"}
 
 func TestSearch(t *testing.T) {
-	b, sock := serve(t)
-	out := mustRun(t, sock, "search")
-	contains(t, "search", out, "ID", "DURATION", "2026000000001", "2:18", "2026000000002", "1:01", "recovered",
-		t0.Local().Format("2006-01-02 15:04:05"))
-
+	b, sock := serve(t) // the table: testdata/golden/search*.txt
 	var recs []map[string]any
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "search", "--json", "--user", "jdoe")), &recs); err != nil {
 		t.Fatalf("search --json: %v", err)
@@ -130,19 +122,13 @@ func TestSearch(t *testing.T) {
 	if got := b.LastQuery().From; !got.Equal(time.Date(2026, 3, 1, 10, 0, 0, 0, time.Local)) {
 		t.Errorf("--from 2026-03-01T10:00 = %v, want local time", got)
 	}
-
-	out = mustRun(t, sock, "search", "--user", "nobody")
-	contains(t, "empty search", out, "no recordings found")
 	if out := mustRun(t, sock, "search", "--json", "--user", "nobody"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("empty search --json = %q, want []", out)
 	}
 }
 
 func TestShow(t *testing.T) {
-	_, sock := serve(t)
-	out := mustRun(t, sock, "show", "2026000000001")
-	contains(t, "show", out, "2026000000001", "2:18 (138000 ms)", "John Doe", "+15558201320", "complete",
-		"records/2026/03/02/2026000000001.mp3.enc", "PCMU", "abc@gw", "sip:2501@pbx")
+	_, sock := serve(t) // the table: testdata/golden/show*.txt
 	var rec map[string]any
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "show", "--json", "2026000000001")), &rec); err != nil {
 		t.Fatalf("show --json: %v", err)
@@ -211,8 +197,7 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 }
 
 func TestUsers(t *testing.T) {
-	_, sock := serve(t)
-	contains(t, "users list", mustRun(t, sock, "users", "list"), "no users")
+	_, sock := serve(t) // the tables: testdata/golden/users*.txt
 	out := mustRun(t, sock, "users", "add", "john_doe", "--name", "John Doe", "--ext", "2501,2502", "--mode", "live-keep")
 	contains(t, "users add", out, "added user john_doe")
 	mustRun(t, sock, "users", "add", "--ext", "2503", "asmith") // flags first, default mode
@@ -220,8 +205,6 @@ func TestUsers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("add twice: err = %v, want exists", err)
 	}
-	out = mustRun(t, sock, "users", "list")
-	contains(t, "users list", out, "USERNAME", "john_doe", "John Doe", "2501,2502", "live-keep", "asmith", "always")
 
 	var users []map[string]any
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "users", "list", "--json")), &users); err != nil {
@@ -259,7 +242,6 @@ func TestUsageErrors(t *testing.T) {
 		"from after to":   {[]string{"search", "--from", "2026-03-02", "--to", "2026-03-01 10:00"}, "is after"},
 		"bad limit":       {[]string{"search", "--limit", "0"}, "bad --limit value 0"},
 		"limit word":      {[]string{"search", "--limit", "ten"}, "invalid value"},
-		"unknown flag":    {[]string{"status", "--verbose"}, "flag provided but not defined"},
 		"search arg":      {[]string{"search", "jdoe"}, `unexpected argument "jdoe"`},
 		"users no sub":    {[]string{"users"}, "missing subcommand"},
 		"users bad sub":   {[]string{"users", "delete", "x"}, `unknown subcommand "delete"`},
@@ -337,26 +319,4 @@ func TestFormat(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
-}
-
-func TestStatusShowsReserveAndAlarms(t *testing.T) {
-	b, sock := serve(t)
-	contains(t, "status", mustRun(t, sock, "status"), "alarms", "none")
-	b.SetStatus(control.Status{Version: "0.1.0", Started: t0,
-		Disk:   control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 1 << 29, ReserveBytes: 1 << 30},
-		Alarms: []control.Alarm{{Name: control.AlarmDiskLow, Active: true, Since: t0, Message: "512 MiB free, below the 1024 MiB reserve: new calls refused"}}})
-	contains(t, "status", mustRun(t, sock, "status"), "512.0 MiB free of 100.0 GiB, 1.0 GiB kept free",
-		"ALARM", "disk_low", "new calls refused")
-}
-
-func TestShowAndCallsReportLegDrops(t *testing.T) {
-	b, sock := serve(t)
-	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0, Status: "complete", Codec: "PCMU",
-		Legs: []control.RecordedLeg{{Label: "1", Codec: "PCMU", Packets: 5115, LegCounters: control.LegCounters{ForeignSource: 5000, Late: 2}},
-			{Label: "2", Codec: "PCMU", Packets: 115}}}, []byte("x"))
-	contains(t, "show", mustRun(t, sock, "show", "2026000000005"),
-		"1: PCMU, 5115 packets (late 2, foreign source 5000)", "2: PCMU, 115 packets")
-	b.SetCalls([]control.Call{{ID: "c@gw", RecordID: "2026000000006", Start: t0,
-		Legs: []control.Leg{{Label: "1", Packets: 900, LegCounters: control.LegCounters{ForeignSSRC: 40}}, {Label: "2", Packets: 100}}}})
-	contains(t, "calls", mustRun(t, sock, "calls"), "1:900(-40) 2:100")
 }
