@@ -201,7 +201,11 @@ func TestCallsOverTLS(t *testing.T) {
 			}
 			c.Close()
 		}
-		waitLog(t, d, "sip tls handshake failed")
+		var st control.Status
+		d.until(20*time.Second, "status counting the 2 refused clients' handshakes", func() bool {
+			d.cliJSON(&st, "status")
+			return st.Process.TLSHandshakesFailed == 2
+		})
 		if calls := d.liveCalls(); len(calls) != 0 {
 			t.Errorf("%d live calls after refused clients", len(calls))
 		}
@@ -297,18 +301,6 @@ func (d *daemonProc) liveCalls() []control.Call {
 	return calls
 }
 
-// waitLog waits for text in the daemon's log.
-func waitLog(t *testing.T, d *daemonProc, text string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(d.stderr.String(), text) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log never said %q", text)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestReloadAllowList: SIGHUP (systemctl reload) applies a changed
 // allow-list without a restart; a broken file changes nothing.
 func TestReloadAllowList(t *testing.T) {
@@ -354,16 +346,10 @@ func TestReloadAllowList(t *testing.T) {
 // returns the reload state.
 func (d *daemonProc) waitReloads(n int) control.ConfigState {
 	d.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var st control.Status
+	var st control.Status
+	d.until(20*time.Second, fmt.Sprintf("status counting %d reloads", n), func() bool {
 		d.cliJSON(&st, "status")
-		if st.Config.Reloads >= n {
-			return st.Config
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("status counts %d reloads, want %d", st.Config.Reloads, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return st.Config.Reloads >= n
+	})
+	return st.Config
 }

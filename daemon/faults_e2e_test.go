@@ -297,19 +297,9 @@ func TestOversizedCallIDIsRecorded(t *testing.T) {
 	if res := gw.request(sippMessage(t, "bye.xml", 0, gw.vars(keys))); !strings.HasPrefix(res, "SIP/2.0 200") {
 		t.Fatalf("BYE: %s", tail(res, 300))
 	}
-	var rec control.Recording
-	deadline := time.Now().Add(20 * time.Second)
-	for rec.ID == "" && time.Now().Before(deadline) {
-		for _, r := range d.recordings() {
-			if r.CallID != "" && strings.HasPrefix(callID, r.CallID) {
-				rec = r
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if rec.ID == "" {
-		t.Fatalf("no recording of the call with an 8,000-byte Call-ID:\n%s", d.stderr.String())
-	}
+	rec := d.recordingWhere("recording of the call with an 8,000-byte Call-ID", func(r control.Recording) bool {
+		return r.CallID != "" && strings.HasPrefix(callID, r.CallID)
+	})
 	if rec.Status != control.RecordingComplete || len(rec.CallID) > 256 || math.Abs(float64(rec.DurationMS)-2000) > 200 {
 		t.Errorf("recording = status %s, call_id %d bytes, %d ms; want complete, clipped to 256, 2000 ms", rec.Status, len(rec.CallID), rec.DurationMS)
 	}
@@ -479,9 +469,8 @@ func TestDrainWithTwentyLiveCalls(t *testing.T) {
 // waitLiveCalls waits until the daemon lists n live calls with two legs.
 func (d *daemonProc) waitLiveCalls(n int) []control.Call {
 	d.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var calls []control.Call
+	var calls []control.Call
+	d.until(20*time.Second, fmt.Sprintf("%d live calls with two legs", n), func() bool {
 		d.cliJSON(&calls, "calls")
 		ready := 0
 		for _, c := range calls {
@@ -489,14 +478,9 @@ func (d *daemonProc) waitLiveCalls(n int) []control.Call {
 				ready++
 			}
 		}
-		if ready == n {
-			return calls
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("%d live calls with two legs, want %d", ready, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ready == n
+	})
+	return calls
 }
 
 // mountTmpfs mounts a tmpfs of size bytes for the test, or skips the test

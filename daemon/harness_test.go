@@ -83,6 +83,7 @@ type daemonProc struct {
 	stderr  *syncBuffer
 	exited  chan error
 	stopped bool
+	events  *eventLog // the daemon's event stream, followed from READY=1
 	// sippWait bounds each sipp run (default 80 s); a scenario that
 	// waits for a session to expire needs longer.
 	sippWait time.Duration
@@ -149,8 +150,9 @@ min_free = %q
 		t.Fatal(err)
 	}
 	d.stderr = &syncBuffer{}
+	notify := listenNotify(t, dir)
 	d.cmd = exec.Command(filepath.Join(bins(t), "callvaultd"), "-config", confPath)
-	d.cmd.Env = append(append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug"), o.env...)
+	d.cmd.Env = append(append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug", "NOTIFY_SOCKET="+notify.path), o.env...)
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start callvaultd: %v", err)
@@ -163,28 +165,22 @@ min_free = %q
 			t.Logf("callvaultd log:\n%s", d.stderr.String())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		// The daemon picks its own SIP ports (port 0): no other process can
-		// take them between a test choosing and the daemon binding.
-		var st control.Status
-		if out, err := d.cliErr("status", "--json"); err == nil && json.Unmarshal([]byte(out), &st) == nil {
-			d.sipPort = portOf(t, st.Listen)
-			if st.TLSListen != "" {
-				d.tlsPort = portOf(t, st.TLSListen)
-			}
-			return d
-		}
-		select {
-		case err := <-d.exited:
-			t.Fatalf("callvaultd exited at start: %v\n%s", err, d.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("callvaultd did not answer on %s within 30 s\n%s", d.socket, d.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	// READY=1 comes once SIP and the control socket are bound, as systemd
+	// (Type=notify) waits for it.
+	if ok, err := notify.ready(d.exited, 60*time.Second); !ok {
+		d.stopped = err != nil
+		t.Fatalf("callvaultd sent no READY=1 within 60 s (exit: %v)\n%s", err, d.stderr.String())
 	}
+	d.events = followEvents(t, d.socket)
+	// The daemon picks its own SIP ports (port 0): no other process can
+	// take them between a test choosing and the daemon binding.
+	var st control.Status
+	d.cliJSON(&st, "status")
+	d.sipPort = portOf(t, st.Listen)
+	if st.TLSListen != "" {
+		d.tlsPort = portOf(t, st.TLSListen)
+	}
+	return d
 }
 
 // stop sends SIGTERM and checks the daemon drains and exits 0.
@@ -263,7 +259,7 @@ func (d *daemonProc) sippStart(scenario, transport string, calls int, keys map[s
 	args := []string{
 		"-sf", filepath.Join("testdata", "sipp", scenario),
 		"-m", n, "-l", n, "-r", n, "-t", transport, "-nostdin",
-		"-i", "127.0.0.1", "-p", fmt.Sprint(freeSIPPort(d.t)),
+		"-i", "127.0.0.1", // sipp's own port: one the system picks
 		"-timeout", fmt.Sprintf("%ds", int(wait/time.Second)), "-timeout_error", "-recv_timeout", "10s",
 		"-trace_err", "-error_file", errFile, "-trace_logs", "-log_file", logFile,
 	}
@@ -310,39 +306,46 @@ func toTag(t *testing.T, logs string) string {
 // liveCall waits until the daemon lists the call and returns it.
 func (d *daemonProc) liveCall(callID string) control.Call {
 	d.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var found control.Call
+	d.until(10*time.Second, "call "+callID+" listed by `callvault calls`", func() bool {
 		var calls []control.Call
 		d.cliJSON(&calls, "calls")
 		for _, c := range calls {
 			if c.ID == callID {
-				return c
+				found = c
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("call %s is not listed by `callvault calls`: %+v", callID, calls)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return false
+	})
+	return found
 }
 
 // sealed waits until the recording of the call is searchable.
 func (d *daemonProc) sealed(callID string) control.Recording {
 	d.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	return d.recordingWhere("recording of call "+callID+" found by `callvault search`", func(r control.Recording) bool {
+		return r.CallID == callID
+	})
+}
+
+// recordingWhere waits until `callvault search` lists a recording that
+// match accepts, and returns it.
+func (d *daemonProc) recordingWhere(what string, match func(control.Recording) bool) control.Recording {
+	d.t.Helper()
+	var found control.Recording
+	d.until(20*time.Second, what, func() bool {
 		var recs []control.Recording
 		d.cliJSON(&recs, "search", "--limit", "50")
 		for _, r := range recs {
-			if r.CallID == callID {
-				return r
+			if match(r) {
+				found = r
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("no recording of call %s found by `callvault search`", callID)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return false
+	})
+	return found
 }
 
 // portOf is the port of a HOST:PORT address.
@@ -356,39 +359,37 @@ func portOf(t *testing.T, addr string) int {
 	return n
 }
 
-// freeSIPPort finds a port that is free for both UDP and TCP on loopback
-// (for sipp's own side).
-func freeSIPPort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free SIP port on 127.0.0.1")
-	return 0
-}
-
-// freeRTPBase picks the start of a 100-port RTP range no other test uses.
+// freeRTPBase claims a 100-port RTP range in 20000-59999 that no other
+// test holds, in this process or in another `go test` run: range n is held
+// by an flock on callvault-rtp-n.lock in the temp dir until the test ends
+// (the kernel drops it if the process dies).
 func freeRTPBase(t *testing.T) int {
 	t.Helper()
 	rtpMu.Lock()
-	defer rtpMu.Unlock()
-	rtpNext += 100
-	return 20000 + (os.Getpid()%300)*100 + rtpNext%10000
+	first := rtpNext
+	rtpNext = (rtpNext + 1) % rtpRanges
+	rtpMu.Unlock()
+	for i := range rtpRanges {
+		n := (first + i) % rtpRanges
+		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("callvault-rtp-%d.lock", n)), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			t.Fatalf("rtp range lock: %v", err)
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			t.Cleanup(func() { f.Close() })
+			return 20000 + n*100
+		}
+		f.Close()
+	}
+	t.Fatal("every RTP range of 20000-59999 is held by another test")
+	return 0
 }
+
+const rtpRanges = 400
 
 var (
 	rtpMu   sync.Mutex
-	rtpNext int
+	rtpNext = os.Getpid() % rtpRanges // where this process starts looking
 )
 
 // testZone is a server time zone away from UTC when the system has one, so

@@ -193,8 +193,8 @@ func TestSilentGatewayIsHungUp(t *testing.T) {
 	if rec.Status != control.RecordingComplete || math.Abs(float64(rec.DurationMS)-1000) > 200 {
 		t.Errorf("recording of the silent call: status %s, %d ms; want complete, 1000 ms", rec.Status, rec.DurationMS)
 	}
-	if !strings.Contains(d.stderr.String(), "rtp-timeout") {
-		t.Errorf("the end is not logged with reason rtp-timeout")
+	if rec.EndReason != "rtp-timeout" {
+		t.Errorf("end_reason %q, want rtp-timeout", rec.EndReason)
 	}
 }
 

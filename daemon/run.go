@@ -158,7 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BaseContext: func(net.Listener) context.Context { return apiCtx },
 		Handler: control.NewHandler(rec.API(recorder.Host{
 			Version: version, Listen: ls.UDP.LocalAddr().String(), TLSListen: ls.tlsAddr(), DataDir: cfg.DataDir,
-			Draining: draining.Load, SIPConns: srv.Connections, Config: reload.status,
+			Draining: draining.Load, SIPEdge: srv.Edge, Config: reload.status,
 		}), log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

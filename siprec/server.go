@@ -222,15 +222,32 @@ func (s *Server) Serve(ctx context.Context, ls Listeners) error {
 	return nil
 }
 
-// Connections is the number of TCP and TLS connections open now.
-func (s *Server) Connections() int {
+// EdgeCounts are the TCP and TLS connections open now and what the
+// listeners turned away since the server started.
+type EdgeCounts struct {
+	// Connections are open now.
+	Connections int
+	// ConnectionsRefused were closed at once: over max_connections or the
+	// source's source_connections.
+	ConnectionsRefused int64
+	// TLSHandshakesFailed failed their TLS handshake (a client
+	// certificate refused, no shared version or suite, a timeout); peers
+	// that closed before one are not counted.
+	TLSHandshakesFailed int64
+}
+
+// Edge returns the connections open now and what the TCP and TLS
+// listeners turned away so far.
+func (s *Server) Edge() EdgeCounts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	var c EdgeCounts
 	for _, l := range s.streams {
-		n += l.Open()
+		c.Connections += l.Open()
+		c.ConnectionsRefused += l.refused.Load()
+		c.TLSHandshakesFailed += l.failed.Load()
 	}
-	return n
+	return c
 }
 
 // SetAllow replaces the allow-list (Admission.Allow) while serving.

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -172,6 +173,10 @@ type streamListener struct {
 
 	mu    sync.Mutex
 	tally *connTally
+
+	// refused counts the connections closed at once for a cap; failed the
+	// TLS handshakes that failed (not counting peers that closed first).
+	refused, failed atomic.Int64
 }
 
 // newStreamListener wraps ln, a plain TCP listener. With tlsConf non-nil
@@ -227,6 +232,7 @@ func (l *streamListener) Accept() (net.Conn, error) {
 			if line != nil {
 				l.logRefusal(*line)
 			}
+			l.refused.Add(1)
 			raw.Close()
 			continue
 		}
@@ -439,7 +445,10 @@ func (c *streamConn) handshake() bool {
 			// A port probe, a load balancer's health check, or our own
 			// shutdown.
 			c.l.log.Debug("sip tls connection closed before its handshake", "source", c.raw.RemoteAddr().String(), "error", err.Error())
-		} else if skipped, ok := c.l.quiet.allow(sourceAddr(c.raw.RemoteAddr()), time.Now()); ok {
+			return false
+		}
+		c.l.failed.Add(1)
+		if skipped, ok := c.l.quiet.allow(sourceAddr(c.raw.RemoteAddr()), time.Now()); ok {
 			c.l.log.Warn("sip tls handshake failed", "source", c.raw.RemoteAddr().String(), "error", err.Error(), "unlogged_before", skipped)
 		}
 		return false

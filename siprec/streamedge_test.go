@@ -236,6 +236,9 @@ func TestStreamSourceCap(t *testing.T) {
 	if n := len(e.logs.find("sip connection refused")); n != 1 {
 		t.Fatalf("%d refusal lines, want 1", n)
 	}
+	if n := e.l.refused.Load(); n != 2 {
+		t.Fatalf("%d connections counted as refused, want 2 (each one, logged or not)", n)
+	}
 
 	// Closing a connection frees its place.
 	a.Close()
@@ -741,6 +744,9 @@ func TestStreamTLSRefusesPlainAndSilent(t *testing.T) {
 	e.waitOpen(t, 0)
 	if err := e.end(t); err != io.EOF {
 		t.Fatalf("server read %v after a failed handshake, want io.EOF", err)
+	}
+	if n := e.l.failed.Load(); n != 2 {
+		t.Fatalf("%d failed handshakes counted, want 2", n)
 	}
 }
 

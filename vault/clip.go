@@ -13,7 +13,7 @@ import (
 const (
 	maxCallIDLen    = 256 // CallID
 	maxNameLen      = 128 // FullName, Participant.Name
-	maxShortLen     = 64  // User, Extension, Remote, Direction, Codec, Status
+	maxShortLen     = 64  // User, Extension, Remote, Direction, Codec, Status, EndReason
 	maxAORLen       = 256 // Participant.AOR
 	maxParticipants = 64  // the first ones are kept
 	maxLost         = 64  // lost spans: the first ones are kept
@@ -33,6 +33,7 @@ func clipRecording(rec Recording) Recording {
 	rec.Direction = clipString(rec.Direction, maxShortLen)
 	rec.Codec = clipString(rec.Codec, maxShortLen)
 	rec.Status = clipString(rec.Status, maxShortLen)
+	rec.EndReason = clipString(rec.EndReason, maxShortLen)
 	ps := rec.Participants[:min(len(rec.Participants), maxParticipants)]
 	copied := false
 	for i, p := range ps {

@@ -39,6 +39,12 @@ type Recording struct {
 	// (the writer stalled longer than its queue holds): silence in the
 	// file, at AtMS from its start, DurMS long. Empty for a whole call.
 	Lost []LostSpan `json:"lost,omitempty"`
+	// EndReason says why the recording session ended: "bye" (the
+	// gateway's BYE), "cancel", "ack_timeout", "session_expired",
+	// "rtp-timeout", "disk_full", "shutdown" or "transport_error"; empty
+	// for a recording recovered from a .part and in files written before
+	// it existed.
+	EndReason string `json:"end_reason,omitempty"`
 }
 
 // LostSpan is one stretch of a recording whose audio was lost.

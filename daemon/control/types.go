@@ -54,6 +54,12 @@ type Process struct {
 	RSSBytes   int64 `json:"rss_bytes"`
 	// SIPConnections are the TCP and TLS connections open now.
 	SIPConnections int `json:"sip_connections"`
+	// SIPConnectionsRefused were closed at once since the start: over
+	// [sip] max_connections or a source's source_connections.
+	SIPConnectionsRefused int64 `json:"sip_connections_refused"`
+	// TLSHandshakesFailed since the start: a client certificate refused,
+	// no shared version or suite, a client that never said hello.
+	TLSHandshakesFailed int64 `json:"tls_handshakes_failed"`
 }
 
 // Alarm names.
@@ -185,6 +191,10 @@ type Recording struct {
 	// Lost are the stretches whose audio the disk could not take in time
 	// (silence in the file): where they start and how long they last.
 	Lost []LostSpan `json:"lost,omitempty"`
+	// EndReason says why the recording session ended (bye, cancel,
+	// ack_timeout, session_expired, rtp-timeout, disk_full, shutdown,
+	// transport_error); empty when unknown.
+	EndReason string `json:"end_reason,omitempty"`
 }
 
 // LostSpan is one stretch of a recording whose audio was lost.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/siprec"
 	"github.com/callvault/callvault/vault"
 )
 
@@ -21,8 +22,9 @@ type Host struct {
 	DataDir   string
 	// Draining reports whether the daemon is draining; nil: never.
 	Draining func() bool
-	// SIPConns counts the open SIP TCP and TLS connections; nil: none.
-	SIPConns func() int
+	// SIPEdge counts the SIP TCP and TLS connections, open and turned
+	// away; nil: none.
+	SIPEdge func() siprec.EdgeCounts
 	// Config is the reload history; nil: none.
 	Config func() control.ConfigState
 }
@@ -74,8 +76,10 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 	if b.Draining != nil {
 		st.Draining = b.Draining()
 	}
-	if b.SIPConns != nil {
-		st.Process.SIPConnections = b.SIPConns()
+	if b.SIPEdge != nil {
+		e := b.SIPEdge()
+		st.Process.SIPConnections, st.Process.SIPConnectionsRefused, st.Process.TLSHandshakesFailed =
+			e.Connections, e.ConnectionsRefused, e.TLSHandshakesFailed
 	}
 	if b.Config != nil {
 		st.Config = b.Config()

@@ -75,6 +75,7 @@ func wireRecording(r vault.Recording) control.Recording {
 		Size:       r.Size,
 		CallID:     r.CallID,
 		SHA256:     r.SHA256,
+		EndReason:  r.EndReason,
 	}
 	for _, p := range r.Participants {
 		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name, Joined: p.Joined, Left: p.Left})

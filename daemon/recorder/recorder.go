@@ -447,6 +447,7 @@ func (r *Recorder) finish(c *call, reason string) (vault.Recording, error) {
 		return vault.Recording{}, errDiscarded
 	}
 	rec.DurationMS = res.Duration.Milliseconds()
+	rec.EndReason = reason
 	rec.Legs = legSummaries(res.Legs)
 	for _, l := range res.Lost {
 		rec.Lost = append(rec.Lost, vault.LostSpan{AtMS: l.At.Milliseconds(), DurMS: l.Dur.Milliseconds()})

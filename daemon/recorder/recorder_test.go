@@ -32,7 +32,9 @@ func newTestRecorder(t *testing.T, recordUnknown bool) *Recorder {
 	if err := users.add(user{Username: "john_doe", FullName: "John Doe", Extensions: []string{"2501"}}); err != nil {
 		t.Fatal(err)
 	}
-	pool, err := media.NewPortPool(netip.MustParseAddr("127.0.0.1"), 30000+time.Now().Nanosecond()%20000/2*2, 50999)
+	// 10000-19999: below the end-to-end daemons' ranges (20000-59999) and
+	// media's tests (60000 and up); the pool steps over ports in use.
+	pool, err := media.NewPortPool(netip.MustParseAddr("127.0.0.1"), 10000+time.Now().Nanosecond()%4000*2, 19999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +195,8 @@ func TestNeverEstablishedLeavesNoRecording(t *testing.T) {
 		r.End(s, reason)
 	}
 	recs, err := r.store.Search(vault.Query{})
-	if err != nil || len(recs) != 1 || recs[0].CallID != "bye@x" || recs[0].Status != "failed" {
-		t.Fatalf("recordings = %+v, %v; want only the BYE's, failed", recs, err)
+	if err != nil || len(recs) != 1 || recs[0].CallID != "bye@x" || recs[0].Status != "failed" || recs[0].EndReason != "bye" {
+		t.Fatalf("recordings = %+v, %v; want only the BYE's, failed, end_reason bye", recs, err)
 	}
 	if !r.ports.take(src.Addr(), 4) {
 		t.Error("the ended sessions' ports were not given back to the source's budget")
