@@ -53,7 +53,9 @@ run: build
 
 test: test-deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	# -parallel 4: the end-to-end tests mostly wait on real-time RTP and
+	# timers, so four share two cores well; CPU-bound ones stay serial.
+	$(GO) test -race -count=1 -timeout 15m -parallel 4 ./...
 
 # Speed and memory figures for BENCHMARKS.md.
 bench: test-deps

@@ -24,6 +24,7 @@ import (
 // CUBE body without its closing delimiter included.
 func TestVendorCorpusOverTCP(t *testing.T) {
 	testaudio.Require(t, "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	d.cli("users", "add", "owner", "--name", "Call Owner", "--ext", "2501,4100,3001,+15558880002,7001,016190619,2002")
 	for _, c := range []struct {
@@ -171,6 +172,7 @@ func checkQuietLog(t *testing.T, d *daemonProc, expected ...string) {
 // (a held Admit) and TestNeverEstablishedLeavesNoRecording.
 func TestCancelBeforeTheAnswer(t *testing.T) {
 	testaudio.Require(t, "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	for i := range 5 {
 		gw := dialSIP(t, d.sipPort)

@@ -20,6 +20,7 @@ import (
 // joined and left, and the audio of the whole call.
 func TestTransferAndByeMetadata(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	// The audio goes on through the transfer, as it does on a gateway.
@@ -89,6 +90,7 @@ func TestSessionTimerExpiry(t *testing.T) {
 // channel keeps its audio; the call's length is the whole call.
 func TestHoldOfOneSide(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true, stereo: true})
 	d.cli("users", "add", "caller", "--name", "The Caller", "--ext", "5551000")
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "5551000", callee: "5552000", codec: "PCMU"})

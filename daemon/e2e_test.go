@@ -158,6 +158,7 @@ func (d *daemonProc) record(c callSpec) control.Recording {
 // mono mix, after a series of malformed INVITEs the daemon must reject.
 func TestRecordCUBECallUDP(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	d.cli("users", "add", "john_doe", "--name", "John Doe", "--ext", "2501,2502")
 
@@ -176,6 +177,7 @@ func TestRecordCUBECallUDP(t *testing.T) {
 // A second call brings its metadata only in a re-INVITE.
 func TestRecordCUBECallTCPStereo(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{stereo: true, recordUnknown: true})
 	d.cli("users", "add", "mary.major", "--name", "Mary Major", "--ext", "3100")
 
@@ -412,6 +414,7 @@ func checkSignals(t *testing.T, path string, layout stereo, seconds float64) {
 // and new ids keep increasing.
 func TestDrainSealsLiveCalls(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	s, gateway := d.setupAwaitingBye(callSpec{transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	callID := s.keys["callid"]
@@ -438,6 +441,7 @@ func TestDrainSealsLiveCalls(t *testing.T) {
 // new codec on the same ports and holds both parts.
 func TestCodecChangeMidCall(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	d.cli("users", "add", "john_doe", "--name", "John Doe", "--ext", "2501")
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "+15558201320", callee: "2501", codec: "PCMA"})

@@ -155,6 +155,7 @@ func checkComplete(t *testing.T, what string, rec control.Recording, seconds flo
 // LoadCredential= passes it.
 func TestCallsOverTLS(t *testing.T) {
 	testaudio.Require(t, "ffprobe", "ffmpeg")
+	t.Parallel()
 	pki := newPKI(t, "callvault-test-ca")
 	srvCert, srvKey := pki.issue(t, "callvault")
 
@@ -216,6 +217,7 @@ func TestCallsOverTLS(t *testing.T) {
 // and no RTP port; a listed one records.
 func TestAllowList(t *testing.T) {
 	testaudio.Require(t, "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true, sip: `allow = ["127.0.0.2"]`})
 	keys := map[string]string{"call_id": "denied@gw", "fromtag": "deny", "caller": "5551000", "callee": "5552000",
 		"codecpt": "0", "codecname": "PCMU", "branch": "z9hG4bK-deny-1"}
@@ -250,6 +252,7 @@ func TestAllowList(t *testing.T) {
 // no more ports than its budget; another gateway's call is recorded.
 func TestPortBudgetPerSource(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true, sip: "source_ports = 16"})
 	abuser := dialFrom(t, "127.0.0.2", d.sipPort)
 	var admitted, refused, ports int
@@ -305,6 +308,7 @@ func (d *daemonProc) liveCalls() []control.Call {
 // allow-list without a restart; a broken file changes nothing.
 func TestReloadAllowList(t *testing.T) {
 	testaudio.Require(t, "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true, sip: `allow = ["127.0.0.2"]`})
 	invite := func(name string) string {
 		gw := dialSIP(t, d.sipPort)

@@ -99,6 +99,7 @@ func partFiles(t *testing.T, data string) []string {
 // from the files alone.
 func TestKill9MidCallIsRecovered(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	d.cli("users", "add", "john_doe", "--name", "John Doe", "--ext", "2501")
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "2501", callee: "+15558201320", codec: "PCMU"})
@@ -168,6 +169,7 @@ func TestKill9MidCallIsRecovered(t *testing.T) {
 // and export sends nothing of them: non-zero exit, HTTP 422, zero bytes.
 func TestDamagedFilesAreFoundAndRefused(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	var recs []control.Recording
 	for i := range 4 {
@@ -274,6 +276,7 @@ func rawGet(t *testing.T, socket, path string) (int, string) {
 // INVITE.
 func TestOversizedCallIDIsRecorded(t *testing.T) {
 	testaudio.Require(t, "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	callID := strings.Repeat("a1b2c3d4", 1000) + "@gw.example.com"
 	gw := dialSIP(t, d.sipPort)
@@ -617,6 +620,7 @@ func TestFullDisk(t *testing.T) {
 // next start has the call, sealed or recovered.
 func TestSecondSignalStopsAtOnce(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	s, gateway := d.setupAwaitingBye(callSpec{transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	s.send("PCMU", 1)

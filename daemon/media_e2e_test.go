@@ -37,6 +37,7 @@ func sdesKey(t *testing.T) ([]byte, string) {
 // both legs and records the right tones; no key reaches the log.
 func TestSRTPCall(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	k1, b1 := sdesKey(t)
 	k2, b2 := sdesKey(t)
@@ -85,6 +86,7 @@ func TestSRTPCall(t *testing.T) {
 // recorder cannot do gets 488 with a Warning, never a plaintext answer.
 func TestSRTPOfferWithUnsupportedSuites(t *testing.T) {
 	testaudio.Require(t, "sipp")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	_, b1 := sdesKey(t)
 	logs := d.sipp("cube-invite-srtp-refused.xml", "t1", map[string]string{
@@ -105,6 +107,7 @@ func TestSRTPOfferWithUnsupportedSuites(t *testing.T) {
 // source (the SDP's port), once with latch on (the first source).
 func TestStrangerOnTheRTPPorts(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	const seconds, stranger = 3.0, 2500.0 // Hz of the stranger's tone
 	for _, strict := range []bool{true, false} {
 		t.Run(fmt.Sprintf("strict=%v", strict), func(t *testing.T) {
@@ -185,6 +188,7 @@ func floodPorts(port1, port2, n int, freq float64) error {
 // BYE with a Reason.
 func TestSilentGatewayIsHungUp(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true, rtpTimeout: "3s"})
 	s, gateway := d.setupAwaitingBye(callSpec{transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	s.send("PCMU", 1)
@@ -248,6 +252,7 @@ func TestLongHoldIsKeptAsSilence(t *testing.T) {
 // (the file is not shortened), no digit is heard or stored.
 func TestComfortNoiseAndDTMF(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "u1", caller: "5551000", callee: "5552000", codec: "PCMU"})
 	// Per 20 ms: 2 s of tone, 1 s of CN (PT 19) with a DTMF '5' (PT 101)
@@ -337,6 +342,7 @@ func sendPackets(port int, ssrc uint32, pkts []rtpPacket) error {
 // joins); it is answered on a port of its own and its audio is recorded.
 func TestStreamAddedMidCall(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
 	const third = 2000.0 // Hz on the new stream
 	d := startDaemon(t, daemonOptions{recordUnknown: true})
 	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "5551000", callee: "5552000", codec: "PCMU"})
