@@ -17,6 +17,7 @@ const (
 	maxAORLen       = 256 // Participant.AOR
 	maxParticipants = 64  // the first ones are kept
 	maxLost         = 64  // lost spans: the first ones are kept
+	maxPauses       = 64  // pauses: the first ones are kept
 	maxLegs         = 16  // the first ones are kept
 	maxLabelLen     = 32  // LegSummary.Label, LegSummary.Codec
 )
@@ -49,6 +50,9 @@ func clipRecording(rec Recording) Recording {
 	rec.Participants = ps
 	if len(rec.Lost) > maxLost {
 		rec.Lost = rec.Lost[:maxLost]
+	}
+	if len(rec.Pauses) > maxPauses {
+		rec.Pauses = rec.Pauses[:maxPauses]
 	}
 	if len(rec.Legs) > 0 {
 		legs := append([]LegSummary(nil), rec.Legs[:min(len(rec.Legs), maxLegs)]...)

@@ -45,13 +45,24 @@ type Recording struct {
 	// for a recording recovered from a .part and in files written before
 	// it existed.
 	EndReason string `json:"end_reason,omitempty"`
+	// Pauses are the stretches paused by the user (PCI pause and resume):
+	// silence in the file, their audio never written.
+	Pauses []Span `json:"pauses,omitempty"`
+	// KeepPending marks the drafts of a Live Keep call not kept yet: a
+	// .part whose newest draft says so is destroyed by recovery, not
+	// recovered (the call was not to be stored unless kept). Never set in
+	// a sealed recording.
+	KeepPending bool `json:"keep_pending,omitempty"`
 }
 
-// LostSpan is one stretch of a recording whose audio was lost.
-type LostSpan struct {
+// Span is a stretch of a recording: AtMS from its start, DurMS long.
+type Span struct {
 	AtMS  int64 `json:"at_ms"`
 	DurMS int64 `json:"dur_ms"`
 }
+
+// LostSpan is a stretch of a recording whose audio was lost.
+type LostSpan = Span
 
 // LegSummary counts what one RTP leg of a recording received. Packets
 // counts every datagram; the other counters are subsets of it: dropped as

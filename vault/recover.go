@@ -38,8 +38,15 @@ type Recovered struct {
 	Path      string    // the .part
 	Recording Recording // as sealed and indexed (zero when Err)
 	Segments  int       // authenticated audio segments salvaged
-	Err       error     // why it could not be recovered (the .part is then left in place)
+	// Destroyed: the .part was a Live Keep call not kept (its newest draft
+	// says KeepPending); it was destroyed as Writer.Destroy does, not
+	// recovered.
+	Destroyed bool
+	Err       error // why it could not be recovered (the .part is then left in place)
 }
+
+// errUnkept is recoverPart's word for a .part it destroyed.
+var errUnkept = errors.New("live keep call not kept")
 
 // RecoverParts salvages every .part under records/ that no live Writer owns.
 //
@@ -59,6 +66,9 @@ type Recovered struct {
 //     under the .part's key), with the same record id and start, sealed
 //     like any recording with status "recovered" ("failed" when no audio
 //     was kept), and then the .part is removed.
+//   - A .part whose newest draft is KeepPending (a Live Keep call that was
+//     not kept before the crash) is destroyed, data key first, and its
+//     Recovered says Destroyed.
 //   - A .part that cannot be read (another KEK, a damaged header) stays
 //     where it is and its Recovered says why.
 //
@@ -105,6 +115,9 @@ func (s *Store) RecoverParts(fn RecoverFunc) []Recovered {
 		}
 		r := Recovered{Path: p}
 		r.Recording, r.Segments, r.Err = s.recoverPart(p, fn)
+		if errors.Is(r.Err, errUnkept) {
+			r = Recovered{Path: p, Destroyed: true}
+		}
 		if r.Err != nil {
 			r = Recovered{Path: p, Err: fmt.Errorf("recover %s: %w", p, r.Err)}
 		}
@@ -174,6 +187,13 @@ func (s *Store) recoverPart(part string, fn RecoverFunc) (Recording, int, error)
 			draft.Start = start
 		}
 		draft.File, draft.Size, draft.SHA256, draft.Status = "", 0, "", ""
+	}
+	if draft.KeepPending {
+		f.Close()
+		if err := destroyFile(part); err != nil {
+			return Recording{}, 0, fmt.Errorf("destroy a live keep call not kept: %w", err)
+		}
+		return Recording{}, 0, errUnkept
 	}
 
 	audio := newSalvageReader(br, aead, aad, h.segment)

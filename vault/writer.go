@@ -296,6 +296,18 @@ func (w *Writer) Describe(rec Recording) error {
 	return nil
 }
 
+// Sync flushes what was written so far, drafts included, to the disk:
+// the daemon syncs the draft that keeps a Live Keep call.
+func (w *Writer) Sync() error {
+	if err := w.usable("sync"); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("sync recording %s: %w", w.id, err)
+	}
+	return nil
+}
+
 // Seal finishes the recording: it encrypts the rest of the buffer as the
 // final segment, writes the head slot (rec as JSON and audioHead, the ID3
 // tag and LAME Info frame), clears the draft slots, fsyncs, hashes the
@@ -338,6 +350,7 @@ func (w *Writer) Seal(rec Recording, audioHead []byte) (Recording, error) {
 		rec.Status = StatusComplete
 	}
 	rec = clipRecording(rec)
+	rec.KeepPending = false // a sealed recording is kept by definition
 	rec.File = path.Join(w.dirRel, FileName(rec, w.s.loc))
 	rec.Size = w.off + lenSize + int64(len(w.buf)) + tagSize
 	rec.SHA256 = ""
