@@ -39,11 +39,11 @@ var (
 
 // States of a call's recording, as the control API and the phone show them.
 const (
-	StateRecording = "recording"        // audio is being kept
+	StateRecording = "recording"         // audio is being kept
 	StateWaiting   = "waiting for start" // On Demand, outside a start..stop window
-	StatePaused    = "paused"           // PCI pause: silence is being written
-	StateUnkept    = "waiting for keep" // Live Keep, keep not pressed yet
-	StateKept      = "kept"             // Live Keep, keep pressed
+	StatePaused    = "paused"            // PCI pause: silence is being written
+	StateUnkept    = "waiting for keep"  // Live Keep, keep not pressed yet
+	StateKept      = "kept"              // Live Keep, keep pressed
 )
 
 // modeState is where a call stands under its owner's recording mode. It
