@@ -22,6 +22,10 @@ type user struct {
 	FullName   string   `json:"full_name"`
 	Extensions []string `json:"extensions"`
 	Mode       string   `json:"mode"`
+	// Direction and External filter the user's calls (FilterIn,
+	// FilterOut, FilterBoth; FilterOnly, FilterAny); "" keeps [policy]'s.
+	Direction string `json:"direction,omitempty"`
+	External  string `json:"external,omitempty"`
 }
 
 // Directory is the users directory, kept in <data>/users.json and written
@@ -88,6 +92,9 @@ func (d *Directory) list() []user {
 func validateUser(u user) error {
 	var errs []error
 	for _, p := range vocab.CheckUser(u.Username, u.FullName, u.Extensions, u.Mode) {
+		errs = append(errs, errors.New(p))
+	}
+	if p := CheckFilter(u.Direction, u.External); p != "" {
 		errs = append(errs, errors.New(p))
 	}
 	return errors.Join(errs...)
