@@ -300,15 +300,18 @@ func (r *Recording) legByLabel(label string) *leg {
 }
 
 // SetCodecs replaces the payload-type map of the leg labelled label, for a
-// re-INVITE that changes the codecs (PCMA to G729, say). Packets still
-// waiting in the reorder window are decoded first, with the codecs they
-// came in. Decoders of payload types no longer listed, or now naming
-// another codec, are closed; a payload type still naming the same codec
-// keeps its decoder and its state. Audio keeps its place by RTP timestamp
-// across the change (every supported codec has an 8000 Hz RTP clock). The
-// new map applies even when it holds no supported codec (the leg's packets
-// are then ignored until the next SetCodecs); the error then wraps the
-// unsupported-codec error so the caller can log it.
+// re-INVITE that changes the codecs (PCMA to G729, say). Decoders of
+// payload types no longer listed, or now naming another codec, are closed,
+// after the packets still waiting in the reorder window have been decoded
+// with the codecs they came in; a payload type still naming the same codec
+// keeps its decoder and its state. A map that keeps every decoder (the
+// re-INVITE of a hold or a resume) leaves the waiting packets alone, so
+// that a stream that has just begun is still placed by its least delayed
+// packets, not fixed where its first ones came. Audio keeps its place by
+// RTP timestamp across the change (every supported codec has an 8000 Hz
+// RTP clock). The new map applies even when it holds no supported codec
+// (the leg's packets are then ignored until the next SetCodecs); the error
+// then wraps the unsupported-codec error so the caller can log it.
 func (r *Recording) SetCodecs(label string, codecs map[uint8]string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -319,7 +322,9 @@ func (r *Recording) SetCodecs(label string, codecs map[uint8]string) error {
 	if l == nil {
 		return fmt.Errorf("set codecs of leg %q: no such leg", label)
 	}
-	r.flush(l)
+	if !l.keepsDecoders(codecs) {
+		r.flush(l)
+	}
 	if l.setCodecs(codecs, r.log) == 0 {
 		return fmt.Errorf("set codecs of leg %q: no supported codec in %v: %w", label, codecs, errUnsupportedCodec)
 	}
@@ -354,6 +359,17 @@ func (l *leg) setCodecs(codecs map[uint8]string, log *slog.Logger) int {
 		n++
 	}
 	return n
+}
+
+// keepsDecoders reports whether setCodecs(codecs) would keep every
+// decoder the leg has: each of their payload types still names its codec.
+func (l *leg) keepsDecoders(codecs map[uint8]string) bool {
+	for pt, d := range l.decoders {
+		if name, listed := codecs[uint8(pt)]; d != nil && (!listed || !strings.EqualFold(name, l.names[pt])) {
+			return false
+		}
+	}
+	return true
 }
 
 // closeDecoder frees the decoder of payload type pt.
