@@ -11,7 +11,8 @@ const (
 	// ssrcQuiet is how long (in samples of arrival time) a leg's stream
 	// must have been silent before a packet of another SSRC may begin a new
 	// stream (a gateway that changes codec with a re-INVITE pauses for the
-	// signalling round trip; a stranger interleaving packets never does).
+	// signalling round trip; a stranger interleaving packets never does),
+	// or before timestamps that step back start the stream again.
 	ssrcQuiet = sampleRate / 10
 	// maxConceal is the longest loss (in samples) concealed by the codec;
 	// the rest of a longer one is silence.
@@ -83,6 +84,7 @@ func (r *Recording) ingest(l *leg, data []byte, from netip.AddrPort, at time.Tim
 		l.jb.restart()
 	}
 	l.src.accept(from)
+	paused := arrival-l.lastArr >= ssrcQuiet // the sender paused before this packet
 	st.Source, st.SSRC, st.LastArrival, l.lastArr = l.src.current(), h.SSRC, at, arrival
 	ext, dup := l.seq.observe(h.SequenceNumber)
 	switch {
@@ -96,7 +98,7 @@ func (r *Recording) ingest(l *leg, data []byte, from netip.AddrPort, at time.Tim
 		st.Late++
 		return
 	}
-	rel, ok := r.place(l, h.SSRC, h.Timestamp, n, arrival)
+	rel, ok := r.place(l, h.SSRC, h.Timestamp, n, arrival, paused && ext == l.seq.top)
 	if !ok || l.jb.late(ext) {
 		st.Late++
 		return
@@ -140,13 +142,14 @@ func (r *Recording) newStreamFits(l *leg, arrival int64) bool {
 
 // place places a packet of n samples with timestamp ts on the leg's
 // stream and returns its timestamp relative to the stream's base, or
-// false when it is wholly late.
-func (r *Recording) place(l *leg, ssrc, ts uint32, n int, arrival int64) (int64, bool) {
+// false when it is wholly late. resumes reports that the packet is the
+// newest of the stream in sequence, after a pause of the sender.
+func (r *Recording) place(l *leg, ssrc, ts uint32, n int, arrival int64, resumes bool) (int64, bool) {
 	if !l.s.anchored {
 		l.s.begin(ssrc, ts, arrival, n, l.floor())
 		return 0, true
 	}
-	rel, v := l.s.place(ts, n, arrival, r.m.emitted, r.m.reorder, l.floor())
+	rel, v := l.s.place(ts, n, arrival, r.m.emitted, r.m.reorder, l.floor(), resumes)
 	switch v {
 	case restart:
 		r.flush(l)
@@ -156,7 +159,7 @@ func (r *Recording) place(l *leg, ssrc, ts uint32, n int, arrival int64) (int64,
 	case realign:
 		r.flush(l)
 		l.s.align()
-		rel, v = l.s.place(ts, n, arrival, r.m.emitted, r.m.reorder, l.floor())
+		rel, v = l.s.place(ts, n, arrival, r.m.emitted, r.m.reorder, l.floor(), resumes)
 	}
 	return rel, v == placed
 }

@@ -85,8 +85,13 @@ func (s *stream) begin(ssrc, ts uint32, arrival int64, n int, floor int64) {
 // that arrived at arrival, when the mixer has emitted everything before
 // emitted, and returns its timestamp relative to baseTS. ahead is how far
 // the stream may run ahead of real time before it is realigned at once.
-// floor is as for begin.
-func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64) (int64, verdict) {
+// floor is as for begin. resumes reports that the packet is the newest of
+// the stream in sequence and that the sender had paused before it (for
+// ssrcQuiet): if its timestamp is then before the newest one's, the
+// sender's timestamps stepped back across the pause (it resumed with its
+// SSRC and a new timestamp base), and placed by them its audio would land
+// on the stream's own, or behind it; the stream starts again with it.
+func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64, resumes bool) (int64, verdict) {
 	// Extend ts around the newest timestamp seen: the uint32 difference,
 	// read as int32, is the signed distance across a wrap.
 	rel := s.top + int64(int32(ts-(s.baseTS+uint32(s.top))))
@@ -94,7 +99,7 @@ func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64) (
 		return rel, restart
 	}
 	excess := arrival - (s.base + rel) // how late the packet came for its place
-	if excess > maxDrift || excess < -maxDrift {
+	if excess > maxDrift || excess < -maxDrift || resumes && rel < s.top {
 		return rel, restart
 	}
 	if t := arrival - rel; t < s.transit {
