@@ -162,7 +162,7 @@ var errNeverEstablished = errors.New("session never established")
 func (r *Recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
 	answers, err := r.admit(s)
 	if err != nil {
-		r.stats.rejected()
+		r.stats.rejected(refusalReason(err))
 		return nil, err
 	}
 	r.stats.admitted(r.now())
