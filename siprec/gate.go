@@ -20,23 +20,36 @@ type Admission struct {
 	// 0: no limit.
 	SourceRate  float64
 	SourceBurst int
+	// MaxCPS is the new sessions the whole server may open per second,
+	// from all sources together, with bursts of one second's worth (at
+	// least 1): above it a new INVITE gets 503 with Retry-After, after
+	// the source's own rate was checked; 0: no limit.
+	MaxCPS float64
 }
 
 // gate decides, per source address, whether a request may be served and
-// whether a new session may start now. It is pure bookkeeping: the clock
-// is passed in, so tests need none.
+// whether a new session may start now: within the source's rate and the
+// server's. It is pure bookkeeping: the clock is passed in, so tests need
+// none.
 type gate struct {
-	allow atomic.Pointer[[]netip.Prefix]
-	rate  float64
-	burst float64
+	allow    atomic.Pointer[[]netip.Prefix]
+	rate     float64 // per source
+	burst    float64
+	cps      float64 // the server's
+	cpsBurst float64
 
 	mu      sync.Mutex
 	buckets map[netip.Addr]*bucket
+	server  bucket
 	// seen remembers the decision on each new INVITE by Via branch for a
 	// while, so that a UDP retransmission gets the same answer and does
 	// not spend a token.
 	seen  map[string]verdict
 	swept time.Time // last sweep: at most one a second
+
+	// overRate and overCPS count the new sessions refused for the
+	// source's rate and for the server's (not their retransmissions).
+	overRate, overCPS atomic.Int64
 }
 
 type bucket struct {
@@ -44,9 +57,18 @@ type bucket struct {
 	at     time.Time
 }
 
+// limit is the bound a new session was refused for, or withinLimits.
+type limit uint8
+
+const (
+	withinLimits limit = iota
+	overSourceRate
+	overServerRate
+)
+
 type verdict struct {
-	ok bool
-	at time.Time
+	over limit
+	at   time.Time
 }
 
 const (
@@ -63,11 +85,14 @@ const (
 
 func newGate(a Admission) *gate {
 	g := &gate{
-		rate:    a.SourceRate,
-		burst:   float64(max(a.SourceBurst, 1)),
-		buckets: make(map[netip.Addr]*bucket),
-		seen:    make(map[string]verdict),
+		rate:     a.SourceRate,
+		burst:    float64(max(a.SourceBurst, 1)),
+		cps:      a.MaxCPS,
+		cpsBurst: max(a.MaxCPS, 1),
+		buckets:  make(map[netip.Addr]*bucket),
+		seen:     make(map[string]verdict),
 	}
+	g.server.tokens = g.cpsBurst
 	g.setAllow(a.Allow)
 	return g
 }
@@ -96,13 +121,15 @@ func (g *gate) allowed(a netip.Addr) bool {
 	return false
 }
 
-// open takes a token for a new session from a at now. branch, when not
-// empty, identifies the INVITE so that its retransmissions get the same
-// verdict without spending another token. It returns false with how long
-// to wait when the source is over its rate.
-func (g *gate) open(a netip.Addr, branch string, now time.Time) (bool, time.Duration) {
-	if g.rate <= 0 {
-		return true, 0
+// open takes a token for a new session from a at now, from a's bucket and
+// from the server's. branch, when not empty, identifies the INVITE so that
+// its retransmissions get the same verdict without spending another token.
+// It returns the zero Refusal to admit, or the refusal (RefuseRate for the
+// source's rate, checked first, RefuseCPS for the server's) with how long
+// to wait. A refused session spends no token.
+func (g *gate) open(a netip.Addr, branch string, now time.Time) (Refusal, time.Duration) {
+	if g.rate <= 0 && g.cps <= 0 {
+		return Refusal{}, 0
 	}
 	a = a.Unmap()
 	g.mu.Lock()
@@ -111,49 +138,90 @@ func (g *gate) open(a netip.Addr, branch string, now time.Time) (bool, time.Dura
 	if branch != "" {
 		key = a.String() + "|" + branch
 		if v, ok := g.seen[key]; ok && now.Sub(v.at) < gateMemory {
-			return v.ok, g.wait(a, now)
+			return g.answer(v.over, a, now)
 		}
 	}
 	if len(g.buckets)+len(g.seen) >= gateSweep || now.Sub(g.swept) >= gateMemory {
 		g.sweep(now)
 	}
-	b := g.buckets[a]
-	if b == nil {
-		b = &bucket{tokens: g.burst, at: now}
-		if len(g.buckets) < gateMax {
-			g.buckets[a] = b
-		}
-	}
-	g.refill(b, now)
-	ok := b.tokens >= 1
-	if ok {
-		b.tokens--
-	}
+	over := g.take(a, now)
 	if key != "" {
 		if len(g.seen) < gateMax {
-			g.seen[key] = verdict{ok: ok, at: now}
+			g.seen[key] = verdict{over: over, at: now}
 		}
 	}
-	if ok {
-		return true, 0
+	switch over {
+	case overSourceRate:
+		g.overRate.Add(1)
+	case overServerRate:
+		g.overCPS.Add(1)
 	}
-	return false, g.wait(a, now)
+	return g.answer(over, a, now)
 }
 
-// wait is how long until a has a token again (at least a second, as
-// Retry-After counts whole seconds).
-func (g *gate) wait(a netip.Addr, now time.Time) time.Duration {
-	b := g.buckets[a]
+// take spends a token of a's bucket and one of the server's, or none if
+// either has none, and says which had none; with g.mu held.
+func (g *gate) take(a netip.Addr, now time.Time) limit {
+	var b *bucket
+	if g.rate > 0 {
+		b = g.buckets[a]
+		if b == nil {
+			b = &bucket{tokens: g.burst, at: now}
+			if len(g.buckets) < gateMax {
+				g.buckets[a] = b
+			}
+		}
+		b.refill(now, g.rate, g.burst)
+		if b.tokens < 1 {
+			return overSourceRate
+		}
+	}
+	if g.cps > 0 {
+		g.server.refill(now, g.cps, g.cpsBurst)
+		if g.server.tokens < 1 {
+			return overServerRate
+		}
+		g.server.tokens--
+	}
+	if b != nil {
+		b.tokens--
+	}
+	return withinLimits
+}
+
+// answer is the refusal for over, with how long until the bucket that
+// refused has a token again (at least a second, as Retry-After counts
+// whole seconds); with g.mu held.
+func (g *gate) answer(over limit, a netip.Addr, now time.Time) (Refusal, time.Duration) {
+	switch over {
+	case overSourceRate:
+		b := g.buckets[a]
+		if b != nil {
+			b.refill(now, g.rate, g.burst)
+		}
+		return RefuseRate, b.wait(g.rate)
+	case overServerRate:
+		g.server.refill(now, g.cps, g.cpsBurst)
+		return RefuseCPS.With(g.cps), g.server.wait(g.cps)
+	}
+	return Refusal{}, 0
+}
+
+// wait is how long until b, filling at rate, has a token again: at least
+// a second; 0 if it has one (or b is nil: a source not tracked).
+func (b *bucket) wait(rate float64) time.Duration {
 	if b == nil || b.tokens >= 1 {
 		return 0
 	}
-	d := time.Duration((1 - b.tokens) / g.rate * float64(time.Second))
+	d := time.Duration((1 - b.tokens) / rate * float64(time.Second))
 	return max(d, time.Second)
 }
 
-func (g *gate) refill(b *bucket, now time.Time) {
+// refill adds the tokens earned since b was last filled, up to burst. A
+// clock gone back earns nothing.
+func (b *bucket) refill(now time.Time, rate, burst float64) {
 	if el := now.Sub(b.at); el > 0 {
-		b.tokens = min(g.burst, b.tokens+el.Seconds()*g.rate)
+		b.tokens = min(burst, b.tokens+el.Seconds()*rate)
 		b.at = now
 	}
 }
@@ -167,7 +235,7 @@ func (g *gate) sweep(now time.Time) {
 	}
 	g.swept = now
 	for a, b := range g.buckets {
-		g.refill(b, now)
+		b.refill(now, g.rate, g.burst)
 		if b.tokens >= g.burst {
 			delete(g.buckets, a)
 		}

@@ -168,8 +168,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // admissible refuses an initial INVITE from a source outside the
 // allow-list (403), while draining, above the cap on live sessions or
-// above the source's session rate (503 with Retry-After); for one it
-// admits, it counts an INVITE in flight (inflight.Done when done).
+// above the source's session rate or the server's (503 with Retry-After);
+// for one it admits, it counts an INVITE in flight (inflight.Done when
+// done).
 func (s *Server) admissible(log *slog.Logger, req *sip.Request, tx sip.ServerTransaction) bool {
 	src := parseSource(req)
 	if !s.gate.allowed(src.Addr()) {
@@ -187,9 +188,9 @@ func (s *Server) admissible(log *slog.Logger, req *sip.Request, tx sip.ServerTra
 	}
 	// Over UDP the guard took the token, before sipgo kept any state.
 	if sip.IsReliable(req.Transport()) {
-		if ok, wait := s.gate.open(src.Addr(), "", time.Now()); !ok {
+		if r, wait := s.gate.open(src.Addr(), "", time.Now()); r.Code != 0 {
 			s.inflight.Done()
-			s.refuse(log, req, tx, RefuseRate, sip.NewHeader("Retry-After", retryAfterValue(wait)))
+			s.refuse(log, req, tx, r, sip.NewHeader("Retry-After", retryAfterValue(wait)))
 			return false
 		}
 	}

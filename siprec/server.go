@@ -223,7 +223,7 @@ func (s *Server) Serve(ctx context.Context, ls Listeners) error {
 }
 
 // EdgeCounts are the TCP and TLS connections open now and what the
-// listeners turned away since the server started.
+// listeners and the session rates turned away since the server started.
 type EdgeCounts struct {
 	// Connections are open now.
 	Connections int
@@ -234,10 +234,14 @@ type EdgeCounts struct {
 	// certificate refused, no shared version or suite, a timeout); peers
 	// that closed before one are not counted.
 	TLSHandshakesFailed int64
+	// SessionsOverSourceRate and SessionsOverMaxCPS are the new sessions
+	// (over any transport) refused for their source's rate and for the
+	// server's; a retransmission of a refused INVITE is not counted again.
+	SessionsOverSourceRate, SessionsOverMaxCPS int64
 }
 
 // Edge returns the connections open now and what the TCP and TLS
-// listeners turned away so far.
+// listeners and the session rates turned away so far.
 func (s *Server) Edge() EdgeCounts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,6 +251,7 @@ func (s *Server) Edge() EdgeCounts {
 		c.ConnectionsRefused += l.refused.Load()
 		c.TLSHandshakesFailed += l.failed.Load()
 	}
+	c.SessionsOverSourceRate, c.SessionsOverMaxCPS = s.gate.overRate.Load(), s.gate.overCPS.Load()
 	return c
 }
 

@@ -7,7 +7,7 @@ import (
 
 // Refusal is one reason a request is refused: the SIP status and the text
 // of the Warning (code 399) and Reason headers that say why. A text with
-// %s or %d is a pattern the specifics fill in. Every refusal callvault
+// %s, %d or %g is a pattern the specifics fill in. Every refusal callvault
 // sends is listed in Refusals and, the same, in the README's status table.
 type Refusal struct {
 	Code int
@@ -50,13 +50,14 @@ var (
 	RefuseStopping       = Refusal{503, "server stopping"}
 	RefuseSessions       = Refusal{503, "too many live sessions (%d)"}
 	RefuseRate           = Refusal{503, "source over its session rate"}
+	RefuseCPS            = Refusal{503, "recorder over its call rate (%g calls/s)"}
 	RefuseVersion        = Refusal{505, "SIP version %s not supported"}
 	refusalsOfThisServer = []Refusal{
 		RefuseMalformed, RefuseContentLength, RefuseBody, RefuseSDP, RefuseMetadata, RefuseCSeqMethod,
 		RefuseSource, RefuseContentType, RefuseScheme, RefuseExtension, RefuseInterval,
 		RefuseSessionEnded, RefuseNoDialog, RefuseNotSiprec, RefuseNoSDP, RefuseNoAudio,
 		RefuseCSeq, RefuseInternal, RefuseDraining, RefuseStopping, RefuseSessions, RefuseRate,
-		RefuseVersion,
+		RefuseCPS, RefuseVersion,
 	}
 )
 
@@ -69,7 +70,7 @@ func Refusals() []Refusal { return append([]Refusal(nil), refusalsOfThisServer..
 // specifics.
 func (r Refusal) TableRow() string {
 	text := r.Text
-	for _, verb := range []string{"%s", "%d"} {
+	for _, verb := range []string{"%s", "%d", "%g"} {
 		text = strings.ReplaceAll(text, verb, "…")
 	}
 	return "| " + itoa(r.Code) + " " + Phrase(r.Code) + " | " + text + " |"

@@ -20,8 +20,9 @@ import (
 //     sipgo would drop it with only a log line, and the client would
 //     retransmit into silence.
 //   - A request from a source outside the allow-list gets 403.
-//   - A new INVITE from a source over its session rate gets 503 with a
-//     Retry-After; its retransmissions get the same.
+//   - A new INVITE from a source over its session rate, or while the
+//     server is over its own (max_cps), gets 503 with a Retry-After; its
+//     retransmissions get the same.
 //   - Non-SIP junk is dropped.
 //
 // A request passed on has its top Via marked rport (RFC 3581), so that
@@ -79,9 +80,9 @@ func (g *udpGuard) judge(b []byte, n int, addr net.Addr) (int, bool) {
 		return 0, false
 	}
 	if info.method == "INVITE" && !info.toTag {
-		if ok, wait := g.gate.open(src.Addr(), info.branch, g.now()); !ok {
-			g.note(addr, "sip request refused", "status", 503, "reason", RefuseRate.Text)
-			g.answer(data, info, RefuseRate, retryAfterValue(wait), addr)
+		if r, wait := g.gate.open(src.Addr(), info.branch, g.now()); r.Code != 0 {
+			g.note(addr, "sip request refused", "status", r.Code, "reason", r.Text)
+			g.answer(data, info, r, retryAfterValue(wait), addr)
 			return 0, false
 		}
 	}
