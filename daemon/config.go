@@ -58,11 +58,13 @@ type SIPConfig struct {
 	// Allow lists the networks that may record; empty: everyone.
 	Allow []string `toml:"allow"`
 	// Bounds: live sessions in all, new sessions per second and burst
-	// per source, RTP ports per source, TCP/TLS connections in all and
-	// per source, and the idle time after which a connection closes.
+	// per source, new sessions per second in all, RTP ports per source,
+	// TCP/TLS connections in all and per source, and the idle time after
+	// which a connection closes.
 	MaxSessions       int     `toml:"max_sessions"`
 	SourceRate        float64 `toml:"source_rate"`
 	SourceBurst       int     `toml:"source_burst"`
+	MaxCPS            float64 `toml:"max_cps"`
 	SourcePorts       int     `toml:"source_ports"`
 	MaxConnections    int     `toml:"max_connections"`
 	SourceConnections int     `toml:"source_connections"`
@@ -220,6 +222,9 @@ func (c Config) validateEdge(p *parsed, bad func(string, ...any)) {
 	}
 	if s.SourceRate > 0 && s.SourceBurst < 1 {
 		bad("sip.source_burst: must be at least 1 when sip.source_rate is set")
+	}
+	if !(s.MaxCPS >= 0) { // NaN too
+		bad("sip.max_cps: %v is not a rate (0 or more calls a second)", s.MaxCPS)
 	}
 	p.sourcePorts = s.SourcePorts
 	if s.IdleTimeout != "0" {

@@ -97,8 +97,12 @@ func TestConfigSIPEdge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.allow) != 0 || p.sourcePorts != 4096 || p.idleTimeout != 10*time.Minute || c.SIP.MaxSessions != 2000 {
-		t.Errorf("defaults: allow %v, source ports %d, idle %v, max sessions %d", p.allow, p.sourcePorts, p.idleTimeout, c.SIP.MaxSessions)
+	if len(p.allow) != 0 || p.sourcePorts != 4096 || p.idleTimeout != 10*time.Minute || c.SIP.MaxSessions != 2000 || c.SIP.MaxCPS != 0 {
+		t.Errorf("defaults: allow %v, source ports %d, idle %v, max sessions %d, max cps %g", p.allow, p.sourcePorts, p.idleTimeout, c.SIP.MaxSessions, c.SIP.MaxCPS)
+	}
+	c.SIP.MaxCPS = 2.5
+	if got := sipConfig(c, p, nil).Admission.MaxCPS; got != 2.5 {
+		t.Errorf("sip.max_cps 2.5 reaches the SIP server as %g", got)
 	}
 	c.SIP.Allow = []string{"192.0.2.0/24", "198.51.100.7", "2001:db8::/32"}
 	c.SIP.IdleTimeout = "0"
@@ -116,8 +120,9 @@ func TestConfigSIPEdge(t *testing.T) {
 	bad.SIP.SourceBurst = 0
 	bad.SIP.MaxSessions = -1
 	bad.SIP.IdleTimeout = "soon"
+	bad.SIP.MaxCPS = -1
 	_, err = bad.validate()
-	for _, want := range []string{`"192.0.2.0/33"`, `"gateway.example.com"`, "sip.tls_listen: empty", "sip.source_burst", "sip.max_sessions", "sip.idle_timeout"} {
+	for _, want := range []string{`"192.0.2.0/33"`, `"gateway.example.com"`, "sip.tls_listen: empty", "sip.source_burst", "sip.max_sessions", "sip.idle_timeout", "sip.max_cps"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)
 		}

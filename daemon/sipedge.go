@@ -20,6 +20,7 @@ func sipConfig(c Config, p parsed, tlsConf *tls.Config) siprec.Config {
 			MaxSessions: c.SIP.MaxSessions,
 			SourceRate:  c.SIP.SourceRate,
 			SourceBurst: c.SIP.SourceBurst,
+			MaxCPS:      c.SIP.MaxCPS,
 		},
 		Streams: siprec.StreamLimits{
 			MaxConns:    c.SIP.MaxConnections,
