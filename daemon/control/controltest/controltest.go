@@ -5,6 +5,7 @@ package controltest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -137,7 +138,7 @@ func (b *Backend) Search(ctx context.Context, q control.Query) ([]control.Record
 	for _, r := range b.recs {
 		switch {
 		case !q.From.IsZero() && r.Start.Before(q.From),
-			!q.To.IsZero() && !r.Start.Before(q.To),
+			!q.To.IsZero() && r.Start.After(q.To), // both bounds inclusive, as the vault's
 			q.User != "" && r.User != q.User,
 			q.Extension != "" && r.Extension != q.Extension,
 			q.Remote != "" && r.Remote != q.Remote,
@@ -207,23 +208,29 @@ func (b *Backend) checkLocked(id string) (control.Check, error) {
 	return control.Check{}, fmt.Errorf("recording %s: %w", id, control.ErrNotFound)
 }
 
-// VerifyAll implements control.Backend: the recordings in the order they
-// were added, then checks set for ids that have no recording (unindexed).
+// VerifyAll implements control.Backend in the daemon's order: the
+// recordings by id, then the checks set for ids that have no recording
+// (unindexed files) by file name.
 func (b *Backend) VerifyAll(ctx context.Context, fn func(control.Check) error) error {
 	b.mu.Lock()
-	var out []control.Check
+	var indexed, unindexed []control.Check
 	seen := make(map[string]bool)
 	for _, r := range b.recs {
 		c, _ := b.checkLocked(r.ID)
-		out = append(out, c)
+		indexed = append(indexed, c)
 		seen[r.ID] = true
 	}
 	for id, c := range b.checks {
 		if !seen[id] {
-			out = append(out, c)
+			unindexed = append(unindexed, c)
 		}
 	}
 	b.mu.Unlock()
+	slices.SortStableFunc(indexed, func(x, y control.Check) int { return strings.Compare(x.ID, y.ID) })
+	slices.SortFunc(unindexed, func(x, y control.Check) int {
+		return cmp.Or(strings.Compare(x.File, y.File), strings.Compare(x.ID, y.ID))
+	})
+	out := append(indexed, unindexed...)
 	for _, c := range out {
 		if err := fn(c); err != nil {
 			return err
