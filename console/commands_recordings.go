@@ -12,7 +12,7 @@ import (
 func (c *cli) search(ctx context.Context, args []string) error {
 	fs := c.flags("search", "search [--from T] [--to T] [--user U] [--ext E] [--remote R] [--direction IN|OUT] [--limit N] [--json]")
 	from := fs.String("from", "", "recordings that started at or after `T` (RFC 3339, 2006-01-02, 2006-01-02 15:04, local time)")
-	to := fs.String("to", "", "recordings that started before `T` (a date alone includes that day)")
+	to := fs.String("to", "", "recordings that started at or before `T` (a date alone includes that whole day)")
 	var q control.Query
 	fs.StringVar(&q.User, "user", "", "owner `username`")
 	fs.StringVar(&q.Extension, "ext", "", "owner `extension`")
@@ -102,6 +102,9 @@ func (c *cli) show(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "remote\t%s\n", dash(r.Remote))
 	fmt.Fprintf(tw, "direction\t%s\n", dash(r.Direction))
 	fmt.Fprintf(tw, "status\t%s\n", dash(r.Status))
+	if r.EndReason != "" {
+		fmt.Fprintf(tw, "ended\t%s\n", r.EndReason)
+	}
 	fmt.Fprintf(tw, "file\t%s\n", dash(r.File))
 	fmt.Fprintf(tw, "codec\t%s\n", dash(r.Codec))
 	fmt.Fprintf(tw, "size\t%s (%d bytes)\n", formatBytes(r.Size), r.Size)
@@ -120,6 +123,9 @@ func (c *cli) show(ctx context.Context, args []string) error {
 			line += " (" + c + ")"
 		}
 		fmt.Fprintf(tw, "leg\t%s\n", line)
+	}
+	if lost := formatLost(r.Lost); lost != "" {
+		fmt.Fprintf(tw, "lost\t%s\n", lost)
 	}
 	return tw.Flush()
 }

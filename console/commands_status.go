@@ -25,6 +25,9 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "version\t%s\n", st.Version)
 	fmt.Fprintf(tw, "uptime\t%s (since %s)\n", formatUptime(st.UptimeSeconds), formatLocal(st.Started))
 	fmt.Fprintf(tw, "sip\t%s\n", st.Listen)
+	if st.TLSListen != "" {
+		fmt.Fprintf(tw, "sip tls\t%s\n", st.TLSListen)
+	}
 	fmt.Fprintf(tw, "live calls\t%d\n", st.LiveCalls)
 	fmt.Fprintf(tw, "calls total\t%d\n", st.CallsTotal)
 	fmt.Fprintf(tw, "rejected\t%d\n", st.Rejected)
@@ -34,6 +37,16 @@ func (c *cli) status(ctx context.Context, args []string) error {
 		formatBytes(int64(st.Disk.ReserveBytes)), st.Disk.Path)
 	if st.Recordings > 0 {
 		fmt.Fprintf(tw, "recordings\t%d\n", st.Recordings)
+	}
+	if p := st.Process; p.Goroutines > 0 { // an older daemon leaves it out
+		fmt.Fprintf(tw, "connections\t%s\n", connections(p, st.TLSListen != ""))
+		fmt.Fprintf(tw, "process\t%d goroutines, %d open files, %.1f MiB resident\n",
+			p.Goroutines, p.OpenFiles, float64(p.RSSBytes)/(1<<20))
+	}
+	if st.Config.Error != "" {
+		fmt.Fprintf(tw, "CONFIG\t%s\n", configState(st.Config))
+	} else {
+		fmt.Fprintf(tw, "config\t%s\n", configState(st.Config))
 	}
 	fmt.Fprintf(tw, "draining\t%s\n", yesNo(st.Draining))
 	if len(st.Alarms) == 0 {
@@ -55,7 +68,7 @@ func (c *cli) calls(ctx context.Context, args []string) error {
 		return err
 	}
 	return printList(c, asJSON, calls, "no live calls",
-		"CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tPACKETS",
+		"CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tSRTP\tPACKETS",
 		func(call control.Call) string {
 			legs := make([]string, 0, len(call.Legs))
 			for _, l := range call.Legs {
@@ -65,10 +78,36 @@ func (c *cli) calls(ctx context.Context, args []string) error {
 				}
 				legs = append(legs, leg)
 			}
-			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", shorten(call.ID, 16), dash(call.RecordID),
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", shorten(call.ID, 16), dash(call.RecordID),
 				formatLocal(call.Start), dash(call.User), dash(call.Extension), dash(call.Remote),
-				dash(call.Direction), dash(strings.Join(legs, " ")))
+				dash(call.Direction), srtpLegs(call.Legs), dash(strings.Join(legs, " ")))
 		})
+}
+
+// connections describes the SIP connections (TCP and TLS): open now,
+// refused since the start and, with a TLS listener or any failure, the
+// failed TLS handshakes.
+func connections(p control.Process, tls bool) string {
+	s := fmt.Sprintf("%d open, %d refused", p.SIPConnections, p.SIPConnectionsRefused)
+	if tls || p.TLSHandshakesFailed > 0 {
+		s += fmt.Sprintf(", %d failed TLS %s", p.TLSHandshakesFailed,
+			plural(p.TLSHandshakesFailed, "handshake", "handshakes"))
+	}
+	return s
+}
+
+// configState describes the configuration's reloads. A refused reload
+// says so before anything else: the daemon runs on what it had before.
+func configState(c control.ConfigState) string {
+	reloads := fmt.Sprintf("%d %s", c.Reloads, plural(c.Reloads, "reload", "reloads"))
+	switch {
+	case c.Error != "":
+		return fmt.Sprintf("reload at %s REFUSED, the previous configuration stays (%s): %s",
+			formatLocal(c.ReloadedAt), reloads, c.Error)
+	case c.Reloads == 0:
+		return "as started (no reloads)"
+	}
+	return fmt.Sprintf("%s, the last applied at %s", reloads, formatLocal(c.ReloadedAt))
 }
 
 // formatUptime prints whole seconds, with days past 24 hours.

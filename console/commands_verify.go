@@ -48,7 +48,7 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(c.stderr, out.summary())
 	if bad := out.total - out.counts[control.CheckIntact]; bad > 0 {
-		return fmt.Errorf("verify: %d of %d files are not intact", bad, out.total)
+		return fmt.Errorf("verify: %d of %s %s not intact", bad, files(out.total), plural(bad, "is", "are"))
 	}
 	return nil
 }
@@ -107,7 +107,8 @@ func (p *checkPrinter) close() error {
 var checkOrder = []string{control.CheckIntact, control.CheckTampered, control.CheckTruncated,
 	control.CheckMissing, control.CheckUnindexed, control.CheckUnreadable}
 
-// summary is one line such as "3 files: 2 intact, 1 tampered".
+// summary is one line such as "3 files: 2 intact, 1 tampered" or "1 file:
+// 1 intact": the statuses in checkOrder, then any other by name.
 func (p *checkPrinter) summary() string {
 	var parts []string
 	for _, s := range checkOrder {
@@ -115,13 +116,23 @@ func (p *checkPrinter) summary() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	for s, n := range p.counts {
-		if !slices.Contains(checkOrder, s) { // a status of a newer daemon
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+	var newer []string // statuses of a newer daemon, by name
+	for s := range p.counts {
+		if !slices.Contains(checkOrder, s) {
+			newer = append(newer, s)
 		}
+	}
+	slices.Sort(newer)
+	for _, s := range newer {
+		parts = append(parts, fmt.Sprintf("%d %s", p.counts[s], s))
 	}
 	if len(parts) == 0 {
 		return "0 files"
 	}
-	return fmt.Sprintf("%d files: %s", p.total, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s", files(p.total), strings.Join(parts, ", "))
+}
+
+// files is "1 file", "2 files".
+func files(n int) string {
+	return fmt.Sprintf("%d %s", n, plural(n, "file", "files"))
 }

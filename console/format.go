@@ -147,3 +147,77 @@ func legCounts(c control.LegCounters) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// maxLostShown caps the stretches that show lists; --json has them all.
+const maxLostShown = 8
+
+// formatLost describes a recording's lost stretches, e.g. "2 stretches,
+// 3.4 s: at 0:12.300 for 2.0 s, at 1:05.000 for 1.4 s"; "" when none.
+func formatLost(spans []control.LostSpan) string {
+	if len(spans) == 0 {
+		return ""
+	}
+	var total int64
+	for _, s := range spans {
+		total += s.DurMS
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s, %s:", len(spans), plural(len(spans), "stretch", "stretches"), formatSeconds(total))
+	for i, s := range spans[:min(len(spans), maxLostShown)] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " at %s for %s", formatOffset(s.AtMS), formatSeconds(s.DurMS))
+	}
+	if more := len(spans) - maxLostShown; more > 0 {
+		fmt.Fprintf(&b, ", and %d more (--json lists them)", more)
+	}
+	return b.String()
+}
+
+// formatOffset prints a position in a recording to the millisecond, as
+// m:ss.mmm (minutes go past 59, as in formatDuration).
+func formatOffset(ms int64) string {
+	ms = max(ms, 0)
+	return fmt.Sprintf("%d:%02d.%03d", ms/60000, ms/1000%60, ms%1000)
+}
+
+// formatSeconds prints milliseconds as seconds with the digits they need
+// and at least one decimal: "2.0 s", "1.4 s", "0.04 s".
+func formatSeconds(ms int64) string {
+	ms = max(ms, 0)
+	frac := strings.TrimRight(fmt.Sprintf("%03d", ms%1000), "0")
+	if frac == "" {
+		frac = "0"
+	}
+	return fmt.Sprintf("%d.%s s", ms/1000, frac)
+}
+
+// plural picks the word for n things.
+func plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// srtpLegs is the SRTP column of a live call: "yes" when every leg is
+// encrypted, "no" when none is, else the labels of the encrypted ones
+// ("1,3"); "-" before the call has legs.
+func srtpLegs(legs []control.Leg) string {
+	var labels []string
+	for _, l := range legs {
+		if l.SRTP {
+			labels = append(labels, l.Label)
+		}
+	}
+	switch {
+	case len(legs) == 0:
+		return "-"
+	case len(labels) == len(legs):
+		return "yes"
+	case len(labels) == 0:
+		return "no"
+	}
+	return strings.Join(labels, ",")
+}

@@ -235,7 +235,8 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 			{Label: "1", Codec: "PCMA", Packets: 186175, LegCounters: control.LegCounters{Late: 2, ForeignSource: 5000, Concealed: 7}},
 			{Label: "2", Codec: "PCMA", Packets: 186170, LegCounters: control.LegCounters{AuthFailed: 12, Duplicates: 1, Ignored: 30}},
 			{Label: "3", Packets: 0}},
-		Lost: []control.LostSpan{{AtMS: 61000, DurMS: 2500}}}, []byte("x"))
+		Lost:      []control.LostSpan{{AtMS: 61000, DurMS: 2500}, {AtMS: 3605250, DurMS: 40}},
+		EndReason: "bye"}, []byte("x"))
 	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0.Add(-10 * time.Hour), Status: "failed",
 		Codec: "PCMU", File: "records/2026/03/02/2026000000005_20260302003000____.mp3.enc"}, nil)
 	return b, sock
@@ -245,6 +246,10 @@ func alarmStatus(_ *testing.T, b *controltest.Backend) {
 	b.SetStatus(control.Status{Version: "0.1.0", Started: t0, UptimeSeconds: 59, Listen: "0.0.0.0:5060",
 		TLSListen: "0.0.0.0:5061", CallsTotal: 7, Rejected: 2, CPS: 0.05, Draining: true, Recordings: 4,
 		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 1 << 29, ReserveBytes: 1 << 30},
+		Process: control.Process{Goroutines: 2311, OpenFiles: 1034, RSSBytes: 412 << 20, SIPConnections: 1000,
+			SIPConnectionsRefused: 48213, TLSHandshakesFailed: 1},
+		Config: control.ConfigState{Reloads: 1, ReloadedAt: t0.Add(30 * time.Second),
+			Error: `line 12: sip.allow: "10.0.0.0/33" is not an address or network`},
 		Alarms: []control.Alarm{
 			{Name: control.AlarmDiskLow, Active: true, Since: t0.Add(-time.Minute),
 				Message: "512 MiB free, below the 1024 MiB reserve: new calls refused"},
@@ -270,8 +275,7 @@ func truncated(_ *testing.T, b *controltest.Backend) {
 }
 
 // damaged makes verify --all meet every kind of file: intact, tampered,
-// missing and unindexed (one only: the backend reports unindexed checks
-// in map order).
+// missing and unindexed (two, listed by file name, not by id).
 func damaged(_ *testing.T, b *controltest.Backend) {
 	b.SetCheck(control.Check{ID: "2026000000004", File: "records/2026/03/02/2026000000004_20260302123000_asmith_2502_+15550000000_IN.mp3.enc",
 		Status: control.CheckTampered, Detail: "segment 3: authentication failed (tampered, reordered or from another file): recording corrupt"})
@@ -279,4 +283,6 @@ func damaged(_ *testing.T, b *controltest.Backend) {
 		Status: control.CheckMissing, Detail: "recording file missing"})
 	b.SetCheck(control.Check{ID: "2026000000009", File: "records/2026/03/04/2026000000009_20260304080000_jdoe_2501_+15558201320_OUT.mp3.enc",
 		Status: control.CheckUnindexed, Detail: "not in the index; the file authenticates (a restart indexes it)"})
+	b.SetCheck(control.Check{ID: "2026000000010", File: "records/2026/03/01/2026000000010_20260301170000_jdoe_2501_+15558201320_OUT.mp3.enc",
+		Status: control.CheckUnindexed, Detail: "not in the index; segment 2: authentication failed (tampered, reordered or from another file): recording corrupt"})
 }

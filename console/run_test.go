@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,9 @@ func serve(t *testing.T) (*controltest.Backend, string) {
 	b := controltest.New()
 	b.SetStatus(control.Status{Version: "0.1.0", Started: t0, UptimeSeconds: 93784, Listen: "0.0.0.0:5060",
 		CallsTotal: 1200, Rejected: 3, CPS: 1.25, Draining: false,
-		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 40 << 30}})
+		Disk:    control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 40 << 30},
+		Process: control.Process{Goroutines: 57, OpenFiles: 23, RSSBytes: 61_341_696, SIPConnections: 2},
+		Config:  control.ConfigState{Reloads: 2, ReloadedAt: t0.Add(25 * time.Hour)}})
 	b.SetCalls([]control.Call{{ID: "3c26f0a8-1f2e-4d9b-9a3c-77d2b1e9c0aa@10.0.0.1", RecordID: "2026000000003",
 		Start: t0, User: "jdoe", Extension: "2501", Remote: "+15558201320", Direction: "OUT",
 		Legs: []control.Leg{{Label: "1", Packets: 1520}, {Label: "2", Packets: 1498}}}})
@@ -70,7 +73,8 @@ func TestStatus(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "status", "--json")), &st); err != nil {
 		t.Fatalf("status --json: %v", err)
 	}
-	if st.Version != "0.1.0" || st.LiveCalls != 1 || st.Disk.FreeBytes != 40<<30 {
+	if st.Version != "0.1.0" || st.LiveCalls != 1 || st.Disk.FreeBytes != 40<<30 ||
+		st.Process.Goroutines != 57 || st.Config.Reloads != 2 {
 		t.Errorf("status --json = %+v", st)
 	}
 }
@@ -313,10 +317,37 @@ func TestFormat(t *testing.T) {
 		{formatUptime(86400 + 61), "1d 1m1s"},
 		{shorten("abcdef", 4), "abc…"},
 		{shorten("abc", 4), "abc"},
+		{formatOffset(0), "0:00.000"},
+		{formatOffset(12300), "0:12.300"},
+		{formatOffset(3725001), "62:05.001"},
+		{formatSeconds(2000), "2.0 s"},
+		{formatSeconds(1400), "1.4 s"},
+		{formatSeconds(40), "0.04 s"},
+		{formatSeconds(3456), "3.456 s"},
+		{formatLost(nil), ""},
+		{formatLost([]control.LostSpan{{AtMS: 12300, DurMS: 2000}, {AtMS: 65000, DurMS: 1400}}),
+			"2 stretches, 3.4 s: at 0:12.300 for 2.0 s, at 1:05.000 for 1.4 s"},
+		{formatLost([]control.LostSpan{{AtMS: 500, DurMS: 10000}}), "1 stretch, 10.0 s: at 0:00.500 for 10.0 s"},
+		{srtpLegs(nil), "-"},
+		{srtpLegs([]control.Leg{{Label: "1"}, {Label: "2"}}), "no"},
+		{srtpLegs([]control.Leg{{Label: "1", SRTP: true}, {Label: "2", SRTP: true}}), "yes"},
+		{srtpLegs([]control.Leg{{Label: "1", SRTP: true}, {Label: "2"}, {Label: "3", SRTP: true}}), "1,3"},
+		{configState(control.ConfigState{}), "as started (no reloads)"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+	// Past maxLostShown stretches, show counts the rest.
+	many := make([]control.LostSpan, maxLostShown+3)
+	for i := range many {
+		many[i] = control.LostSpan{AtMS: int64(i) * 60000, DurMS: 1000}
+	}
+	got := formatLost(many)
+	want := fmt.Sprintf("%d stretches, %d.0 s: at 0:00.000 for 1.0 s", len(many), len(many))
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", and 3 more (--json lists them)") ||
+		strings.Count(got, " at ") != maxLostShown {
+		t.Errorf("formatLost of %d stretches = %q", len(many), got)
 	}
 }
