@@ -31,7 +31,7 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "live calls\t%d\n", st.LiveCalls)
 	fmt.Fprintf(tw, "calls total\t%d\n", st.CallsTotal)
 	fmt.Fprintf(tw, "rejected\t%d\n", st.Rejected)
-	fmt.Fprintf(tw, "cps\t%.2f (60 s average)\n", st.CPS)
+	fmt.Fprintf(tw, "cps\t%.2f (5 s average)\n", st.CPS)
 	fmt.Fprintf(tw, "disk\t%s free of %s, %s kept free (%s)\n",
 		formatBytes(int64(st.Disk.FreeBytes)), formatBytes(int64(st.Disk.TotalBytes)),
 		formatBytes(int64(st.Disk.ReserveBytes)), st.Disk.Path)
