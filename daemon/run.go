@@ -179,7 +179,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })
-	g.Go(func() error { recorder.Every(gctx, time.Second, func() { rec.CheckSilence(time.Now()) }); return nil })
+	g.Go(func() error {
+		recorder.Every(gctx, time.Second, func() {
+			now := time.Now()
+			rec.CheckSilence(now)
+			rec.PublishStats(now)
+		})
+		return nil
+	})
 	g.Go(func() error {
 		<-gctx.Done()
 		// Drain: new INVITEs get 503 while the live calls are sealed

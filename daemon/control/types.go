@@ -19,11 +19,16 @@ type Status struct {
 	LiveCalls  int    `json:"live_calls"`
 	CallsTotal int64  `json:"calls_total"`
 	Rejected   int64  `json:"rejected"`
-	// CPS is the number of calls set up per second, averaged over the last
-	// 60 seconds.
-	CPS      float64 `json:"cps"`
-	Draining bool    `json:"draining"`
-	Disk     Disk    `json:"disk"`
+	// CPS is the number of calls set up per second now: the average over
+	// the last 5 whole seconds (CallsPerSecond.Last5s).
+	CPS float64 `json:"cps"`
+	// CallsPerSecond is the call rate over several windows, and its peak.
+	CallsPerSecond CallRate `json:"calls_per_second"`
+	// RejectedBy counts the calls refused since the start by reason
+	// (licence, disk_full, unknown_user, source_rate, max_cps, ...).
+	RejectedBy map[string]int64 `json:"rejected_by,omitempty"`
+	Draining   bool             `json:"draining"`
+	Disk       Disk             `json:"disk"`
 	// Recordings is the number of recordings in the index; 0 when the
 	// backend does not count them.
 	Recordings int64 `json:"recordings,omitempty"`
@@ -34,6 +39,19 @@ type Status struct {
 	Process Process `json:"process"`
 	// Config says how the last reload of the configuration file went.
 	Config ConfigState `json:"config"`
+}
+
+// CallRate is the rate of calls admitted per second, over whole seconds:
+// the last one, the last 5, the last minute and the last 15 minutes (over
+// the uptime while the daemon is younger than the window), and the
+// busiest second since the start.
+type CallRate struct {
+	Last1s float64   `json:"last_1s"`
+	Last5s float64   `json:"last_5s"`
+	Avg1m  float64   `json:"avg_1m"`
+	Avg15m float64   `json:"avg_15m"`
+	Peak   float64   `json:"peak"`
+	PeakAt time.Time `json:"peak_at,omitzero"`
 }
 
 // ConfigState is the configuration's reload history (SIGHUP).
@@ -259,6 +277,8 @@ const (
 	EventUserAdded       = "user.added"
 	EventUserRemoved     = "user.removed"
 	EventAlarm           = "alarm"
+	// EventStats comes once a second: live calls and the call rate.
+	EventStats = "stats"
 )
 
 // Event is one change pushed on the event stream. Which of Call, Recording
@@ -270,5 +290,12 @@ type Event struct {
 	Recording *Recording `json:"recording,omitempty"`
 	User      *User      `json:"user,omitempty"`
 	Alarm     *Alarm     `json:"alarm,omitempty"`
+	Stats     *Stats     `json:"stats,omitempty"`
 	Error     string     `json:"error,omitempty"`
+}
+
+// Stats is the figure of an EventStats event.
+type Stats struct {
+	LiveCalls      int      `json:"live_calls"`
+	CallsPerSecond CallRate `json:"calls_per_second"`
 }

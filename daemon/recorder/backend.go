@@ -51,18 +51,21 @@ var _ control.Backend = (*backend)(nil)
 func (b *backend) Status(ctx context.Context) (control.Status, error) {
 	now := b.rec.now()
 	total, rejected := b.stats.counts()
+	rate := b.stats.snapshot(now)
 	st := control.Status{
-		Version:       b.Version,
-		Started:       b.stats.started.UTC(),
-		UptimeSeconds: int64(now.Sub(b.stats.started).Seconds()),
-		Listen:        b.Listen,
-		TLSListen:     b.TLSListen,
-		LiveCalls:     len(b.rec.live()),
-		CallsTotal:    total,
-		Rejected:      rejected,
-		CPS:           b.stats.cps(now),
-		Disk:          control.Disk{Path: b.DataDir},
-		Alarms:        []control.Alarm{},
+		Version:        b.Version,
+		Started:        b.stats.started.UTC(),
+		UptimeSeconds:  int64(now.Sub(b.stats.started).Seconds()),
+		Listen:         b.Listen,
+		TLSListen:      b.TLSListen,
+		LiveCalls:      len(b.rec.live()),
+		CallsTotal:     total,
+		Rejected:       rejected,
+		CPS:            rate.Last5s,
+		CallsPerSecond: wireRate(rate),
+		RejectedBy:     b.stats.rejectedBy(),
+		Disk:           control.Disk{Path: b.DataDir},
+		Alarms:         []control.Alarm{},
 	}
 	if free, total, err := b.store.Space(); err == nil {
 		st.Disk.FreeBytes, st.Disk.TotalBytes = free, total
@@ -80,6 +83,17 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		e := b.SIPEdge()
 		st.Process.SIPConnections, st.Process.SIPConnectionsRefused, st.Process.TLSHandshakesFailed =
 			e.Connections, e.ConnectionsRefused, e.TLSHandshakesFailed
+		// New sessions the SIP edge refused for its rates never reach the
+		// recorder: count them with its refusals.
+		for reason, n := range map[string]int64{"source_rate": e.SessionsOverSourceRate, "max_cps": e.SessionsOverMaxCPS} {
+			if n > 0 {
+				if st.RejectedBy == nil {
+					st.RejectedBy = map[string]int64{}
+				}
+				st.RejectedBy[reason] += n
+				st.Rejected += n
+			}
+		}
 	}
 	if b.Config != nil {
 		st.Config = b.Config()

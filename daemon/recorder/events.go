@@ -95,3 +95,10 @@ func wireCounters(l vault.LegSummary) control.LegCounters {
 	return control.LegCounters{Late: l.Late, Duplicates: l.Duplicates, ForeignSource: l.ForeignSource,
 		ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}
 }
+
+// PublishStats sends the once-a-second stats event: live calls and the
+// call rate at now.
+func (r *Recorder) PublishStats(now time.Time) {
+	r.events.publish(control.Event{Type: control.EventStats, Time: now.UTC(),
+		Stats: &control.Stats{LiveCalls: r.LiveCalls(), CallsPerSecond: wireRate(r.stats.snapshot(now))}})
+}

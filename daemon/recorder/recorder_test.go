@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/media"
 	"github.com/callvault/callvault/siprec"
 	"github.com/callvault/callvault/vault"
@@ -200,5 +201,31 @@ func TestNeverEstablishedLeavesNoRecording(t *testing.T) {
 	}
 	if !r.ports.take(src.Addr(), 4) {
 		t.Error("the ended sessions' ports were not given back to the source's budget")
+	}
+}
+
+// The stats event carries the live calls and the call rate.
+func TestPublishStats(t *testing.T) {
+	r := newTestRecorder(t, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := r.events.subscribe(ctx)
+	for i := range 5 {
+		if _, err := r.Admit(ctx, offer(fmt.Sprintf("s%d@x", i), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.PublishStats(time.Now().Add(time.Second))
+	for e := range events {
+		if e.Type != control.EventStats {
+			continue
+		}
+		if e.Stats == nil || e.Stats.LiveCalls != 5 || e.Stats.CallsPerSecond.Peak < 1 {
+			t.Fatalf("stats event %+v", e.Stats)
+		}
+		break
+	}
+	for _, c := range r.live() {
+		r.End(&c.session, "bye")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/siprec"
 )
 
@@ -116,9 +117,6 @@ func (s *callStats) counts() (total, rejected int64) {
 	defer s.mu.Unlock()
 	return s.total, s.rejects
 }
-
-// cps is the rate of the last 5 complete seconds: the status's cps.
-func (s *callStats) cps(now time.Time) float64 { return s.snapshot(now).Last5s }
 
 // snapshot returns the rates at now.
 func (s *callStats) snapshot(now time.Time) CPS {
@@ -262,4 +260,9 @@ func matchesPattern(text, pattern string) bool {
 		text = text[i+len(p):]
 	}
 	return strings.HasSuffix(text, last)
+}
+
+// wireRate is the control API's picture of a snapshot.
+func wireRate(c CPS) control.CallRate {
+	return control.CallRate{Last1s: c.Last1s, Last5s: c.Last5s, Avg1m: c.Avg1m, Avg15m: c.Avg15m, Peak: c.Peak, PeakAt: c.PeakAt}
 }
