@@ -78,10 +78,7 @@ func (r *Recording) ingest(l *leg, data []byte, from netip.AddrPort, at time.Tim
 			st.ForeignSSRC++
 			return
 		}
-		r.flush(l)
-		l.s.anchored, l.prevOK = false, false
-		l.seq.reset()
-		l.jb.restart()
+		r.endStream(l)
 	}
 	l.src.accept(from)
 	paused := arrival-l.lastArr >= ssrcQuiet // the sender paused before this packet
@@ -129,6 +126,16 @@ func (l *leg) countSRTPError(err error) {
 	default:
 		l.stats.Ignored++
 	}
+}
+
+// endStream ends the leg's stream: it releases the packets held and
+// forgets the stream's sequence numbers and placement, so that the next
+// packet begins a new stream where it arrives.
+func (r *Recording) endStream(l *leg) {
+	r.flush(l)
+	l.s.anchored, l.prevOK = false, false
+	l.seq.reset()
+	l.jb.restart()
 }
 
 // newStreamFits reports whether a packet of a new SSRC that arrived at

@@ -92,9 +92,7 @@ func (s *stream) begin(ssrc, ts uint32, arrival int64, n int, floor int64) {
 // SSRC and a new timestamp base), and placed by them its audio would land
 // on the stream's own, or behind it; the stream starts again with it.
 func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64, resumes bool) (int64, verdict) {
-	// Extend ts around the newest timestamp seen: the uint32 difference,
-	// read as int32, is the signed distance across a wrap.
-	rel := s.top + int64(int32(ts-(s.baseTS+uint32(s.top))))
+	rel := s.rel(ts)
 	if d := rel - s.top; d > maxJump || d < -maxJump {
 		return rel, restart
 	}
@@ -122,6 +120,13 @@ func (s *stream) place(ts uint32, n int, arrival, emitted, ahead, floor int64, r
 	s.lateFrom = -1
 	s.top, s.first, s.end = max(s.top, rel), min(s.first, rel), max(s.end, rel+int64(n))
 	return rel, placed
+}
+
+// rel returns timestamp ts relative to baseTS, extended around the newest
+// timestamp seen: the uint32 difference, read as int32, is the signed
+// distance across a wrap.
+func (s *stream) rel(ts uint32) int64 {
+	return s.top + int64(int32(ts-(s.baseTS+uint32(s.top))))
 }
 
 // align moves a committed stream to its minimum transit, after its held
