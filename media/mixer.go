@@ -6,10 +6,11 @@ const mixChunk = 4608
 
 // mixer emits the audio of all legs in order: it mixes the timelines'
 // buffered samples from position emitted up to a target position and hands
-// the PCM (interleaved when stereo) to sink. It starts at the first audio
-// of the recording, which need not be position 0 (a leg is placed by its
-// least delayed packets, which may put its first audio before the arrival
-// of the first packet, the origin).
+// the PCM (interleaved when stereo) to sink, as far as the mask keeps it
+// (the recording's On Demand windows and PCI pauses: see mask). It starts
+// at the first audio of the recording, which need not be position 0 (a leg
+// is placed by its least delayed packets, which may put its first audio
+// before the arrival of the first packet, the origin).
 type mixer struct {
 	stereo  bool
 	reorder int64 // samples held back behind the newest audio for late packets
@@ -20,15 +21,18 @@ type mixer struct {
 	tracks []*timeline // in leg order
 	left   int         // stereo: index of the left track, -1 for none
 
+	mask mask // what of the emitted audio goes to sink
+
 	srcs [][]int16
 	pcm  []int16
 	sink func(pcm []int16) error
 	err  error // first sink error; audio after it is dropped
 }
 
-// newMixer returns a mixer that has not started.
-func newMixer(stereo bool, reorder int64, sink func([]int16) error) mixer {
-	return mixer{stereo: stereo, reorder: reorder, emitted: noPos, left: -1, sink: sink}
+// newMixer returns a mixer that has not started; gated, it drops all audio
+// until its mask is opened.
+func newMixer(stereo bool, reorder int64, gated bool, sink func([]int16) error) mixer {
+	return mixer{stereo: stereo, reorder: reorder, emitted: noPos, left: -1, mask: newMask(gated), sink: sink}
 }
 
 // begin starts the mixer at position start.
@@ -36,25 +40,72 @@ func (m *mixer) begin(start int64) {
 	m.started, m.start, m.emitted = true, start, start
 }
 
-// samples returns how many samples per channel have been emitted.
-func (m *mixer) samples() int64 {
-	if !m.started {
-		return 0
-	}
-	return m.emitted - m.start
-}
+// samples returns how many samples per channel have gone to sink (or
+// would have, after a sink error): the audio the mask kept or silenced.
+func (m *mixer) samples() int64 { return m.mask.file }
 
 // emitTo mixes and emits every sample before target.
 func (m *mixer) emitTo(target int64) {
 	for m.started && m.emitted < target {
 		n := int(min(target-m.emitted, mixChunk))
-		if m.err == nil {
-			m.err = m.sink(m.mix(n))
-		}
+		m.emit(m.mask.cut(m.emitted, n), n)
 		for _, t := range m.tracks {
 			t.consume(n)
 		}
 		m.emitted += int64(n)
+	}
+}
+
+// emit hands to sink the n samples per channel from the emission position
+// as the mask's pieces say: kept pieces as mixed, silenced ones as zeros,
+// dropped ones not at all; each run of pieces not dropped in one call.
+// Audio that is silenced or dropped whole is not even mixed.
+func (m *mixer) emit(pieces []piece, n int) {
+	if m.err != nil {
+		return
+	}
+	keep, some := false, false
+	for _, p := range pieces {
+		keep = keep || p.act == actKeep
+		some = some || p.act != actDrop
+	}
+	if !some {
+		return
+	}
+	ch := 1
+	if m.stereo {
+		ch = 2
+	}
+	var pcm []int16
+	if keep {
+		pcm = m.mix(n)
+	} else {
+		m.pcm = growLen(m.pcm, ch*n)
+		pcm = m.pcm
+		clear(pcm)
+	}
+	from, off := -1, 0 // the run to hand over begins at from; -1 for none
+	for _, p := range pieces {
+		switch p.act {
+		case actDrop:
+			if from >= 0 {
+				if m.err = m.sink(pcm[from*ch : off*ch]); m.err != nil {
+					return
+				}
+				from = -1
+			}
+		case actSilence:
+			clear(pcm[off*ch : (off+p.n)*ch])
+			fallthrough
+		default:
+			if from < 0 {
+				from = off
+			}
+		}
+		off += p.n
+	}
+	if from >= 0 {
+		m.err = m.sink(pcm[from*ch : off*ch])
 	}
 }
 

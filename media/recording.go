@@ -50,6 +50,11 @@ type Config struct {
 	// Result.Lost. It is counted in whole MP3 frames (72 ms, 288 bytes);
 	// 0 means 10 s (139 frames, 40 KB). At most 10 minutes.
 	WriteBuffer time.Duration
+	// Gated starts the recording closed, for On Demand: its audio is
+	// dropped (never encoded, never written) until Open, and again from
+	// Close. The file holds the open windows joined; Result.Windows says
+	// where they were in the call.
+	Gated bool
 }
 
 // LegStats are the counters of one leg. Packets and Bytes count every
@@ -110,6 +115,20 @@ type Result struct {
 	// file keeps the call's timeline: each span is silence of its length,
 	// written once the writer caught up. Nil when nothing was lost.
 	Lost []Span
+	// Pauses are the stretches of the file silenced by Pause (PCI), in
+	// order, from the file's start as it plays: positions in the audio
+	// the encoder was given, which a player reaches once it has removed
+	// the encoder delay, as for Lost. Only what the file holds counts: a
+	// pause during a closed window adds only its parts inside open ones,
+	// and parts that follow each other in the file (a pause across a
+	// closed stretch) are one span. The MP3 transform blurs each edge by
+	// up to one frame (72 ms). Nil when nothing was paused.
+	Pauses []Span
+	// Windows are, for a Gated recording, the stretches of the call the
+	// file holds, in order, from the call's origin (the arrival of its
+	// first packet); their lengths add up to Duration. Nil for a recording
+	// that is not Gated, or that held nothing.
+	Windows []Span
 }
 
 // Span is a stretch of a recording: it begins At from the start and lasts
@@ -230,7 +249,7 @@ func newRecording(cfg Config, log *slog.Logger, sink func([]int16) error) (*Reco
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Recording{log: log}
-	r.m = newMixer(cfg.Stereo, int64(cfg.Reorder/time.Microsecond*sampleRate/1_000_000), sink)
+	r.m = newMixer(cfg.Stereo, int64(cfg.Reorder/time.Microsecond*sampleRate/1_000_000), cfg.Gated, sink)
 	r.slots = jitterLimit(r.m.reorder)
 	return r, nil
 }
@@ -442,6 +461,57 @@ func (r *Recording) read(l *leg) {
 	}
 }
 
+// Open starts an On Demand window (Config.Gated): the call's audio from
+// at on is kept. Open when the recording is open does nothing.
+//
+// Like Close, Pause and Resume, it applies at at's place in the call's
+// timeline, (at - the first packet's arrival) at 8000 Hz, whenever the
+// mixer gets there: it emits audio a reorder window after it arrives, so
+// a control for now always lies ahead of it. An at before the first
+// packet's arrival (or any at before the first packet) applies from the
+// recording's first sample. An at so old that the audio after it has
+// been emitted already applies from the first sample not emitted: what
+// has gone to the encoder is never rewritten. Controls apply in the order
+// they are made, each at the earliest where the one before it applied.
+// They are ignored after Stop.
+func (r *Recording) Open(at time.Time) { r.control(at, ctlOpen) }
+
+// Close ends an On Demand window: the call's audio from at on is dropped,
+// until the next Open. Close when the recording is closed does nothing.
+func (r *Recording) Close(at time.Time) { r.control(at, ctlClose) }
+
+// Pause begins a PCI pause: from at until Resume the file holds silence
+// of the same length in place of the call's audio, which never reaches
+// the encoder. Pause when paused does nothing; a pause not resumed lasts
+// to the end. Result.Pauses says where the pauses lie in the file.
+func (r *Recording) Pause(at time.Time) { r.control(at, ctlPause) }
+
+// Resume ends a PCI pause: the call's audio from at on is recorded again.
+// Resume when not paused does nothing.
+func (r *Recording) Resume(at time.Time) { r.control(at, ctlResume) }
+
+// control adds a mode control at at's position.
+func (r *Recording) control(at time.Time, kind ctlKind) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return
+	}
+	r.m.mask.add(r.controlPos(at), kind)
+}
+
+// controlPos returns the timeline position of wall-clock time at: noPos
+// (the first sample) before the first packet or at or before its arrival.
+func (r *Recording) controlPos(at time.Time) int64 {
+	if !r.started {
+		return noPos
+	}
+	if p := samplesSince(r.origin, at); p > 0 {
+		return p
+	}
+	return noPos
+}
+
 // Stats returns the counters of every leg, in the order they were added.
 func (r *Recording) Stats() []LegStats {
 	r.mu.Lock()
@@ -508,6 +578,8 @@ func (r *Recording) stop() {
 		r.stopErr = fmt.Errorf("stop recording: %w", err)
 	}
 	r.result.Duration = samplesTime(r.result.Samples)
+	r.result.Pauses = r.m.mask.pauseSpans()
+	r.result.Windows = r.m.mask.windowSpans()
 	r.result.Legs = r.statsLocked()
 }
 
