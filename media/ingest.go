@@ -1,6 +1,7 @@
 package media
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/netip"
@@ -12,7 +13,9 @@ const (
 	// must have been silent before a packet of another SSRC may begin a new
 	// stream (a gateway that changes codec with a re-INVITE pauses for the
 	// signalling round trip; a stranger interleaving packets never does),
-	// or before timestamps that step back start the stream again.
+	// or before timestamps that step back, or sequence numbers from another
+	// base, start the stream again (a replay without a pause, or a looped
+	// stream, is dropped as late or duplicated).
 	ssrcQuiet = sampleRate / 10
 	// maxConceal is the longest loss (in samples) concealed by the codec;
 	// the rest of a longer one is silence.
@@ -81,7 +84,11 @@ func (r *Recording) ingest(l *leg, data []byte, from netip.AddrPort, at time.Tim
 		r.endStream(l)
 	}
 	l.src.accept(from)
-	paused := arrival-l.lastArr >= ssrcQuiet // the sender paused before this packet
+	gap := arrival - l.lastArr
+	paused := gap >= ssrcQuiet // the sender paused before this packet
+	if paused && l.renumbered(h.SequenceNumber, h.Timestamp, gap) {
+		r.endStream(l) // the packet begins a stream of its own, as a new SSRC would
+	}
 	st.Source, st.SSRC, st.LastArrival, l.lastArr = l.src.current(), h.SSRC, at, arrival
 	ext, dup := l.seq.observe(h.SequenceNumber)
 	switch {
@@ -136,6 +143,23 @@ func (r *Recording) endStream(l *leg) {
 	l.s.anchored, l.prevOK = false, false
 	l.seq.reset()
 	l.jb.restart()
+}
+
+// renumbered reports whether a packet of the leg's SSRC numbered seq, with
+// timestamp ts, that came gap samples after the leg's last packet, after a
+// pause of the sender, shows that the sender numbers its packets from
+// another base (a gateway resuming a held call or re-anchoring its media
+// with the SSRC kept): the numbers between it and the newest one cannot
+// fit the time between them, or it is numbered before the newest while its
+// timestamp is after the newest one's (one stream's numbers and timestamps
+// go forward together). Taken by the numbers, such a packet would be late,
+// or a duplicate, with every one after it until the numbers caught up with
+// the old ones, or the numbers it skipped would be a loss that never was.
+func (l *leg) renumbered(seq uint16, ts uint32, gap int64) bool {
+	if l.seq.renumbered(seq, cmp.Or(l.frame, defaultFrame), gap) {
+		return true
+	}
+	return l.s.anchored && l.seq.behind(seq) && l.s.after(ts)
 }
 
 // newStreamFits reports whether a packet of a new SSRC that arrived at

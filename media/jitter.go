@@ -12,7 +12,8 @@ type seqTracker struct {
 	seen    [seqWindow / 64]uint64
 }
 
-// reset forgets the stream (a new SSRC begins).
+// reset forgets the stream (a new SSRC begins, or the sender numbers its
+// packets from another base).
 func (s *seqTracker) reset() { *s = seqTracker{} }
 
 // observe returns the extended number of seq, taken as the nearest to the
@@ -41,6 +42,31 @@ func (s *seqTracker) observe(seq uint16) (ext int64, dup bool) {
 	}
 	s.mark(ext)
 	return ext, false
+}
+
+// renumbered reports whether seq, the number of a packet that came gap
+// samples of arrival time after the stream's newest one, cannot be the
+// stream's own when its packets last frame samples each: the numbers
+// between the two would not fit the time. Ahead of the newest, the packets
+// it skips would have lasted longer than the gap and maxDrift (the most a
+// packet may be placed from its arrival) together: they were never sent,
+// and are no loss. Behind it, the packet would come more than maxDrift
+// after its place. Either way the sender started its numbers again from
+// another base. Before the first packet, nothing is renumbered.
+func (s *seqTracker) renumbered(seq uint16, frame int, gap int64) bool {
+	if !s.started {
+		return false
+	}
+	d, f := int64(int16(seq-uint16(s.top))), int64(frame)
+	if d > 0 {
+		return (d-1)*f > gap+maxDrift
+	}
+	return -d*f > maxDrift
+}
+
+// behind reports whether seq is before the newest number seen.
+func (s *seqTracker) behind(seq uint16) bool {
+	return s.started && int16(seq-uint16(s.top)) < 0
 }
 
 // seenAll reports whether every sequence number in [from, to) was seen
@@ -201,8 +227,9 @@ func (j *jitter) skip(ext int64) {
 	}
 }
 
-// restart forgets what was released: the next stream (a new SSRC) has its
-// own sequence numbers. The buffer must be empty.
+// restart forgets what was released: the next stream (a new SSRC, or the
+// sender's numbers started again) has its own sequence numbers. The buffer
+// must be empty.
 func (j *jitter) restart() {
 	j.released = false
 }

@@ -129,6 +129,9 @@ func (s *stream) rel(ts uint32) int64 {
 	return s.top + int64(int32(ts-(s.baseTS+uint32(s.top))))
 }
 
+// after reports whether timestamp ts is after the newest one of the stream.
+func (s *stream) after(ts uint32) bool { return s.rel(ts) > s.top }
+
 // align moves a committed stream to its minimum transit, after its held
 // packets have been released.
 func (s *stream) align() { s.base = s.transit }
