@@ -23,6 +23,7 @@ func (c *cli) users(ctx context.Context, args []string) error {
 		fmt.Fprint(c.stdout, `usage:
   callvault users list [--json]
   callvault users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
+                     [--direction in|out|both] [--external only|any]
   callvault users rm USERNAME
 `)
 		return nil
@@ -42,17 +43,19 @@ func (c *cli) usersList(ctx context.Context, args []string) error {
 	}
 	return printList(c, asJSON, users, "no users", "USERNAME\tFULL NAME\tEXTENSIONS\tMODE",
 		func(u control.User) string {
-			return fmt.Sprintf("%s\t%s\t%s\t%s", u.Username, dash(u.FullName), dash(strings.Join(u.Extensions, ",")), u.Mode)
+			return fmt.Sprintf("%s\t%s\t%s\t%s", u.Username, dash(u.FullName), dash(strings.Join(u.Extensions, ",")), modeAndFilters(u))
 		})
 }
 
 func (c *cli) usersAdd(ctx context.Context, args []string) error {
-	fs := c.flags("users add", `users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]`)
+	fs := c.flags("users add", `users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep] [--direction in|out|both] [--external only|any]`)
 	var u control.User
 	fs.StringVar(&u.FullName, "name", "", "the user's first and last `name`")
 	var exts listFlag
 	fs.Var(&exts, "ext", "the user's `extensions`, comma-separated or repeated")
 	fs.StringVar(&u.Mode, "mode", control.ModeAlways, "recording `mode`: always, on-demand or live-keep")
+	fs.StringVar(&u.Direction, "direction", "", "record only the user's inbound (in) or outbound (out) calls, or both (default: [policy] direction)")
+	fs.StringVar(&u.External, "external", "", "record only calls with an external remote number (only), or any (default: [policy] external)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -71,8 +74,29 @@ func (c *cli) usersAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "added user %s (%s, ext %s, mode %s)\n", u.Username, dash(u.FullName),
-		strings.Join(u.Extensions, ","), u.Mode)
+		strings.Join(u.Extensions, ","), modeAndFilters(u))
 	return nil
+}
+
+// modeAndFilters is a user's mode and, when set, the filters of their
+// calls: "on-demand, inbound only, external only".
+func modeAndFilters(u control.User) string {
+	s := u.Mode
+	switch u.Direction {
+	case control.FilterIn:
+		s += ", inbound only"
+	case control.FilterOut:
+		s += ", outbound only"
+	case control.FilterBoth:
+		s += ", both directions"
+	}
+	switch u.External {
+	case control.FilterOnly:
+		s += ", external only"
+	case control.FilterAny:
+		s += ", any number"
+	}
+	return s
 }
 
 func (c *cli) usersRemove(ctx context.Context, args []string) error {

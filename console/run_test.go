@@ -205,6 +205,13 @@ func TestUsers(t *testing.T) {
 	out := mustRun(t, sock, "users", "add", "john_doe", "--name", "John Doe", "--ext", "2501,2502", "--mode", "live-keep")
 	contains(t, "users add", out, "added user john_doe")
 	mustRun(t, sock, "users", "add", "--ext", "2503", "asmith") // flags first, default mode
+	out = mustRun(t, sock, "users", "add", "sales", "--ext", "2600", "--direction", "out", "--external", "only")
+	contains(t, "users add with filters", out, "always, outbound only, external only")
+	contains(t, "users list with filters", mustRun(t, sock, "users", "list"), "always, outbound only, external only")
+	if _, _, err := cv(t, sock, "users", "add", "x", "--ext", "2700", "--direction", "sideways"); err == nil ||
+		!strings.Contains(err.Error(), `direction "sideways"`) {
+		t.Errorf("a bad direction: err = %v", err)
+	}
 	_, _, err := cv(t, sock, "users", "add", "john_doe", "--ext", "2509")
 	if err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("add twice: err = %v, want exists", err)
@@ -214,7 +221,7 @@ func TestUsers(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, sock, "users", "list", "--json")), &users); err != nil {
 		t.Fatalf("users list --json: %v", err)
 	}
-	if len(users) != 2 || users[0]["username"] != "john_doe" || users[0]["full_name"] != "John Doe" ||
+	if len(users) != 3 || users[0]["username"] != "john_doe" || users[0]["full_name"] != "John Doe" ||
 		users[0]["mode"] != "live-keep" || len(users[0]["extensions"].([]any)) != 2 {
 		t.Errorf("users list --json = %v", users)
 	}

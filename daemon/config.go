@@ -44,6 +44,7 @@ type Config struct {
 	Storage struct {
 		MinFree string `toml:"min_free"`
 	} `toml:"storage"`
+	Policy PolicyConfig `toml:"policy"`
 }
 
 // SIPConfig is the [sip] table.
@@ -85,6 +86,10 @@ type parsed struct {
 	// sourcePorts is the RTP ports one source may hold (0: half the pool).
 	sourcePorts int
 	idleTimeout time.Duration
+	// filters choose the calls recorded; keepGrace is how long an ended
+	// Live Keep call waits for keep ([policy]).
+	filters   recorder.Filters
+	keepGrace time.Duration
 	// rtpTimeout ends a call when no leg has received RTP for that long;
 	// holdTimeout is the same for legs the gateway put on hold.
 	rtpTimeout, holdTimeout time.Duration
@@ -183,6 +188,7 @@ func (c Config) validate() (parsed, error) {
 	if p.minFree, err = recorder.ParseReserve(c.Storage.MinFree); err != nil {
 		bad("storage.min_free: %w", err)
 	}
+	c.validatePolicy(&p, bad)
 	return p, errors.Join(errs...)
 }
 

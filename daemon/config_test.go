@@ -136,3 +136,27 @@ func TestConfigSIPEdge(t *testing.T) {
 		t.Errorf("missing certificate file: %v", err)
 	}
 }
+
+func TestConfigPolicy(t *testing.T) {
+	c, _ := loadConfig("", os.ReadFile)
+	p, err := c.validate()
+	if err != nil || p.keepGrace != 10*time.Second || p.filters.Direction != "both" || p.filters.External != "any" || p.filters.MinDigits != 6 {
+		t.Fatalf("default policy: %+v %v, %v", p.filters, p.keepGrace, err)
+	}
+	file := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(file, []byte("version = 1\n[policy]\ndirection = \"out\"\nexternal = \"only\"\nexternal_prefixes = [\"9\", \"+\"]\nkeep_grace = \"30s\"\n"), 0o600)
+	c, err = loadConfig(file, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = c.validate(); err != nil || p.filters.Direction != "out" || p.filters.External != "only" || len(p.filters.Prefixes) != 2 || p.keepGrace != 30*time.Second {
+		t.Fatalf("policy from a file: %+v %v, %v", p.filters, p.keepGrace, err)
+	}
+	c.Policy.Direction, c.Policy.External, c.Policy.KeepGrace, c.Policy.ExternalMinDigits = "sideways", "some", "2d", -1
+	_, err = c.validate()
+	for _, want := range []string{"direction \"sideways\"", "policy.keep_grace", "policy.external_min_digits"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+}

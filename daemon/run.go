@@ -122,6 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HoldTimeout:   p.holdTimeout,
 		Location:      p.location,
 		SourcePorts:   p.sourcePorts,
+		Filters:       p.filters,
 		Disk:          disk,
 		Events:        events,
 	})

@@ -129,8 +129,12 @@ func (q Query) problems() []string {
 // Validate checks a user's fields, as the handler does before AddUser: a
 // username of letters, digits, '.', '_' and '-'; at least one extension of
 // digits, '+', '*' and '#'; a mode among the three (empty is not accepted
-// here; the handler defaults it first). The error wraps ErrInvalid and
-// names every problem.
+// here; the handler defaults it first); filters among theirs or empty.
+// The error wraps ErrInvalid and names every problem.
 func (u User) Validate() error {
-	return invalid(vocab.CheckUser(u.Username, u.FullName, u.Extensions, u.Mode))
+	problems := vocab.CheckUser(u.Username, u.FullName, u.Extensions, u.Mode)
+	if p := vocab.CheckFilter(u.Direction, u.External); p != "" {
+		problems = append(problems, p)
+	}
+	return invalid(problems)
 }

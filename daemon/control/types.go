@@ -257,6 +257,15 @@ const (
 	ModeLiveKeep = vocab.ModeLiveKeep // the whole call is kept if the user presses Keep
 )
 
+// Call filters of a user (User.Direction, User.External).
+const (
+	FilterBoth = vocab.FilterBoth
+	FilterIn   = vocab.FilterIn
+	FilterOut  = vocab.FilterOut
+	FilterAny  = vocab.FilterAny
+	FilterOnly = vocab.FilterOnly
+)
+
 // User is a recorded user.
 type User struct {
 	Username   string   `json:"username"`
@@ -265,6 +274,10 @@ type User struct {
 	// Mode is ModeAlways, ModeOnDemand or ModeLiveKeep. The handler turns
 	// an empty mode into ModeAlways before calling Backend.AddUser.
 	Mode string `json:"mode"`
+	// Direction ("in", "out", "both") and External ("only", "any") choose
+	// which of the user's calls are recorded; "" keeps [policy]'s.
+	Direction string `json:"direction,omitempty"`
+	External  string `json:"external,omitempty"`
 }
 
 // Event types.

@@ -11,13 +11,14 @@ import (
 // Action is what a phone asks of the recording of its call.
 type Action string
 
-// The five actions, as they appear in the action query parameter.
+// The five actions, as they appear in the action query parameter
+// (vocab's words).
 const (
-	ActionStart  Action = "start"  // On Demand: keep the audio from now on
-	ActionStop   Action = "stop"   // On Demand: stop keeping it
-	ActionKeep   Action = "keep"   // Live Keep: store the whole call
-	ActionPause  Action = "pause"  // silence from now on (card numbers, ...)
-	ActionResume Action = "resume" // audio again after a pause
+	ActionStart  Action = vocab.ActionStart
+	ActionStop   Action = vocab.ActionStop
+	ActionKeep   Action = vocab.ActionKeep
+	ActionPause  Action = vocab.ActionPause
+	ActionResume Action = vocab.ActionResume
 )
 
 // allActions lists the actions in the order the menu offers them.

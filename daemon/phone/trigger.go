@@ -3,6 +3,8 @@ package phone
 import (
 	"context"
 	"errors"
+
+	"github.com/callvault/callvault/internal/vocab"
 )
 
 // Trigger is the recorder's side of the service: it applies action a to
@@ -26,15 +28,15 @@ type Result struct {
 	State string
 }
 
-// States of a call's recording. They are the recorder's words; the
-// softkeys offered after an action follow from them.
+// States of a call's recording: the recorder's words (vocab), and
+// StateStopped; the softkeys offered after an action follow from them.
 const (
-	StateRecording = "recording"         // audio is being kept
-	StateWaiting   = "waiting for start" // On Demand, outside a start..stop window
-	StateStopped   = "stopped"           // the same, in fewer words
-	StatePaused    = "paused"            // silence is being written
-	StateUnkept    = "waiting for keep"  // Live Keep, keep not pressed yet
-	StateKept      = "kept"              // Live Keep, keep pressed
+	StateRecording = vocab.StateRecording
+	StateWaiting   = vocab.StateWaiting
+	StateStopped   = "stopped" // the same as StateWaiting, in fewer words
+	StatePaused    = vocab.StatePaused
+	StateUnkept    = vocab.StateUnkept
+	StateKept      = vocab.StateKept
 )
 
 var (

@@ -212,13 +212,15 @@ func mapVaultErr(err error, id string) error {
 func (b *backend) Users(ctx context.Context) ([]control.User, error) {
 	var out []control.User
 	for _, u := range b.users.list() {
-		out = append(out, control.User{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode})
+		out = append(out, control.User{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode,
+			Direction: u.Direction, External: u.External})
 	}
 	return out, nil
 }
 
 func (b *backend) AddUser(ctx context.Context, u control.User) error {
-	nu := user{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode}
+	nu := user{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode,
+		Direction: u.Direction, External: u.External}
 	if err := b.users.add(nu); err != nil {
 		return err
 	}

@@ -3,28 +3,17 @@ package recorder
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/callvault/callvault/internal/vocab"
 )
 
-// Action is what a user asks of the recording of their live call, from
-// `callvault record`, the control API or the phone.
-type Action string
-
-// The actions of `callvault record ACTION EXT|ID`.
-const (
-	ActionStart  Action = "start"  // On Demand: keep the audio from now on
-	ActionStop   Action = "stop"   // On Demand: stop keeping it
-	ActionKeep   Action = "keep"   // Live Keep: store the whole call
-	ActionPause  Action = "pause"  // PCI: silence from now on, nothing written
-	ActionResume Action = "resume" // PCI: audio again
-)
-
-// ParseAction returns the Action named s.
-func ParseAction(s string) (Action, error) {
-	switch a := Action(s); a {
-	case ActionStart, ActionStop, ActionKeep, ActionPause, ActionResume:
-		return a, nil
+// ParseAction checks that s names a record action (vocab.Actions): what a
+// user asks of the recording of their live call, from `callvault record`,
+// the control API or the phone.
+func ParseAction(s string) (string, error) {
+	if slices.Contains(vocab.Actions(), s) {
+		return s, nil
 	}
 	return "", fmt.Errorf("%w: %q (want start, stop, keep, pause or resume)", ErrBadAction, s)
 }
@@ -35,15 +24,6 @@ var (
 	// ErrNotForMode: the action means nothing under the owner's mode (stop
 	// on an Always On call, keep on an On Demand one).
 	ErrNotForMode = errors.New("action not for this recording mode")
-)
-
-// States of a call's recording, as the control API and the phone show them.
-const (
-	StateRecording = "recording"         // audio is being kept
-	StateWaiting   = "waiting for start" // On Demand, outside a start..stop window
-	StatePaused    = "paused"            // PCI pause: silence is being written
-	StateUnkept    = "waiting for keep"  // Live Keep, keep not pressed yet
-	StateKept      = "kept"              // Live Keep, keep pressed
 )
 
 // modeState is where a call stands under its owner's recording mode. It
@@ -82,34 +62,34 @@ func newModeState(mode string) modeState {
 
 // apply takes an action and returns its effect; ErrNotForMode when the
 // mode has no use for it. Repeating an action is no error and no effect.
-func (m *modeState) apply(a Action) (effect, error) {
+func (m *modeState) apply(a string) (effect, error) {
 	switch a {
-	case ActionPause:
+	case vocab.ActionPause:
 		if m.paused {
 			return effectNone, nil
 		}
 		m.paused = true
 		return effectPause, nil
-	case ActionResume:
+	case vocab.ActionResume:
 		if !m.paused {
 			return effectNone, nil
 		}
 		m.paused = false
 		return effectResume, nil
-	case ActionStart, ActionStop:
+	case vocab.ActionStart, vocab.ActionStop:
 		if m.mode != vocab.ModeOnDemand {
 			return effectNone, fmt.Errorf("%w: %s calls are recorded whole; start and stop are for on-demand users", ErrNotForMode, m.mode)
 		}
-		if (a == ActionStart) == m.open {
+		if (a == vocab.ActionStart) == m.open {
 			return effectNone, nil
 		}
-		m.open = a == ActionStart
+		m.open = a == vocab.ActionStart
 		if m.open {
 			m.windows++
 			return effectOpen, nil
 		}
 		return effectClose, nil
-	case ActionKeep:
+	case vocab.ActionKeep:
 		if m.mode != vocab.ModeLiveKeep {
 			return effectNone, fmt.Errorf("%w: %s calls are kept as they are recorded; keep is for live-keep users", ErrNotForMode, m.mode)
 		}
@@ -126,15 +106,15 @@ func (m *modeState) apply(a Action) (effect, error) {
 func (m modeState) state() string {
 	switch {
 	case !m.open:
-		return StateWaiting
+		return vocab.StateWaiting
 	case m.paused:
-		return StatePaused
+		return vocab.StatePaused
 	case m.mode == vocab.ModeLiveKeep && !m.kept:
-		return StateUnkept
+		return vocab.StateUnkept
 	case m.mode == vocab.ModeLiveKeep:
-		return StateKept
+		return vocab.StateKept
 	}
-	return StateRecording
+	return vocab.StateRecording
 }
 
 // holdsChannel reports whether the call counts against a channel licence:

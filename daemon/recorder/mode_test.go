@@ -9,7 +9,7 @@ import (
 
 func TestModeStates(t *testing.T) {
 	type step struct {
-		a      Action
+		a      string
 		effect effect
 		err    error
 		state  string
@@ -19,32 +19,32 @@ func TestModeStates(t *testing.T) {
 		start string
 		steps []step
 	}{
-		{vocab.ModeAlways, StateRecording, []step{
-			{ActionPause, effectPause, nil, StatePaused},
-			{ActionPause, effectNone, nil, StatePaused},
-			{ActionResume, effectResume, nil, StateRecording},
-			{ActionStart, effectNone, ErrNotForMode, StateRecording},
-			{ActionStop, effectNone, ErrNotForMode, StateRecording},
-			{ActionKeep, effectNone, ErrNotForMode, StateRecording},
+		{vocab.ModeAlways, vocab.StateRecording, []step{
+			{vocab.ActionPause, effectPause, nil, vocab.StatePaused},
+			{vocab.ActionPause, effectNone, nil, vocab.StatePaused},
+			{vocab.ActionResume, effectResume, nil, vocab.StateRecording},
+			{vocab.ActionStart, effectNone, ErrNotForMode, vocab.StateRecording},
+			{vocab.ActionStop, effectNone, ErrNotForMode, vocab.StateRecording},
+			{vocab.ActionKeep, effectNone, ErrNotForMode, vocab.StateRecording},
 		}},
-		{vocab.ModeOnDemand, StateWaiting, []step{
-			{ActionStop, effectNone, nil, StateWaiting},
-			{ActionStart, effectOpen, nil, StateRecording},
-			{ActionStart, effectNone, nil, StateRecording},
-			{ActionPause, effectPause, nil, StatePaused},
-			{ActionStop, effectClose, nil, StateWaiting},
-			{ActionResume, effectResume, nil, StateWaiting},
-			{ActionStart, effectOpen, nil, StateRecording},
-			{ActionKeep, effectNone, ErrNotForMode, StateRecording},
+		{vocab.ModeOnDemand, vocab.StateWaiting, []step{
+			{vocab.ActionStop, effectNone, nil, vocab.StateWaiting},
+			{vocab.ActionStart, effectOpen, nil, vocab.StateRecording},
+			{vocab.ActionStart, effectNone, nil, vocab.StateRecording},
+			{vocab.ActionPause, effectPause, nil, vocab.StatePaused},
+			{vocab.ActionStop, effectClose, nil, vocab.StateWaiting},
+			{vocab.ActionResume, effectResume, nil, vocab.StateWaiting},
+			{vocab.ActionStart, effectOpen, nil, vocab.StateRecording},
+			{vocab.ActionKeep, effectNone, ErrNotForMode, vocab.StateRecording},
 		}},
-		{vocab.ModeLiveKeep, StateUnkept, []step{
-			{ActionStart, effectNone, ErrNotForMode, StateUnkept},
-			{ActionPause, effectPause, nil, StatePaused},
-			{ActionResume, effectResume, nil, StateUnkept},
-			{ActionKeep, effectKeep, nil, StateKept},
-			{ActionKeep, effectNone, nil, StateKept},
+		{vocab.ModeLiveKeep, vocab.StateUnkept, []step{
+			{vocab.ActionStart, effectNone, ErrNotForMode, vocab.StateUnkept},
+			{vocab.ActionPause, effectPause, nil, vocab.StatePaused},
+			{vocab.ActionResume, effectResume, nil, vocab.StateUnkept},
+			{vocab.ActionKeep, effectKeep, nil, vocab.StateKept},
+			{vocab.ActionKeep, effectNone, nil, vocab.StateKept},
 		}},
-		{"", StateRecording, nil},
+		{"", vocab.StateRecording, nil},
 	} {
 		m := newModeState(tc.mode)
 		if got := m.state(); got != tc.start {
@@ -64,7 +64,7 @@ func TestModeChannelsAndKeep(t *testing.T) {
 	if od.holdsChannel() {
 		t.Error("an on-demand call holds a channel before start")
 	}
-	od.apply(ActionStart)
+	od.apply(vocab.ActionStart)
 	if !od.holdsChannel() || od.windows != 1 {
 		t.Errorf("on-demand after start: holds %t, windows %d", od.holdsChannel(), od.windows)
 	}
@@ -72,7 +72,7 @@ func TestModeChannelsAndKeep(t *testing.T) {
 	if !lk.holdsChannel() || !lk.keepPending() {
 		t.Error("a live keep call holds a channel and waits for keep")
 	}
-	lk.apply(ActionKeep)
+	lk.apply(vocab.ActionKeep)
 	if lk.keepPending() {
 		t.Error("kept live keep call still pending")
 	}
@@ -82,7 +82,7 @@ func TestModeChannelsAndKeep(t *testing.T) {
 	if _, err := ParseAction("record"); !errors.Is(err, ErrBadAction) {
 		t.Errorf("ParseAction(record) = %v", err)
 	}
-	if a, err := ParseAction("keep"); a != ActionKeep || err != nil {
+	if a, err := ParseAction("keep"); a != vocab.ActionKeep || err != nil {
 		t.Errorf("ParseAction(keep) = %q, %v", a, err)
 	}
 }

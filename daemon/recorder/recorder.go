@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -42,6 +43,8 @@ type Recorder struct {
 	// ports bounds the RTP ports one gateway holds ([sip] source_ports);
 	// nil: no bound (a nil portBudget takes and gives freely).
 	ports *portBudget
+	// filters choose the calls recorded ([policy] and each user's own).
+	filters Filters
 	// hangup ends a live session from our side (BYE to the gateway); set
 	// once the SIP server exists.
 	hangup func(callID string, code int, text, reason string) bool
@@ -70,6 +73,9 @@ type Options struct {
 	// SourcePorts bounds the RTP ports one gateway holds ([sip]
 	// source_ports); 0: no bound.
 	SourcePorts int
+	// Filters choose the calls recorded: by direction, by external remote
+	// number ([policy]; a user's own settings come first).
+	Filters Filters
 	// Disk refuses new calls when the data dir is short of space, and has
 	// the Recorder hang up every call at its floor; nil: no guard.
 	Disk *DiskGuard
@@ -92,7 +98,7 @@ func New(o Options) *Recorder {
 		log: o.Log, pool: o.Pool, store: o.Store, users: o.Users, media: o.Media,
 		recordUnknown: o.RecordUnknown, latch: o.Latch, rtpTimeout: o.RTPTimeout, holdTimeout: o.HoldTimeout,
 		loc: o.Location, events: cmp.Or(o.Events, NewHub()), stats: &callStats{started: now()}, now: now,
-		disk: o.Disk, calls: make(map[string]*call),
+		disk: o.Disk, filters: o.Filters, calls: make(map[string]*call),
 	}
 	if o.SourcePorts > 0 {
 		r.ports = newPortBudget(o.SourcePorts)
@@ -178,9 +184,13 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 			return nil, err
 		}
 	}
-	if s.Metadata != nil && !r.recordUnknown {
-		if p := classify(s.Metadata, r.users.byExtension); !p.known() {
+	if s.Metadata != nil {
+		p := classify(s.Metadata, r.users.byExtension)
+		if !p.known() && !r.recordUnknown {
 			return nil, refuseUnknown.Err()
+		}
+		if ok, why := r.filters.admits(p, r.owner(p)); !ok {
+			return nil, refuseFiltered.Err(why)
 		}
 	}
 	answers, legs, err := chooseMedia(s.Media)
@@ -412,7 +422,7 @@ func (r *Recorder) End(s *siprec.Session, reason string) {
 	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
 	rec, err := r.finish(c, reason)
 	if errors.Is(err, errDiscarded) {
-		c.log.Info("recording discarded: no participant is a recorded user (record_unknown is off)", "reason", reason)
+		c.log.Info("recording discarded", "why", err.Error(), "reason", reason)
 		return
 	}
 	if errors.Is(err, errNeverEstablished) {
@@ -444,7 +454,12 @@ func (r *Recorder) finish(c *call, reason string) (vault.Recording, error) {
 	rec := r.record(c)
 	if rec.User == "" && !r.recordUnknown {
 		c.w.Abort()
-		return vault.Recording{}, errDiscarded
+		return vault.Recording{}, fmt.Errorf("%w: no participant is a recorded user (record_unknown is off)", errDiscarded)
+	}
+	p := parties{Username: rec.User, Extension: rec.Extension, Remote: rec.Remote, Direction: rec.Direction}
+	if ok, why := r.filters.admits(p, r.owner(p)); !ok {
+		c.w.Abort() // the metadata that names the call came after the INVITE
+		return vault.Recording{}, fmt.Errorf("%w: %s", errDiscarded, why)
 	}
 	rec.DurationMS = res.Duration.Milliseconds()
 	rec.EndReason = reason

@@ -16,9 +16,10 @@ var (
 	refuseNoPort      = siprec.Refusal{Code: 503, Text: "no RTP port available"}
 	refuseStorage     = siprec.Refusal{Code: 503, Text: "recorder storage unavailable"}
 	refuseMedia       = siprec.Refusal{Code: 500, Text: "media engine unavailable"}
+	refuseFiltered    = siprec.Refusal{Code: 403, Text: "call not recorded by policy: %s"}
 
 	recorderRefusals = []siprec.Refusal{
-		refuseUnknown, refuseNoSession, refuseExists, refuseCodec, refuseNoCrypto, refuseSuite,
+		refuseUnknown, refuseFiltered, refuseNoSession, refuseExists, refuseCodec, refuseNoCrypto, refuseSuite,
 		refuseMedia, refuseDiskFull, refuseSourcePorts, refuseNoPort, refuseStorage,
 	}
 )

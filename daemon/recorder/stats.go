@@ -202,6 +202,7 @@ var refusalReasons = []struct {
 	reason  string
 }{
 	{refuseUnknown, "unknown_user"},
+	{refuseFiltered, "filtered"},
 	{refuseNoSession, "no_session"},
 	{refuseExists, "exists"},
 	{refuseCodec, "codec"},

@@ -22,8 +22,8 @@ type user struct {
 	FullName   string   `json:"full_name"`
 	Extensions []string `json:"extensions"`
 	Mode       string   `json:"mode"`
-	// Direction and External filter the user's calls (FilterIn,
-	// FilterOut, FilterBoth; FilterOnly, FilterAny); "" keeps [policy]'s.
+	// Direction and External filter the user's calls (vocab.FilterIn,
+	// vocab.FilterOut, vocab.FilterBoth; vocab.FilterOnly, vocab.FilterAny); "" keeps [policy]'s.
 	Direction string `json:"direction,omitempty"`
 	External  string `json:"external,omitempty"`
 }
@@ -94,7 +94,7 @@ func validateUser(u user) error {
 	for _, p := range vocab.CheckUser(u.Username, u.FullName, u.Extensions, u.Mode) {
 		errs = append(errs, errors.New(p))
 	}
-	if p := CheckFilter(u.Direction, u.External); p != "" {
+	if p := vocab.CheckFilter(u.Direction, u.External); p != "" {
 		errs = append(errs, errors.New(p))
 	}
 	return errors.Join(errs...)

@@ -29,6 +29,56 @@ const (
 	ModeLiveKeep = "live-keep" // the whole call is kept if the user presses Keep
 )
 
+// Record actions: what a user asks of the recording of their live call
+// (`callvault record ACTION`, the control API, the phone service).
+const (
+	ActionStart  = "start"  // On Demand: keep the audio from now on
+	ActionStop   = "stop"   // On Demand: stop keeping it
+	ActionKeep   = "keep"   // Live Keep: store the whole call
+	ActionPause  = "pause"  // PCI: silence from now on, nothing written
+	ActionResume = "resume" // PCI: audio again
+)
+
+// Actions are the record actions, in the order menus offer them.
+func Actions() []string {
+	return []string{ActionStart, ActionStop, ActionKeep, ActionPause, ActionResume}
+}
+
+// States of a live call's recording, after an action.
+const (
+	StateRecording = "recording"         // audio is being kept
+	StateWaiting   = "waiting for start" // On Demand, outside a start..stop window
+	StatePaused    = "paused"            // PCI pause: silence is being written
+	StateUnkept    = "waiting for keep"  // Live Keep, keep not pressed yet
+	StateKept      = "kept"              // Live Keep, keep pressed
+)
+
+// Call filters: which calls of a user are recorded (users.json, the
+// control API, [policy]). An empty word keeps the default.
+const (
+	FilterBoth = "both" // direction: every call
+	FilterIn   = "in"   // direction: inbound calls only
+	FilterOut  = "out"  // direction: outbound calls only
+	FilterAny  = "any"  // external: every remote number
+	FilterOnly = "only" // external: external remote numbers only
+)
+
+// CheckFilter returns what is wrong with a direction filter and an
+// external filter ("" is fine: the default applies); "" when both are.
+func CheckFilter(direction, external string) string {
+	switch direction {
+	case "", FilterBoth, FilterIn, FilterOut:
+	default:
+		return fmt.Sprintf("direction %q: want in, out or both", direction)
+	}
+	switch external {
+	case "", FilterAny, FilterOnly:
+	default:
+		return fmt.Sprintf("external %q: want only or any", external)
+	}
+	return ""
+}
+
 // Call directions, seen from the owner.
 const (
 	DirectionIn  = "IN"
