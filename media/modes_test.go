@@ -3,9 +3,14 @@ package media
 import (
 	"bytes"
 	"math"
+	"net"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/callvault/callvault/internal/testaudio"
 )
 
 // The two legs of a mode test's call: block i of leg a and of leg b carry
@@ -383,4 +388,137 @@ func TestModeStereo(t *testing.T) {
 	from := int64(1002.5 * 8)
 	sameSpans(t, "Pauses", res.Pauses, []Span{{At: samplesTime(16000 - from), Dur: samplesTime(8001)}})
 	sameSpans(t, "Windows", res.Windows, []Span{{At: samplesTime(from), Dur: samplesTime(4*sampleRate - from)}})
+}
+
+// TestModesLoopback records a call sent as real RTP over loopback UDP in
+// real time, with LAME, On Demand and paused, controls made as the call
+// runs, and decodes the file: call 0-0.5 s closed, 0.5-2 s open (paused
+// 1-1.5 s), 2-2.5 s closed, 2.5-3 s open. The closed stretches carry a
+// 1000 Hz tone, the open ones 400 Hz then 600 Hz: the file is 2 s of 400
+// Hz with 0.5 s of silence in it, then 600 Hz, and no 1000 Hz. Where the
+// controls fall depends on the machine's timing, so the spans are checked
+// loosely; the silence is checked where Result.Pauses puts it in the
+// decoded file, which depends on nothing but the encoder.
+func TestModesLoopback(t *testing.T) {
+	testaudio.Require(t, "ffmpeg")
+	t.Parallel()
+	var out lockedWriter
+	out.w = &bytes.Buffer{}
+	r, err := NewRecording(Config{Gated: true}, &out, nil)
+	if err != nil {
+		t.Fatalf("NewRecording: %v", err)
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	if err := r.AddLeg("1", conn, testCodecs); err != nil {
+		t.Fatalf("AddLeg: %v", err)
+	}
+	client, err := net.DialUDP("udp", nil, conn.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer client.Close()
+
+	const packets = 150 // 3 s
+	seg := func(freq float64) []int16 { return testaudio.Tone(freq, sampleRate, sampleRate/2, 8000) }
+	var call []int16
+	for _, f := range []float64{1000, 400, 400, 400, 1000, 600} {
+		call = append(call, seg(f)...)
+	}
+	payload := testaudio.EncodeUlaw(call)
+	controls := map[int]func(time.Time){25: r.Open, 50: r.Pause, 75: r.Resume, 100: r.Close, 125: r.Open}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := range packets {
+		if c := controls[i]; c != nil {
+			c(time.Now())
+		}
+		p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(i),
+			Timestamp: uint32(160 * i), SSRC: 0x3D}, Payload: payload[160*i : 160*(i+1)]}
+		b, _ := p.Marshal()
+		if _, err := client.Write(b); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		<-tick.C
+	}
+	waitPackets(t, r, packets)
+	res, err := r.Stop()
+	if err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	pcm := decodeStrict(t, writeMP3(t, res.LAMETag, out.w.Bytes()))
+	if int64(len(pcm)) != res.Samples {
+		t.Fatalf("file has %d samples, the recording %d", len(pcm), res.Samples)
+	}
+	t.Logf("duration %v, windows %v, pauses %v", res.Duration, res.Windows, res.Pauses)
+
+	// A sender that falls behind its ticker shifts the controls against
+	// the audio, which is placed by its timestamps: loose bounds.
+	near := func(got, want time.Duration) bool {
+		return got-want < 200*time.Millisecond && want-got < 200*time.Millisecond
+	}
+	if !near(res.Duration, 2*sec) {
+		t.Errorf("Duration %v, want about 2 s", res.Duration)
+	}
+	w := res.Windows
+	if len(w) != 2 || !near(w[0].At, 500*time.Millisecond) || !near(w[0].Dur, 1500*time.Millisecond) ||
+		!near(w[1].At, 2500*time.Millisecond) || !near(w[1].Dur, 500*time.Millisecond) {
+		t.Fatalf("Windows %v, want about 0.5 s for 1.5 s, 2.5 s for 0.5 s", w)
+	}
+	if len(res.Pauses) != 1 || !near(res.Pauses[0].At, 500*time.Millisecond) || !near(res.Pauses[0].Dur, 500*time.Millisecond) {
+		t.Fatalf("Pauses %v, want about 0.5 s for 0.5 s", res.Pauses)
+	}
+	if got := w[0].Dur + w[1].Dur; got != res.Duration {
+		t.Errorf("the windows hold %v, the file %v", got, res.Duration)
+	}
+
+	// The silence lies where Pauses says, to within the blur of the
+	// transform's edges (the encoder delay is accounted for: were it not,
+	// the silence would be 72 ms off).
+	p := res.Pauses[0]
+	at, end := int(p.At*sampleRate/sec), int((p.At+p.Dur)*sampleRate/sec)
+	mid := (at + end) / 2
+	last, first := mid, mid // the silence in the decoded audio: last+1 to first
+	for last >= 0 && pcm[last] < 500 && pcm[last] > -500 {
+		last--
+	}
+	for first < len(pcm) && pcm[first] < 500 && pcm[first] > -500 {
+		first++
+	}
+	t.Logf("pause in the file: %d-%d; silent in the decoded audio: %d-%d", at, end, last+1, first)
+	if d := last + 1 - at; d < -160 || d > 160 {
+		t.Errorf("the silence begins at sample %d of the file, Pauses says %d", last+1, at)
+	}
+	if d := first - end; d < -160 || d > 160 {
+		t.Errorf("the silence ends at sample %d of the file, Pauses says %d", first, end)
+	}
+
+	// Each tone where it belongs, as a fraction of its power as sent.
+	sent := testaudio.Power(seg(400), 400, sampleRate)
+	power := func(freq float64, from, to time.Duration) float64 {
+		i, j := int(from*sampleRate/sec), int(to*sampleRate/sec)
+		if j <= i {
+			return 0
+		}
+		return testaudio.Power(pcm[i:j], freq, sampleRate) / sent
+	}
+	m := 100 * time.Millisecond
+	joint := w[0].Dur // where the second window begins in the file
+	for _, c := range []struct {
+		freq     float64
+		from, to time.Duration
+		min, max float64
+	}{
+		{400, m, p.At - m, 0.3, 2},
+		{400, p.At + p.Dur + m, joint - m, 0.3, 2},
+		{600, joint + m, res.Duration - m, 0.3, 2},
+		{400, p.At + m, p.At + p.Dur - m, 0, 0.001},
+		{1000, 0, res.Duration, 0, 0.001},
+	} {
+		if got := power(c.freq, c.from, c.to); got < c.min || got > c.max {
+			t.Errorf("%v Hz in %v-%v of the file: %.4f of the power sent, want %.3f-%.3f", c.freq, c.from, c.to, got, c.min, c.max)
+		}
+	}
 }
