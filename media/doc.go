@@ -12,6 +12,7 @@
 //	         -> decode in RTP order (G.711, G.729A; loss concealed; CN as silence)
 //	         -> timeline (placement by RTP timestamp)
 //	         -> mixer (mono sum, or owner-left / others-right stereo)
+//	         -> mode mask (On Demand windows dropped outside, PCI pauses silenced)
 //	         -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> whole frames
 //	         -> write queue -> (writer goroutine) io.Writer
 //
@@ -58,6 +59,22 @@
 // for a leg that lags, as a stalled reader would); packets that arrive
 // behind audio already decoded or emitted are counted as late and dropped.
 //
+// The recording modes act between the mixer and the encoder. A Gated
+// recording (On Demand) starts closed: its audio is dropped, never encoded
+// or written, except inside the windows that Open and Close mark; the file
+// holds the windows joined, and Result.Windows says where they lay in the
+// call. Pause and Resume (PCI) mark stretches whose audio is replaced by
+// silence of the same length, so the file keeps real time but the decoded
+// audio of a pause never reaches the encoder; Result.Pauses says where
+// they lie in the file. A control's wall-clock time is placed on the
+// timeline by its distance from the first packet's arrival, and applies
+// when the mixer, a reorder window behind real time, gets there, to the
+// sample; one made before the first packet applies from the first sample,
+// and one whose time the mixer has passed already applies from the next
+// sample it emits, since what was encoded is never rewritten. The controls
+// wait in a pure step (mask) that cuts each block of mixed audio into
+// pieces kept, silenced or dropped, and keeps the file's account.
+//
 // The RTP readers never wait for the disk: the encoded frames go to the
 // writer through a bounded queue (Config.WriteBuffer, 10 s by default: 139
 // frames of 72 ms, 288 bytes each, 40 KB) that a goroutine of the
@@ -88,7 +105,7 @@
 //
 // No clock, timer or goroutine is created per packet, and the steady-state
 // path does not allocate (the reorder buffers are allocated with the leg and
-// grow only when a stream needs more room), so the ingest, timeline and
-// mixer steps are tested with synthetic sources and arrival times, and the
-// write queue's accounting (frameQueue) without a writer.
+// grow only when a stream needs more room), so the ingest, timeline,
+// mixer and mode steps are tested with synthetic sources and arrival
+// times, and the write queue's accounting (frameQueue) without a writer.
 package media
