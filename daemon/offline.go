@@ -15,6 +15,7 @@ import (
 var offline = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"verify":  runVerify,
 	"reindex": runReindex,
+	"license": runLicense,
 }
 
 // offlineStore parses -config and -data and returns the vault
