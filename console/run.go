@@ -27,12 +27,16 @@ Commands:
   users list             recorded users
   users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
   users rm USERNAME      remove a user
+  record start|stop|keep|pause|resume EXT|ID
+                         act on the recording of a live call, found by its
+                         owner's extension or its record id: start and stop
+                         (on-demand), keep (live-keep), pause and resume
   help                   this text
 
 Commands that print data take --json. "callvault COMMAND -h" describes a
 command's flags. The socket is -socket, else $CALLVAULT_SOCKET, else
-/run/callvault/control.sock. record, license and calc, and the interactive
-console (callvault with no command), come in a later version.
+/run/callvault/control.sock. license and calc, and the interactive console
+(callvault with no command), come in a later version.
 `
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -74,10 +78,11 @@ var commands = map[string]commandFunc{
 	"export": (*cli).export,
 	"verify": (*cli).verify,
 	"users":  (*cli).users,
+	"record": (*cli).record,
 }
 
 // later are commands of the contract that later versions bring.
-var later = []string{"record", "license", "calc"}
+var later = []string{"license", "calc"}
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -240,7 +240,8 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		"no command":      {nil, "interactive console comes in a later version"},
 		"unknown command": {[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		"record":          {[]string{"record", "start", "2501"}, "record is not available yet in this version"},
+		"record action":   {[]string{"record", "begin", "2501"}, `unknown action "begin"`},
+		"record target":   {[]string{"record", "keep"}, "missing EXT|ID"},
 		"license":         {[]string{"license", "show"}, "license is not available yet"},
 		"calc":            {[]string{"calc"}, "calc is not available yet"},
 		"show no id":      {[]string{"show"}, "show: missing recording ID"},
@@ -356,5 +357,19 @@ func TestFormat(t *testing.T) {
 	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", and 3 more (--json lists them)") ||
 		strings.Count(got, " at ") != maxLostShown {
 		t.Errorf("formatLost of %d stretches = %q", len(many), got)
+	}
+}
+
+func TestRecord(t *testing.T) {
+	_, sock := serve(t)
+	out := mustRun(t, sock, "record", "pause", "2501")
+	contains(t, "record pause", out, "pause 2501: paused (call with +15558201320, record 2026000000003)")
+	var res control.RecordResult
+	if err := json.Unmarshal([]byte(mustRun(t, sock, "record", "keep", "2026000000003", "--json")), &res); err != nil ||
+		res.State != control.StateKept || res.Call.RecordID != "2026000000003" {
+		t.Errorf("record keep --json = %+v, %v", res, err)
+	}
+	if _, _, err := cv(t, sock, "record", "start", "4444"); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("record start of an extension without a call: %v, want not found", err)
 	}
 }

@@ -74,9 +74,7 @@ func (d *daemonProc) recordings() []control.Recording {
 // long as its duration_ms says, with both tones.
 func exportAndDecode(t *testing.T, d *daemonProc, rec control.Recording) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), rec.ID+".mp3")
-	d.cli("export", rec.ID, "-o", out)
-	checkSignals(t, out, mono, float64(rec.DurationMS)/1000)
+	checkSignals(t, exportAudio(t, d, rec), mono, float64(rec.DurationMS)/1000)
 }
 
 // partFiles lists the .part files under the data dir.

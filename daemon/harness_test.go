@@ -103,6 +103,9 @@ type daemonOptions struct {
 	// sip holds extra [sip] lines (TLS, allow-list, bounds).
 	sip string
 	env []string // extra environment, e.g. CREDENTIALS_DIRECTORY=...
+	// tables are extra TOML tables at the end of the file, e.g.
+	// "[policy]\nkeep_grace = \"2s\"".
+	tables string
 }
 
 // startDaemon runs callvaultd on 127.0.0.1 with its own ports and data dir
@@ -144,7 +147,8 @@ latch = %t
 timeout = %q
 [storage]
 min_free = %q
-`, d.data, d.socket, o.recordUnknown, o.stereo, o.sip, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree)
+%s
+`, d.data, d.socket, o.recordUnknown, o.stereo, o.sip, lo, lo+99, !o.strictSource, o.rtpTimeout, o.minFree, o.tables)
 	confPath := filepath.Join(dir, "callvaultd.toml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -123,6 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Location:      p.location,
 		SourcePorts:   p.sourcePorts,
 		Filters:       p.filters,
+		KeepGrace:     p.keepGrace,
 		Disk:          disk,
 		Events:        events,
 	})
@@ -205,6 +206,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		} else {
 			log.Info("drained", "sealed", live)
 		}
+		rec.DestroyUnkept() // Live Keep calls that ended without a keep: nobody can keep them now
 		stopSIP()
 		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

@@ -17,7 +17,7 @@ const (
 	maxAORLen       = 256 // Participant.AOR
 	maxParticipants = 64  // the first ones are kept
 	maxLost         = 64  // lost spans: the first ones are kept
-	maxPauses       = 64  // pauses: the first ones are kept
+	maxPauses       = 64  // pauses, and On Demand windows: the first ones are kept
 	maxLegs         = 16  // the first ones are kept
 	maxLabelLen     = 32  // LegSummary.Label, LegSummary.Codec
 )
@@ -53,6 +53,9 @@ func clipRecording(rec Recording) Recording {
 	}
 	if len(rec.Pauses) > maxPauses {
 		rec.Pauses = rec.Pauses[:maxPauses]
+	}
+	if len(rec.Windows) > maxPauses {
+		rec.Windows = rec.Windows[:maxPauses]
 	}
 	if len(rec.Legs) > 0 {
 		legs := append([]LegSummary(nil), rec.Legs[:min(len(rec.Legs), maxLegs)]...)

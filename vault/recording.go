@@ -48,6 +48,10 @@ type Recording struct {
 	// Pauses are the stretches paused by the user (PCI pause and resume):
 	// silence in the file, their audio never written.
 	Pauses []Span `json:"pauses,omitempty"`
+	// Windows are, for an On Demand call, the stretches of the call kept
+	// (between each start and stop), in call time: the file holds them
+	// joined, the gaps left out.
+	Windows []Span `json:"windows,omitempty"`
 	// KeepPending marks the drafts of a Live Keep call not kept yet: a
 	// .part whose newest draft says so is destroyed by recovery, not
 	// recovered (the call was not to be stored unless kept). Never set in

@@ -35,4 +35,8 @@ type Backend interface {
 	// shutdown), which ends the client's stream. A slow subscriber must not
 	// slow the recorder down: drop or coalesce instead of blocking.
 	Subscribe(ctx context.Context) <-chan Event
+	// Record applies a record action to a live call (req is valid): it
+	// fails with ErrNotFound when no live call has that owner's extension
+	// or record id, and with ErrNotAllowed when the action is refused.
+	Record(ctx context.Context, req RecordRequest) (RecordResult, error)
 }

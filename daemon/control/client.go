@@ -224,6 +224,14 @@ func (c *Client) AddUser(ctx context.Context, u User) error {
 	return c.do(ctx, http.MethodPost, "/v1/users", nil, u, nil)
 }
 
+// Record applies a record action (start, stop, keep, pause, resume) to
+// the live call of an owner's extension or of a record id.
+func (c *Client) Record(ctx context.Context, target, action string) (RecordResult, error) {
+	var res RecordResult
+	err := c.do(ctx, http.MethodPost, "/v1/record", nil, RecordRequest{Target: target, Action: action}, &res)
+	return res, err
+}
+
 // RemoveUser removes a user.
 func (c *Client) RemoveUser(ctx context.Context, username string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(username), nil, nil, nil)

@@ -14,6 +14,10 @@ var (
 	ErrNotFound = errors.New("not found")       // 404
 	ErrInvalid  = errors.New("invalid request") // 400
 	ErrExists   = errors.New("already exists")  // 409
+	// ErrNotAllowed: the request is understood but refused (a record
+	// action the owner's mode has no use for, a licence with no channel
+	// free) (403).
+	ErrNotAllowed = errors.New("not allowed")
 	// ErrDamaged: a recording file failed authentication (tampered,
 	// truncated, missing); nothing of it is sent (422).
 	ErrDamaged = errors.New("recording damaged")
@@ -40,6 +44,8 @@ func (e *Error) Is(target error) bool {
 		return target == ErrInvalid
 	case http.StatusConflict:
 		return target == ErrExists
+	case http.StatusForbidden:
+		return target == ErrNotAllowed
 	case http.StatusUnprocessableEntity:
 		return target == ErrDamaged
 	}
@@ -55,6 +61,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrExists):
 		return http.StatusConflict
+	case errors.Is(err, ErrNotAllowed):
+		return http.StatusForbidden
 	case errors.Is(err, ErrDamaged):
 		return http.StatusUnprocessableEntity
 	}

@@ -48,6 +48,7 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/users", h.addUser)
 	mux.HandleFunc("DELETE /v1/users/{username}", h.removeUser)
 	mux.HandleFunc("GET /v1/events", h.events)
+	mux.HandleFunc("POST /v1/record", h.record)
 	return mux
 }
 
@@ -206,6 +207,27 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("user added", "username", u.Username, "mode", u.Mode)
 	h.reply(w, r, http.StatusCreated, u)
+}
+
+func (h *handler) record(w http.ResponseWriter, r *http.Request) {
+	var req RecordRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.fail(w, r, fmt.Errorf("%w: record body: %w", ErrInvalid, err))
+		return
+	}
+	if err := req.Validate(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := h.b.Record(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("record action", "target", req.Target, "action", req.Action, "state", res.State, "record_id", res.Call.RecordID)
+	h.reply(w, r, http.StatusOK, res)
 }
 
 func (h *handler) removeUser(w http.ResponseWriter, r *http.Request) {

@@ -138,3 +138,17 @@ func (u User) Validate() error {
 	}
 	return invalid(problems)
 }
+
+// Validate checks a record request: a known action, and a target that is
+// an extension (digits, '+', '*', '#') or a record id (13 digits, which
+// is one too).
+func (r RecordRequest) Validate() error {
+	var problems []string
+	if !slices.Contains(vocab.Actions(), r.Action) {
+		problems = append(problems, fmt.Sprintf("action %q: want start, stop, keep, pause or resume", r.Action))
+	}
+	if p := vocab.CheckExtension(r.Target); p != "" {
+		problems = append(problems, "target: want an extension or a record id: "+p)
+	}
+	return invalid(problems)
+}

@@ -29,6 +29,9 @@ type Status struct {
 	RejectedBy map[string]int64 `json:"rejected_by,omitempty"`
 	Draining   bool             `json:"draining"`
 	Disk       Disk             `json:"disk"`
+	// LiveKeepDestroyed counts the Live Keep calls destroyed since the
+	// start because no keep came (before their end or within keep_grace).
+	LiveKeepDestroyed int64 `json:"live_keep_destroyed"`
 	// Recordings is the number of recordings in the index; 0 when the
 	// backend does not count them.
 	Recordings int64 `json:"recordings,omitempty"`
@@ -125,6 +128,11 @@ type Call struct {
 	Direction    string        `json:"direction"`
 	Participants []Participant `json:"participants"`
 	Legs         []Leg         `json:"legs"`
+	// Mode is the owner's recording mode (always, on-demand, live-keep)
+	// and State where the call stands in it (recording, waiting for
+	// start, paused, waiting for keep, kept).
+	Mode  string `json:"mode,omitempty"`
+	State string `json:"state,omitempty"`
 }
 
 // Participant is a party of a recorded call, from the SIPREC metadata.
@@ -213,13 +221,20 @@ type Recording struct {
 	// ack_timeout, session_expired, rtp-timeout, disk_full, shutdown,
 	// transport_error); empty when unknown.
 	EndReason string `json:"end_reason,omitempty"`
+	// Pauses are the stretches paused by the user (silence in the file);
+	// Windows, for an On Demand call, the stretches kept (call time).
+	Pauses  []Span `json:"pauses,omitempty"`
+	Windows []Span `json:"windows,omitempty"`
 }
 
-// LostSpan is one stretch of a recording whose audio was lost.
-type LostSpan struct {
+// Span is a stretch of a recording: AtMS from its start, DurMS long.
+type Span struct {
 	AtMS  int64 `json:"at_ms"`
 	DurMS int64 `json:"dur_ms"`
 }
+
+// LostSpan is a stretch of a recording whose audio was lost.
+type LostSpan = Span
 
 // Verification results, one per recording (Check.Status).
 const (
@@ -266,6 +281,38 @@ const (
 	FilterOnly = vocab.FilterOnly
 )
 
+// RecordRequest asks for a record action on a live call: Target is the
+// owner's extension or the call's record id, Action one of start, stop,
+// keep, pause, resume.
+type RecordRequest struct {
+	Target string `json:"target"`
+	Action string `json:"action"`
+}
+
+// RecordResult is what a record action did: the call's recording state
+// after it (recording, waiting for start, paused, waiting for keep, kept)
+// and the call as it stands.
+type RecordResult struct {
+	Action string `json:"action"`
+	State  string `json:"state"`
+	Call   Call   `json:"call"`
+}
+
+// Record actions and states (RecordRequest.Action, RecordResult.State).
+const (
+	ActionStart  = vocab.ActionStart
+	ActionStop   = vocab.ActionStop
+	ActionKeep   = vocab.ActionKeep
+	ActionPause  = vocab.ActionPause
+	ActionResume = vocab.ActionResume
+
+	StateRecording = vocab.StateRecording
+	StateWaiting   = vocab.StateWaiting
+	StatePaused    = vocab.StatePaused
+	StateUnkept    = vocab.StateUnkept
+	StateKept      = vocab.StateKept
+)
+
 // User is a recorded user.
 type User struct {
 	Username   string   `json:"username"`
@@ -287,9 +334,12 @@ const (
 	EventCallEnded       = "call.ended"
 	EventRecordingSealed = "recording.sealed"
 	EventRecordingFailed = "recording.failed"
-	EventUserAdded       = "user.added"
-	EventUserRemoved     = "user.removed"
-	EventAlarm           = "alarm"
+	// EventRecordingDestroyed: a Live Keep call ended without a keep and
+	// was destroyed (Call says which).
+	EventRecordingDestroyed = "recording.destroyed"
+	EventUserAdded          = "user.added"
+	EventUserRemoved        = "user.removed"
+	EventAlarm              = "alarm"
 	// EventStats comes once a second: live calls and the call rate.
 	EventStats = "stats"
 )

@@ -53,19 +53,20 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 	total, rejected := b.stats.counts()
 	rate := b.stats.snapshot(now)
 	st := control.Status{
-		Version:        b.Version,
-		Started:        b.stats.started.UTC(),
-		UptimeSeconds:  int64(now.Sub(b.stats.started).Seconds()),
-		Listen:         b.Listen,
-		TLSListen:      b.TLSListen,
-		LiveCalls:      len(b.rec.live()),
-		CallsTotal:     total,
-		Rejected:       rejected,
-		CPS:            rate.Last5s,
-		CallsPerSecond: wireRate(rate),
-		RejectedBy:     b.stats.rejectedBy(),
-		Disk:           control.Disk{Path: b.DataDir},
-		Alarms:         []control.Alarm{},
+		Version:           b.Version,
+		Started:           b.stats.started.UTC(),
+		UptimeSeconds:     int64(now.Sub(b.stats.started).Seconds()),
+		Listen:            b.Listen,
+		TLSListen:         b.TLSListen,
+		LiveCalls:         len(b.rec.live()),
+		CallsTotal:        total,
+		Rejected:          rejected,
+		CPS:               rate.Last5s,
+		CallsPerSecond:    wireRate(rate),
+		RejectedBy:        b.stats.rejectedBy(),
+		LiveKeepDestroyed: b.rec.unkept.Load(),
+		Disk:              control.Disk{Path: b.DataDir},
+		Alarms:            []control.Alarm{},
 	}
 	if free, total, err := b.store.Space(); err == nil {
 		st.Disk.FreeBytes, st.Disk.TotalBytes = free, total
@@ -117,6 +118,7 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 	s := c.session
 	legs := slices.Clone(c.legs)
 	roster := c.roster.participants()
+	mode := c.mode
 	c.mu.Unlock()
 	p := classify(s.Metadata, lookup)
 	v := control.Call{
@@ -130,6 +132,8 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 		Extension: p.Extension,
 		Remote:    p.Remote,
 		Direction: p.Direction,
+		Mode:      mode.mode,
+		State:     mode.state(),
 	}
 	for _, pt := range roster {
 		v.Participants = append(v.Participants, control.Participant{AOR: pt.AOR, Name: pt.Name, Joined: pt.Joined, Left: pt.Left})
@@ -234,6 +238,10 @@ func (b *backend) RemoveUser(ctx context.Context, username string) error {
 	}
 	b.events.publish(control.Event{Type: control.EventUserRemoved, Time: time.Now().UTC(), User: &control.User{Username: username}})
 	return nil
+}
+
+func (b *backend) Record(ctx context.Context, req control.RecordRequest) (control.RecordResult, error) {
+	return b.rec.Record(req.Target, req.Action)
 }
 
 func (b *backend) Subscribe(ctx context.Context) <-chan control.Event {

@@ -83,9 +83,9 @@ func wireRecording(r vault.Recording) control.Recording {
 	for _, l := range r.Legs {
 		w.Legs = append(w.Legs, control.RecordedLeg{Label: l.Label, Codec: l.Codec, Packets: l.Packets, LegCounters: wireCounters(l)})
 	}
-	for _, l := range r.Lost {
-		w.Lost = append(w.Lost, control.LostSpan{AtMS: l.AtMS, DurMS: l.DurMS})
-	}
+	w.Lost = wireSpans(r.Lost)
+	w.Pauses = wireSpans(r.Pauses)
+	w.Windows = wireSpans(r.Windows)
 	return w
 }
 
@@ -101,4 +101,13 @@ func wireCounters(l vault.LegSummary) control.LegCounters {
 func (r *Recorder) PublishStats(now time.Time) {
 	r.events.publish(control.Event{Type: control.EventStats, Time: now.UTC(),
 		Stats: &control.Stats{LiveCalls: r.LiveCalls(), CallsPerSecond: wireRate(r.stats.snapshot(now))}})
+}
+
+// wireSpans gives index spans in the control API's words.
+func wireSpans(in []vault.Span) []control.Span {
+	var out []control.Span
+	for _, s := range in {
+		out = append(out, control.Span{AtMS: s.AtMS, DurMS: s.DurMS})
+	}
+	return out
 }

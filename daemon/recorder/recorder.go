@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
@@ -49,8 +50,14 @@ type Recorder struct {
 	// once the SIP server exists.
 	hangup func(callID string, code int, text, reason string) bool
 
-	mu    sync.Mutex
-	calls map[string]*call // by SIP Call-ID
+	// keepGrace is how long an ended Live Keep call waits for its keep
+	// ([policy] keep_grace); unkept counts those destroyed.
+	keepGrace time.Duration
+	unkept    atomic.Int64
+
+	mu     sync.Mutex
+	calls  map[string]*call   // by SIP Call-ID
+	parked map[string]*parked // ended Live Keep calls waiting for keep, by record id
 }
 
 // Options are what a Recorder is made of: the daemon's parts and the
@@ -73,6 +80,9 @@ type Options struct {
 	// SourcePorts bounds the RTP ports one gateway holds ([sip]
 	// source_ports); 0: no bound.
 	SourcePorts int
+	// KeepGrace is how long a Live Keep call that ended waits for its
+	// keep before it is destroyed ([policy] keep_grace).
+	KeepGrace time.Duration
 	// Filters choose the calls recorded: by direction, by external remote
 	// number ([policy]; a user's own settings come first).
 	Filters Filters
@@ -98,7 +108,8 @@ func New(o Options) *Recorder {
 		log: o.Log, pool: o.Pool, store: o.Store, users: o.Users, media: o.Media,
 		recordUnknown: o.RecordUnknown, latch: o.Latch, rtpTimeout: o.RTPTimeout, holdTimeout: o.HoldTimeout,
 		loc: o.Location, events: cmp.Or(o.Events, NewHub()), stats: &callStats{started: now()}, now: now,
-		disk: o.Disk, filters: o.Filters, calls: make(map[string]*call),
+		disk: o.Disk, filters: o.Filters, keepGrace: o.KeepGrace,
+		calls: make(map[string]*call), parked: make(map[string]*parked),
 	}
 	if o.SourcePorts > 0 {
 		r.ports = newPortBudget(o.SourcePorts)
@@ -136,9 +147,11 @@ type call struct {
 
 	mu      sync.Mutex
 	session siprec.Session
-	roster  roster   // every participant the call has had
-	legs    []leg    // set by Admit; codecs change in Update
-	used    []string // every codec answered during the call, in order
+	mode    modeState // the owner's recording mode, and where the call stands in it
+	modeSet bool      // mode is the owner's (false: no owner known yet, Always On)
+	roster  roster    // every participant the call has had
+	legs    []leg     // set by Admit; codecs change in Update
+	used    []string  // every codec answered during the call, in order
 }
 
 type leg struct {
@@ -216,13 +229,16 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		return nil, refuseStorage.Err()
 	}
 	log = log.With("record_id", w.ID())
-	rec, err := media.NewRecording(r.media, w, log)
+	mode, modeSet := r.modeOf(s.Metadata)
+	mcfg := r.media
+	mcfg.Gated = !mode.open
+	rec, err := media.NewRecording(mcfg, w, log)
 	if err != nil {
 		w.Abort()
 		log.Error("start media", "err", err)
 		return nil, refuseMedia.Err()
 	}
-	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs)}
+	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs), mode: mode, modeSet: modeSet}
 	c.roster.note(s.Metadata, start)
 	if err := r.openLegs(c, legs, answers); err != nil {
 		rec.Stop()
@@ -331,6 +347,35 @@ func (c *call) applyOwner(lookup func(string) (user, bool)) {
 	}
 }
 
+// modeOf is the recording mode of the owner the metadata names: Always On
+// when it names none (set false: the owner may come later).
+func (r *Recorder) modeOf(md *siprec.Metadata) (m modeState, set bool) {
+	if md == nil {
+		return newModeState(""), false
+	}
+	p := classify(md, r.users.byExtension)
+	return newModeState(r.owner(p).Mode), p.known()
+}
+
+// learnMode takes the owner's mode when the metadata that names the owner
+// comes after the INVITE: an On Demand call closes from now (the audio
+// before it is kept: it was not known to be on demand).
+func (r *Recorder) learnMode(c *call) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.modeSet {
+		return
+	}
+	m, set := r.modeOf(c.session.Metadata)
+	if !set {
+		return
+	}
+	c.mode, c.modeSet = m, true
+	if !m.open {
+		c.rec.Close(r.now())
+	}
+}
+
 // Update takes new metadata (participants arriving late, transfers) and
 // answers a new offer with the ports already open for the same labels.
 func (r *Recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
@@ -343,6 +388,7 @@ func (r *Recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 	c.roster.note(s.Metadata, r.now())
 	c.mu.Unlock()
 	c.applyOwner(r.users.byExtension)
+	r.learnMode(c)
 
 	answers := make([]siprec.MediaAnswer, len(s.Media))
 	c.mu.Lock() // legs change: the control API reads them
@@ -417,10 +463,22 @@ func (r *Recorder) End(s *siprec.Session, reason string) {
 	c.roster.note(s.Metadata, r.now())
 	ports := c.ports
 	c.ports = 0
+	pending := c.mode.keepPending()
 	c.mu.Unlock()
 	r.ports.give(c.source, ports)
 	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
-	rec, err := r.finish(c, reason)
+	// Stop closes the legs' sockets and frees their ports.
+	res, stopErr := c.rec.Stop()
+	if pending && res.Samples > 0 {
+		r.park(c, reason, res, stopErr) // Live Keep: sealed only if kept in time
+		return
+	}
+	r.conclude(c, reason, res, stopErr)
+}
+
+// conclude seals an ended call (or discards it) and says so.
+func (r *Recorder) conclude(c *call, reason string, res media.Result, stopErr error) {
+	rec, err := r.finish(c, reason, res, stopErr)
 	if errors.Is(err, errDiscarded) {
 		c.log.Info("recording discarded", "why", err.Error(), "reason", reason)
 		return
@@ -442,14 +500,20 @@ func (r *Recorder) End(s *siprec.Session, reason string) {
 	r.events.publish(eventRecording(r.now(), rec))
 }
 
-func (r *Recorder) finish(c *call, reason string) (vault.Recording, error) {
-	// Stop closes the legs' sockets and frees their ports. An error means
-	// the audio could not all be written (a full disk): what was written is
-	// kept and sealed as recovered.
-	res, stopErr := c.rec.Stop()
+// finish seals the call's file from its stopped media (res; stopErr means
+// the audio could not all be written, a full disk: what was written is
+// kept and sealed as recovered), or discards it.
+func (r *Recorder) finish(c *call, reason string, res media.Result, stopErr error) (vault.Recording, error) {
 	if res.Samples == 0 && stopErr == nil && (reason == "ack_timeout" || reason == "cancel") {
 		c.w.Abort()
 		return vault.Recording{}, errNeverEstablished
+	}
+	c.mu.Lock()
+	mode := c.mode
+	c.mu.Unlock()
+	if !mode.open && mode.windows == 0 {
+		c.w.Abort()
+		return vault.Recording{}, fmt.Errorf("%w: on-demand call never started", errDiscarded)
 	}
 	rec := r.record(c)
 	if rec.User == "" && !r.recordUnknown {
@@ -464,9 +528,9 @@ func (r *Recorder) finish(c *call, reason string) (vault.Recording, error) {
 	rec.DurationMS = res.Duration.Milliseconds()
 	rec.EndReason = reason
 	rec.Legs = legSummaries(res.Legs)
-	for _, l := range res.Lost {
-		rec.Lost = append(rec.Lost, vault.LostSpan{AtMS: l.At.Milliseconds(), DurMS: l.Dur.Milliseconds()})
-	}
+	rec.Lost = spans(res.Lost)
+	rec.Pauses = spans(res.Pauses)
+	rec.Windows = spans(res.Windows)
 	if len(res.Lost) > 0 {
 		c.log.Warn("audio lost: the disk did not take it in time", "spans", len(res.Lost), "lost_ms", res.LostDuration().Milliseconds())
 	}
@@ -488,6 +552,15 @@ func (r *Recorder) finish(c *call, reason string) (vault.Recording, error) {
 			"participants_kept", len(sealed.Participants), "call_id_bytes", len(rec.CallID))
 	}
 	return sealed, err
+}
+
+// spans are media spans in the index's milliseconds.
+func spans(in []media.Span) []vault.Span {
+	var out []vault.Span
+	for _, s := range in {
+		out = append(out, vault.Span{AtMS: s.At.Milliseconds(), DurMS: s.Dur.Milliseconds()})
+	}
+	return out
 }
 
 // legSummaries is what each leg received, for the index and the file.
@@ -546,6 +619,9 @@ func (r *Recorder) record(c *call) vault.Recording {
 func (r *Recorder) describe(c *call) {
 	rec := r.record(c)
 	rec.Status = vault.StatusRecovered // what it will be if it is ever read from here
+	c.mu.Lock()
+	rec.KeepPending = c.mode.keepPending()
+	c.mu.Unlock()
 	if err := c.w.Describe(rec); err != nil {
 		c.log.Warn("write call metadata to the file", "err", err)
 	}

@@ -31,6 +31,7 @@ type Backend struct {
 	checks     map[string]control.Check
 	users      []control.User
 	lastQuery  control.Query
+	states     map[string]string // record state by call id, after Record
 	subs       map[chan control.Event]context.Context
 	gone       chan struct{}
 }
@@ -257,6 +258,27 @@ func (b *Backend) AddUser(ctx context.Context, u control.User) error {
 	}
 	b.users = append(b.users, u)
 	return nil
+}
+
+// Record implements control.Backend: the call is found by its owner's
+// extension or its record id; the state follows the action without a
+// mode (start and resume record, stop waits, pause pauses, keep keeps).
+func (b *Backend) Record(ctx context.Context, req control.RecordRequest) (control.RecordResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.calls {
+		if c.Extension != req.Target && c.RecordID != req.Target {
+			continue
+		}
+		state := map[string]string{control.ActionStart: control.StateRecording, control.ActionResume: control.StateRecording,
+			control.ActionStop: control.StateWaiting, control.ActionPause: control.StatePaused, control.ActionKeep: control.StateKept}[req.Action]
+		if b.states == nil {
+			b.states = map[string]string{}
+		}
+		b.states[c.ID] = state
+		return control.RecordResult{Action: req.Action, State: state, Call: c}, nil
+	}
+	return control.RecordResult{}, fmt.Errorf("%w: no live call of extension or record id %s", control.ErrNotFound, req.Target)
 }
 
 // RemoveUser implements control.Backend.
