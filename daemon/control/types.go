@@ -29,6 +29,13 @@ type Status struct {
 	RejectedBy map[string]int64 `json:"rejected_by,omitempty"`
 	Draining   bool             `json:"draining"`
 	Disk       Disk             `json:"disk"`
+	// Sealed counts the recordings sealed since the start, by status
+	// (complete, recovered, failed).
+	Sealed map[string]int64 `json:"sealed"`
+	// RTP counts the RTP packets of every call since the start.
+	RTP RTPTotals `json:"rtp"`
+	// License is the licence in force and its use.
+	License License `json:"license"`
 	// LiveKeepDestroyed counts the Live Keep calls destroyed since the
 	// start because no keep came (before their end or within keep_grace).
 	LiveKeepDestroyed int64 `json:"live_keep_destroyed"`
@@ -42,6 +49,33 @@ type Status struct {
 	Process Process `json:"process"`
 	// Config says how the last reload of the configuration file went.
 	Config ConfigState `json:"config"`
+}
+
+// RTPTotals count the RTP packets of every call since the start: all
+// those received, those that came too late to be placed, those lost on
+// the way (frames concealed or left silent), and those dropped (duplicates,
+// from a foreign source or SSRC, failing SRTP authentication).
+type RTPTotals struct {
+	Packets uint64 `json:"packets"`
+	Late    uint64 `json:"late"`
+	Lost    uint64 `json:"lost"`
+	Dropped uint64 `json:"dropped"`
+}
+
+// License is the licence in force: its model ("user": named users;
+// "channel": recordings at once), how many, to whom, until when (""
+// none), and how many are in use. Evaluation is true for the built-in
+// evaluation licence (8 channels), in force when none is installed or the
+// installed one is refused (Error says why).
+type License struct {
+	Customer   string `json:"customer"`
+	Model      string `json:"model"`
+	Count      int    `json:"count"`
+	Used       int    `json:"used"`
+	Expires    string `json:"expires,omitempty"`
+	Issued     string `json:"issued,omitempty"`
+	Evaluation bool   `json:"evaluation"`
+	Error      string `json:"error,omitempty"`
 }
 
 // CallRate is the rate of calls admitted per second, over whole seconds:
