@@ -170,6 +170,13 @@ func TestRecordCUBECallUDP(t *testing.T) {
 	rec := d.record(callSpec{scenario: "cube-invite.xml", transport: "u1", caller: "2501", callee: "+15558201320", codec: "PCMU"})
 	want := control.Recording{User: "john_doe", FullName: "John Doe", Extension: "2501", Remote: "+15558201320", Direction: "OUT", Status: "complete", Codec: "PCMU"}
 	checkRecording(t, d, rec, want, mono)
+
+	// 5 s of two 20 ms legs: 500 packets, none late, lost or dropped.
+	var st control.Status
+	d.cliJSON(&st, "status")
+	if st.Sealed["complete"] != 1 || st.RTP.Packets != 500 || st.RTP.Late+st.RTP.Lost+st.RTP.Dropped != 0 {
+		t.Errorf("status sealed %v, rtp %+v; want 1 complete, 500 packets, none late, lost or dropped", st.Sealed, st.RTP)
+	}
 }
 
 // TestRecordCUBECallTCPStereo: the same over TCP with the stereo option; the

@@ -51,10 +51,11 @@ type Status struct {
 	Config ConfigState `json:"config"`
 }
 
-// RTPTotals count the RTP packets of every call since the start: all
-// those received, those that came too late to be placed, those lost on
-// the way (frames concealed or left silent), and those dropped (duplicates,
-// from a foreign source or SSRC, failing SRTP authentication).
+// RTPTotals count the RTP of every call since the start: the packets
+// received, those that came too late to be placed, the 10 ms frames of
+// audio lost on the way (concealed or left silent), and the packets
+// dropped (duplicates, from a foreign source or SSRC, failing SRTP
+// authentication).
 type RTPTotals struct {
 	Packets uint64 `json:"packets"`
 	Late    uint64 `json:"late"`

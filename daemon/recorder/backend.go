@@ -65,6 +65,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		CallsPerSecond:    wireRate(rate),
 		RejectedBy:        b.stats.rejectedBy(),
 		LiveKeepDestroyed: b.rec.unkept.Load(),
+		RTP:               b.rec.rtpNow(),
 		Disk:              control.Disk{Path: b.DataDir},
 		Alarms:            []control.Alarm{},
 	}
@@ -76,6 +77,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		_, _, st.Disk.ReserveBytes, alarms = b.disk.state()
 		st.Alarms = append(st.Alarms, alarms...)
 	}
+	st.Sealed, _ = b.rec.totals.snapshot()
 	st.Process = processUse()
 	if b.Draining != nil {
 		st.Draining = b.Draining()

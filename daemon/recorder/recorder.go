@@ -54,6 +54,7 @@ type Recorder struct {
 	// ([policy] keep_grace); unkept counts those destroyed.
 	keepGrace time.Duration
 	unkept    atomic.Int64
+	totals    totals // sealed recordings and RTP of the calls that ended
 
 	mu     sync.Mutex
 	calls  map[string]*call   // by SIP Call-ID
@@ -469,6 +470,7 @@ func (r *Recorder) End(s *siprec.Session, reason string) {
 	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
 	// Stop closes the legs' sockets and frees their ports.
 	res, stopErr := c.rec.Stop()
+	r.totals.ended(res.Legs)
 	if pending && res.Samples > 0 {
 		r.park(c, reason, res, stopErr) // Live Keep: sealed only if kept in time
 		return
@@ -496,6 +498,7 @@ func (r *Recorder) conclude(c *call, reason string, res media.Result, stopErr er
 		r.events.publish(eventFailed(r.now(), c.view(r.users.byExtension), err))
 		return
 	}
+	r.totals.sealedAs(rec.Status)
 	c.log.Info("recording sealed", "reason", reason, "file", rec.File, "duration_ms", rec.DurationMS, "status", rec.Status)
 	r.events.publish(eventRecording(r.now(), rec))
 }
