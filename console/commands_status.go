@@ -32,6 +32,12 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "calls total\t%d\n", st.CallsTotal)
 	fmt.Fprintf(tw, "rejected\t%d\n", st.Rejected)
 	fmt.Fprintf(tw, "cps\t%.2f (5 s average)\n", st.CPS)
+	if r := st.CallsPerSecond; r.Peak > 0 {
+		fmt.Fprintf(tw, "cps averages\t%.2f over 1 min, %.2f over 15 min; peak %.0f at %s\n", r.Avg1m, r.Avg15m, r.Peak, formatLocal(r.PeakAt))
+	}
+	if l := st.License; l.Model != "" {
+		fmt.Fprintf(tw, "licence\t%s\n", licenceLine(l))
+	}
 	fmt.Fprintf(tw, "disk\t%s free of %s, %s kept free (%s)\n",
 		formatBytes(int64(st.Disk.FreeBytes)), formatBytes(int64(st.Disk.TotalBytes)),
 		formatBytes(int64(st.Disk.ReserveBytes)), st.Disk.Path)
@@ -124,4 +130,22 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// licenceLine is the licence in one line: "channel, 3 of 8 in use
+// (evaluation)", "user, 40 of 50 in use, ACME, expires 2027-03-31".
+func licenceLine(l control.License) string {
+	s := fmt.Sprintf("%s, %d of %d in use", l.Model, l.Used, l.Count)
+	if l.Evaluation {
+		s += " (evaluation)"
+	} else {
+		s += ", " + l.Customer
+	}
+	if l.Expires != "" {
+		s += ", expires " + l.Expires
+	}
+	if l.Error != "" {
+		s += "; REFUSED: " + l.Error
+	}
+	return s
 }

@@ -250,6 +250,9 @@ func alarmStatus(_ *testing.T, b *controltest.Backend) {
 			SIPConnectionsRefused: 48213, TLSHandshakesFailed: 1},
 		Config: control.ConfigState{Reloads: 1, ReloadedAt: t0.Add(30 * time.Second),
 			Error: `line 12: sip.allow: "10.0.0.0/33" is not an address or network`},
+		CallsPerSecond: control.CallRate{Last1s: 0, Last5s: 0.05, Avg1m: 0.1, Avg15m: 0.02, Peak: 4, PeakAt: t0.Add(-3 * time.Minute)},
+		License: control.License{Model: "channel", Count: 8, Used: 8, Evaluation: true,
+			Error: "/var/lib/callvault/license.json: licence expired on 2026-02-28; the evaluation licence is in force"},
 		Alarms: []control.Alarm{
 			{Name: control.AlarmDiskLow, Active: true, Since: t0.Add(-time.Minute),
 				Message: "512 MiB free, below the 1024 MiB reserve: new calls refused"},

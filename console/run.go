@@ -31,12 +31,14 @@ Commands:
                          act on the recording of a live call, found by its
                          owner's extension or its record id: start and stop
                          (on-demand), keep (live-keep), pause and resume
+  license show           the licence in force and its use
+  license install FILE   verify a licence file and put it in force
   help                   this text
 
 Commands that print data take --json. "callvault COMMAND -h" describes a
 command's flags. The socket is -socket, else $CALLVAULT_SOCKET, else
-/run/callvault/control.sock. license and calc, and the interactive console
-(callvault with no command), come in a later version.
+/run/callvault/control.sock. calc and the interactive console (callvault
+with no command) come in a later version.
 `
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -71,18 +73,19 @@ type cli struct {
 type commandFunc func(c *cli, ctx context.Context, args []string) error
 
 var commands = map[string]commandFunc{
-	"status": (*cli).status,
-	"calls":  (*cli).calls,
-	"search": (*cli).search,
-	"show":   (*cli).show,
-	"export": (*cli).export,
-	"verify": (*cli).verify,
-	"users":  (*cli).users,
-	"record": (*cli).record,
+	"status":  (*cli).status,
+	"calls":   (*cli).calls,
+	"search":  (*cli).search,
+	"show":    (*cli).show,
+	"export":  (*cli).export,
+	"verify":  (*cli).verify,
+	"users":   (*cli).users,
+	"record":  (*cli).record,
+	"license": (*cli).license,
 }
 
 // later are commands of the contract that later versions bring.
-var later = []string{"license", "calc"}
+var later = []string{"calc"}
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

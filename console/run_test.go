@@ -242,7 +242,7 @@ func TestUsageErrors(t *testing.T) {
 		"unknown command": {[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		"record action":   {[]string{"record", "begin", "2501"}, `unknown action "begin"`},
 		"record target":   {[]string{"record", "keep"}, "missing EXT|ID"},
-		"license":         {[]string{"license", "show"}, "license is not available yet"},
+		"license":         {[]string{"license", "renew"}, `unknown subcommand "renew"`},
 		"calc":            {[]string{"calc"}, "calc is not available yet"},
 		"show no id":      {[]string{"show"}, "show: missing recording ID"},
 		"show two ids":    {[]string{"show", "1", "2"}, "too many arguments"},

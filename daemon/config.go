@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -44,7 +45,8 @@ type Config struct {
 	Storage struct {
 		MinFree string `toml:"min_free"`
 	} `toml:"storage"`
-	Policy PolicyConfig `toml:"policy"`
+	Policy  PolicyConfig  `toml:"policy"`
+	License LicenseConfig `toml:"license"`
 }
 
 // SIPConfig is the [sip] table.
@@ -88,8 +90,9 @@ type parsed struct {
 	idleTimeout time.Duration
 	// filters choose the calls recorded; keepGrace is how long an ended
 	// Live Keep call waits for keep ([policy]).
-	filters   recorder.Filters
-	keepGrace time.Duration
+	filters     recorder.Filters
+	keepGrace   time.Duration
+	licenseKeys []ed25519.PublicKey
 	// rtpTimeout ends a call when no leg has received RTP for that long;
 	// holdTimeout is the same for legs the gateway put on hold.
 	rtpTimeout, holdTimeout time.Duration
@@ -189,6 +192,7 @@ func (c Config) validate() (parsed, error) {
 		bad("storage.min_free: %w", err)
 	}
 	c.validatePolicy(&p, bad)
+	c.validateLicense(&p, bad)
 	return p, errors.Join(errs...)
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/callvault/callvault/daemon/license"
 	"github.com/callvault/callvault/daemon/recorder"
 	"github.com/callvault/callvault/internal/vocab"
 )
@@ -34,4 +35,24 @@ func (c Config) validatePolicy(p *parsed, bad func(string, ...any)) {
 	}
 	p.filters = recorder.Filters{Direction: pc.Direction, External: pc.External,
 		MinDigits: pc.ExternalMinDigits, Prefixes: pc.ExternalPrefixes}
+}
+
+// LicenseConfig is the [license] table: the public keys a licence file
+// must be signed with ("ed25519:<base64>", as `callvaultd license keygen`
+// prints them).
+type LicenseConfig struct {
+	PublicKeys []string `toml:"public_keys"`
+}
+
+// validateLicense parses [license] public_keys.
+func (c Config) validateLicense(p *parsed, bad func(string, ...any)) {
+	p.licenseKeys = nil
+	for _, k := range c.License.PublicKeys {
+		pub, err := license.ParsePublicKey(k)
+		if err != nil {
+			bad("license.public_keys: %w", err)
+			continue
+		}
+		p.licenseKeys = append(p.licenseKeys, pub)
+	}
 }

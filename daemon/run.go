@@ -124,6 +124,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SourcePorts:   p.sourcePorts,
 		Filters:       p.filters,
 		KeepGrace:     p.keepGrace,
+		DataDir:       cfg.DataDir,
+		LicenseKeys:   p.licenseKeys,
 		Disk:          disk,
 		Events:        events,
 	})
@@ -185,6 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		recorder.Every(gctx, time.Second, func() {
 			now := time.Now()
 			rec.CheckSilence(now)
+			rec.CheckLicence(now)
 			rec.PublishStats(now)
 		})
 		return nil

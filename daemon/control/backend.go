@@ -39,4 +39,8 @@ type Backend interface {
 	// fails with ErrNotFound when no live call has that owner's extension
 	// or record id, and with ErrNotAllowed when the action is refused.
 	Record(ctx context.Context, req RecordRequest) (RecordResult, error)
+	// InstallLicense verifies a licence file and puts it in force; it
+	// fails with ErrInvalid (saying why) when the file does not verify,
+	// and the licence in force stays.
+	InstallLicense(ctx context.Context, file []byte) (License, error)
 }

@@ -116,7 +116,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		u += "?" + query.Encode()
 	}
 	var body io.Reader
-	if in != nil {
+	if raw, ok := in.(rawBody); ok {
+		body = bytes.NewReader(raw)
+	} else if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s %s request: %w", method, path, err)
@@ -143,6 +145,10 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	}
 	return resp, nil
 }
+
+// rawBody is a request body sent as it is (a licence file: the daemon
+// reads and checks it).
+type rawBody []byte
 
 // readError turns an error reply into an *Error.
 func readError(resp *http.Response) error {
@@ -230,6 +236,23 @@ func (c *Client) Record(ctx context.Context, target, action string) (RecordResul
 	var res RecordResult
 	err := c.do(ctx, http.MethodPost, "/v1/record", nil, RecordRequest{Target: target, Action: action}, &res)
 	return res, err
+}
+
+// InstallLicense sends a licence file to be verified and put in force.
+func (c *Client) InstallLicense(ctx context.Context, file []byte) (License, error) {
+	resp, err := c.send(ctx, http.MethodPut, "/v1/license", nil, rawBody(file))
+	if err != nil {
+		return License{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return License{}, readError(resp)
+	}
+	var lic License
+	if err := json.NewDecoder(resp.Body).Decode(&lic); err != nil {
+		return License{}, fmt.Errorf("decode licence: %w", err)
+	}
+	return lic, nil
 }
 
 // RemoveUser removes a user.

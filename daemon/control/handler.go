@@ -49,6 +49,7 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /v1/users/{username}", h.removeUser)
 	mux.HandleFunc("GET /v1/events", h.events)
 	mux.HandleFunc("POST /v1/record", h.record)
+	mux.HandleFunc("PUT /v1/license", h.installLicense)
 	return mux
 }
 
@@ -228,6 +229,21 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("record action", "target", req.Target, "action", req.Action, "state", res.State, "record_id", res.Call.RecordID)
 	h.reply(w, r, http.StatusOK, res)
+}
+
+func (h *handler) installLicense(w http.ResponseWriter, r *http.Request) {
+	file, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("%w: licence file: %w", ErrInvalid, err))
+		return
+	}
+	lic, err := h.b.InstallLicense(r.Context(), file)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("licence installed", "customer", lic.Customer, "model", lic.Model, "count", lic.Count, "expires", lic.Expires)
+	h.reply(w, r, http.StatusOK, lic)
 }
 
 func (h *handler) removeUser(w http.ResponseWriter, r *http.Request) {

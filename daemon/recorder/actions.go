@@ -97,6 +97,14 @@ func (r *Recorder) Record(target, action string) (control.RecordResult, error) {
 		}
 		return control.RecordResult{}, fmt.Errorf("%w: no live call of extension or record id %s", control.ErrNotFound, target)
 	}
+	c.mu.Lock()
+	opens := action == vocab.ActionStart && c.mode.mode == vocab.ModeOnDemand && !c.mode.open
+	c.mu.Unlock()
+	if opens {
+		if err := r.startAllowed(); err != nil {
+			return control.RecordResult{}, fmt.Errorf("%w: %w", control.ErrNotAllowed, err)
+		}
+	}
 	now := r.now()
 	c.mu.Lock()
 	eff, err := c.mode.apply(action)

@@ -66,6 +66,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		RejectedBy:        b.stats.rejectedBy(),
 		LiveKeepDestroyed: b.rec.unkept.Load(),
 		RTP:               b.rec.rtpNow(),
+		License:           b.rec.licenceView(),
 		Disk:              control.Disk{Path: b.DataDir},
 		Alarms:            []control.Alarm{},
 	}
@@ -77,6 +78,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		_, _, st.Disk.ReserveBytes, alarms = b.disk.state()
 		st.Alarms = append(st.Alarms, alarms...)
 	}
+	st.Alarms = append(st.Alarms, b.rec.licence.alarms.active()...)
 	st.Sealed, _ = b.rec.totals.snapshot()
 	st.Process = processUse()
 	if b.Draining != nil {
@@ -244,6 +246,10 @@ func (b *backend) RemoveUser(ctx context.Context, username string) error {
 
 func (b *backend) Record(ctx context.Context, req control.RecordRequest) (control.RecordResult, error) {
 	return b.rec.Record(req.Target, req.Action)
+}
+
+func (b *backend) InstallLicense(ctx context.Context, file []byte) (control.License, error) {
+	return b.rec.InstallLicence(file)
 }
 
 func (b *backend) Subscribe(ctx context.Context) <-chan control.Event {

@@ -73,16 +73,17 @@ type DiskGuard struct {
 	hangup  func(reason string) // seals and hangs up every live call
 	onLevel func(diskLevel)     // may be nil
 
+	alarms *alarmBoard
+
 	mu      sync.Mutex
 	level   diskLevel
 	free    uint64
 	total   uint64
 	reserve uint64
-	alarms  map[string]control.Alarm
 }
 
 func NewDiskGuard(space diskSpace, min Reserve, log *slog.Logger, events *Hub, now func() time.Time) *DiskGuard {
-	return &DiskGuard{space: space, min: min, log: log, events: events, now: now, alarms: make(map[string]control.Alarm)}
+	return &DiskGuard{space: space, min: min, log: log, events: events, now: now, alarms: newAlarmBoard(log, events, now)}
 }
 
 // OnSpaceBack has fn called each time free space climbs back above the
@@ -109,12 +110,7 @@ func (g *DiskGuard) admit() error {
 func (g *DiskGuard) state() (free, total, reserve uint64, alarms []control.Alarm) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, name := range []string{control.AlarmDiskLow, control.AlarmDiskFull} {
-		if a, ok := g.alarms[name]; ok {
-			alarms = append(alarms, a)
-		}
-	}
-	return g.free, g.total, g.reserve, alarms
+	return g.free, g.total, g.reserve, g.alarms.active()
 }
 
 // Check takes one reading and acts on a change of level. It is the body of
@@ -150,17 +146,17 @@ func (g *DiskGuard) Check() {
 		"free_mib", free>>20, "reserve_mib", reserve>>20, "floor_mib", reserve/2>>20)
 	switch next {
 	case diskOK:
-		g.clear(control.AlarmDiskLow)
-		g.clear(control.AlarmDiskFull)
+		g.alarms.clear(control.AlarmDiskLow)
+		g.alarms.clear(control.AlarmDiskFull)
 		if err := g.space.RestoreReserve(); err != nil {
 			g.log.Warn("restore index reserve", "err", err)
 		}
 	case diskLow:
-		g.clear(control.AlarmDiskFull)
-		g.raise(control.AlarmDiskLow, fmt.Sprintf("%s free, below the %s reserve: new calls are refused with 503", mib(free), mib(reserve)))
+		g.alarms.clear(control.AlarmDiskFull)
+		g.alarms.raise(control.AlarmDiskLow, fmt.Sprintf("%s free, below the %s reserve: new calls are refused with 503", mib(free), mib(reserve)))
 	case diskFull:
-		g.raise(control.AlarmDiskLow, fmt.Sprintf("%s free, below the %s reserve: new calls are refused with 503", mib(free), mib(reserve)))
-		g.raise(control.AlarmDiskFull, fmt.Sprintf("%s free, below the %s floor: live calls sealed and hung up", mib(free), mib(reserve/2)))
+		g.alarms.raise(control.AlarmDiskLow, fmt.Sprintf("%s free, below the %s reserve: new calls are refused with 503", mib(free), mib(reserve)))
+		g.alarms.raise(control.AlarmDiskFull, fmt.Sprintf("%s free, below the %s floor: live calls sealed and hung up", mib(free), mib(reserve/2)))
 	}
 	if g.onLevel != nil {
 		g.onLevel(next)
@@ -175,34 +171,6 @@ func levelOf(l diskLevel) slog.Level {
 		return slog.LevelInfo
 	}
 	return slog.LevelError
-}
-
-// raise activates an alarm (once) and publishes it.
-func (g *DiskGuard) raise(name, msg string) {
-	g.mu.Lock()
-	if _, on := g.alarms[name]; on {
-		g.mu.Unlock()
-		return
-	}
-	a := control.Alarm{Name: name, Active: true, Since: g.now().UTC(), Message: msg}
-	g.alarms[name] = a
-	g.mu.Unlock()
-	g.log.Error("alarm raised", "alarm", name, "message", msg)
-	g.events.publish(control.Event{Type: control.EventAlarm, Time: a.Since, Alarm: &a})
-}
-
-// clear deactivates an alarm that is on and publishes that.
-func (g *DiskGuard) clear(name string) {
-	g.mu.Lock()
-	a, on := g.alarms[name]
-	delete(g.alarms, name)
-	g.mu.Unlock()
-	if !on {
-		return
-	}
-	a.Active = false
-	g.log.Info("alarm cleared", "alarm", name)
-	g.events.publish(control.Event{Type: control.EventAlarm, Time: g.now().UTC(), Alarm: &a})
 }
 
 // Every calls fn every interval until ctx is done.

@@ -3,6 +3,7 @@ package recorder
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/daemon/license"
 	"github.com/callvault/callvault/media"
 	"github.com/callvault/callvault/siprec"
 	"github.com/callvault/callvault/vault"
@@ -53,6 +55,7 @@ type Recorder struct {
 	// keepGrace is how long an ended Live Keep call waits for its keep
 	// ([policy] keep_grace); unkept counts those destroyed.
 	keepGrace time.Duration
+	licence   *licensing
 	unkept    atomic.Int64
 	totals    totals // sealed recordings and RTP of the calls that ended
 
@@ -84,6 +87,12 @@ type Options struct {
 	// KeepGrace is how long a Live Keep call that ended waits for its
 	// keep before it is destroyed ([policy] keep_grace).
 	KeepGrace time.Duration
+	// DataDir holds the installed licence (license.json); LicenseKeys
+	// are the public keys a licence must be signed with ([license]
+	// public_keys). Without a valid licence the evaluation licence is in
+	// force.
+	DataDir     string
+	LicenseKeys []ed25519.PublicKey
 	// Filters choose the calls recorded: by direction, by external remote
 	// number ([policy]; a user's own settings come first).
 	Filters Filters
@@ -118,6 +127,11 @@ func New(o Options) *Recorder {
 	if o.Disk != nil {
 		o.Disk.hangup = r.hangupAll
 	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r.licence = newLicensing(o.DataDir, o.LicenseKeys, log.With("part", "licence"), newAlarmBoard(log, r.events, now), now())
 	return r
 }
 
@@ -207,6 +221,10 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 			return nil, refuseFiltered.Err(why)
 		}
 	}
+	mode, modeSet := r.modeOf(s.Metadata)
+	if err := r.admitLicensed(classify(s.Metadata, r.users.byExtension), mode.open, s.Metadata != nil); err != nil {
+		return nil, err
+	}
 	answers, legs, err := chooseMedia(s.Media)
 	if err != nil {
 		return nil, err
@@ -230,7 +248,6 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		return nil, refuseStorage.Err()
 	}
 	log = log.With("record_id", w.ID())
-	mode, modeSet := r.modeOf(s.Metadata)
 	mcfg := r.media
 	mcfg.Gated = !mode.open
 	rec, err := media.NewRecording(mcfg, w, log)
@@ -524,6 +541,10 @@ func (r *Recorder) finish(c *call, reason string, res media.Result, stopErr erro
 		return vault.Recording{}, fmt.Errorf("%w: no participant is a recorded user (record_unknown is off)", errDiscarded)
 	}
 	p := parties{Username: rec.User, Extension: rec.Extension, Remote: rec.Remote, Direction: rec.Direction}
+	if lic, _, _ := r.licence.current(); lic.Model == license.ModelUser && !licensedUsers(r.users.list(), lic.Count)[p.Username] {
+		c.w.Abort() // the metadata that names the owner came after the INVITE
+		return vault.Recording{}, fmt.Errorf("%w: the owner is not covered by the user licence", errDiscarded)
+	}
 	if ok, why := r.filters.admits(p, r.owner(p)); !ok {
 		c.w.Abort() // the metadata that names the call came after the INVITE
 		return vault.Recording{}, fmt.Errorf("%w: %s", errDiscarded, why)

@@ -33,17 +33,20 @@ func newTestRecorder(t *testing.T, recordUnknown bool) *Recorder {
 	if err := users.add(user{Username: "john_doe", FullName: "John Doe", Extensions: []string{"2501"}}); err != nil {
 		t.Fatal(err)
 	}
-	// 10000-19999: below the end-to-end daemons' ranges (20000-59999) and
-	// media's tests (60000 and up); the pool steps over ports in use.
+	return New(Options{Log: discardLog(), Pool: testPool(t), Store: store, Users: users, RecordUnknown: recordUnknown,
+		Location: time.UTC, DataDir: dir})
+}
+
+// testPool is a port pool in 10000-19999: below the end-to-end daemons'
+// ranges (20000-59999) and media's tests (60000 and up); the pool steps
+// over ports in use.
+func testPool(t *testing.T) *media.PortPool {
+	t.Helper()
 	pool, err := media.NewPortPool(netip.MustParseAddr("127.0.0.1"), 10000+time.Now().Nanosecond()%4000*2, 19999)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Recorder{
-		log: discardLog(), pool: pool, store: store, users: users,
-		recordUnknown: recordUnknown, loc: time.UTC, events: NewHub(),
-		stats: &callStats{started: time.Now()}, now: time.Now, calls: make(map[string]*call),
-	}
+	return pool
 }
 
 func offer(callID string, md *siprec.Metadata) *siprec.Session {

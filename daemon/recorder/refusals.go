@@ -17,9 +17,11 @@ var (
 	refuseStorage     = siprec.Refusal{Code: 503, Text: "recorder storage unavailable"}
 	refuseMedia       = siprec.Refusal{Code: 500, Text: "media engine unavailable"}
 	refuseFiltered    = siprec.Refusal{Code: 403, Text: "call not recorded by policy: %s"}
+	refuseUnlicensed  = siprec.Refusal{Code: 403, Text: "not licensed: %s (user licence for %d users)"}
+	refuseChannels    = siprec.Refusal{Code: 503, Text: "licence: all %d channels in use"}
 
 	recorderRefusals = []siprec.Refusal{
-		refuseUnknown, refuseFiltered, refuseNoSession, refuseExists, refuseCodec, refuseNoCrypto, refuseSuite,
-		refuseMedia, refuseDiskFull, refuseSourcePorts, refuseNoPort, refuseStorage,
+		refuseUnknown, refuseFiltered, refuseUnlicensed, refuseNoSession, refuseExists, refuseCodec, refuseNoCrypto, refuseSuite,
+		refuseMedia, refuseChannels, refuseDiskFull, refuseSourcePorts, refuseNoPort, refuseStorage,
 	}
 )

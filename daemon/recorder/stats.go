@@ -203,6 +203,8 @@ var refusalReasons = []struct {
 }{
 	{refuseUnknown, "unknown_user"},
 	{refuseFiltered, "filtered"},
+	{refuseUnlicensed, "licence_user"},
+	{refuseChannels, "licence_channels"},
 	{refuseNoSession, "no_session"},
 	{refuseExists, "exists"},
 	{refuseCodec, "codec"},

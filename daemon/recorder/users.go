@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/callvault/callvault/daemon/control"
 
@@ -26,6 +27,23 @@ type user struct {
 	// vocab.FilterOut, vocab.FilterBoth; vocab.FilterOnly, vocab.FilterAny); "" keeps [policy]'s.
 	Direction string `json:"direction,omitempty"`
 	External  string `json:"external,omitempty"`
+	// Added is when the user was added: a user licence covers the first
+	// users added. Zero for users added before it was kept (they come
+	// first, by name).
+	Added time.Time `json:"added,omitzero"`
+}
+
+// sortedByAdded returns users in the order they were added (by name
+// among those added at the same time).
+func sortedByAdded(users []user) []user {
+	out := slices.Clone(users)
+	slices.SortStableFunc(out, func(a, b user) int {
+		if c := a.Added.Compare(b.Added); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Username, b.Username)
+	})
+	return out
 }
 
 // Directory is the users directory, kept in <data>/users.json and written
@@ -105,6 +123,9 @@ func validateUser(u user) error {
 func (d *Directory) add(u user) error {
 	if u.Mode == "" {
 		u.Mode = vocab.ModeAlways
+	}
+	if u.Added.IsZero() {
+		u.Added = time.Now().UTC().Truncate(time.Second)
 	}
 	if err := validateUser(u); err != nil {
 		return fmt.Errorf("%w: %w", control.ErrInvalid, err)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -279,6 +280,19 @@ func (b *Backend) Record(ctx context.Context, req control.RecordRequest) (contro
 		return control.RecordResult{Action: req.Action, State: state, Call: c}, nil
 	}
 	return control.RecordResult{}, fmt.Errorf("%w: no live call of extension or record id %s", control.ErrNotFound, req.Target)
+}
+
+// InstallLicense implements control.Backend: a file that decodes as a
+// control.License is installed as it says; anything else is refused.
+func (b *Backend) InstallLicense(ctx context.Context, file []byte) (control.License, error) {
+	var lic control.License
+	if err := json.Unmarshal(file, &lic); err != nil || lic.Model == "" {
+		return control.License{}, fmt.Errorf("%w: not a licence file", control.ErrInvalid)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.status.License = lic
+	return lic, nil
 }
 
 // RemoveUser implements control.Backend.
