@@ -47,6 +47,7 @@ type Config struct {
 	} `toml:"storage"`
 	Policy  PolicyConfig  `toml:"policy"`
 	License LicenseConfig `toml:"license"`
+	Phone   PhoneConfig   `toml:"phone"`
 }
 
 // SIPConfig is the [sip] table.
@@ -93,6 +94,7 @@ type parsed struct {
 	filters     recorder.Filters
 	keepGrace   time.Duration
 	licenseKeys []ed25519.PublicKey
+	phoneAllow  []netip.Prefix
 	// rtpTimeout ends a call when no leg has received RTP for that long;
 	// holdTimeout is the same for legs the gateway put on hold.
 	rtpTimeout, holdTimeout time.Duration
@@ -193,6 +195,7 @@ func (c Config) validate() (parsed, error) {
 	}
 	c.validatePolicy(&p, bad)
 	c.validateLicense(&p, bad)
+	c.validatePhone(&p, bad)
 	return p, errors.Join(errs...)
 }
 

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"net"
 	"time"
 
 	"github.com/callvault/callvault/daemon/license"
+	"github.com/callvault/callvault/daemon/phone"
 	"github.com/callvault/callvault/daemon/recorder"
 	"github.com/callvault/callvault/internal/vocab"
 )
@@ -54,5 +56,42 @@ func (c Config) validateLicense(p *parsed, bad func(string, ...any)) {
 			continue
 		}
 		p.licenseKeys = append(p.licenseKeys, pub)
+	}
+}
+
+// PhoneConfig is the [phone] table: the Cisco IP Phone service's
+// listener, the phones' networks, and the URL phones reach it at.
+type PhoneConfig struct {
+	Listen  string   `toml:"listen"`
+	Allow   []string `toml:"allow"`
+	BaseURL string   `toml:"base_url"`
+}
+
+// validatePhone checks [phone]: with a listener, the phones' networks
+// must be listed (the service starts and stops recordings).
+func (c Config) validatePhone(p *parsed, bad func(string, ...any)) {
+	ph := c.Phone
+	p.phoneAllow = nil
+	for _, a := range ph.Allow {
+		pre, err := parsePrefix(a)
+		if err != nil {
+			bad("phone.allow: %w", err)
+			continue
+		}
+		p.phoneAllow = append(p.phoneAllow, pre)
+	}
+	if ph.Listen == "" {
+		return
+	}
+	if _, _, err := net.SplitHostPort(ph.Listen); err != nil {
+		bad("phone.listen: %w", err)
+	}
+	if len(ph.Allow) == 0 {
+		bad("phone.allow: empty, but phone.listen is set: list the phones' networks")
+	}
+	if ph.BaseURL != "" {
+		if err := phone.CheckBaseURL(ph.BaseURL); err != nil {
+			bad("phone.base_url: %w", err)
+		}
 	}
 }

@@ -160,3 +160,23 @@ func TestConfigPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigPhoneAndLicense(t *testing.T) {
+	c, _ := loadConfig("", os.ReadFile)
+	c.Phone.Listen = "0.0.0.0:8080"
+	c.License.PublicKeys = []string{"ed25519:nope"}
+	_, err := c.validate()
+	for _, want := range []string{"phone.allow: empty", "license.public_keys"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+	c.Phone.Allow, c.Phone.BaseURL, c.License.PublicKeys = []string{"10.20.0.0/16"}, "ftp://x", nil
+	if _, err := c.validate(); err == nil || !strings.Contains(err.Error(), "phone.base_url") {
+		t.Errorf("err = %v, want phone.base_url named", err)
+	}
+	c.Phone.BaseURL = "http://recorder.example:8080"
+	if p, err := c.validate(); err != nil || len(p.phoneAllow) != 1 {
+		t.Errorf("a good [phone]: %v, %v", p.phoneAllow, err)
+	}
+}

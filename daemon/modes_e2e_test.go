@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/xml"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,5 +194,77 @@ func TestPauseLeavesSilence(t *testing.T) {
 	}
 	if peak > 64 {
 		t.Errorf("the pause is not silent: peak %d", peak)
+	}
+}
+
+// phonePage is the part of a CiscoIPPhoneText the test reads.
+type phonePage struct {
+	XMLName  xml.Name `xml:"CiscoIPPhoneText"`
+	Title    string   `xml:"Title"`
+	Text     string   `xml:"Text"`
+	SoftKeys []struct {
+		Name string `xml:"Name"`
+		URL  string `xml:"URL"`
+	} `xml:"SoftKeyItem"`
+}
+
+// TestPhoneService: the Cisco IP Phone service's URLs start and stop an
+// On Demand recording and answer with XML that parses as CiscoIPPhoneText.
+func TestPhoneService(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{tables: "[phone]\nlisten = \"127.0.0.1:0\"\nallow = [\"127.0.0.0/8\"]"})
+	var st control.Status
+	d.cliJSON(&st, "status")
+	if st.PhoneListen == "" {
+		t.Fatal("status has no phone_listen")
+	}
+	get := func(query string) phonePage {
+		t.Helper()
+		resp, err := http.Get("http://" + st.PhoneListen + "/phone/record?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		var page phonePage
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") || xml.Unmarshal(body, &page) != nil {
+			t.Fatalf("GET %s: %s %s\n%s", query, resp.Status, resp.Header.Get("Content-Type"), body)
+		}
+		return page
+	}
+	if page := get("ext=2501&action=start"); !strings.Contains(page.Text, "No call") {
+		t.Errorf("start without a call: %+v", page)
+	}
+	d.cli("users", "add", "od", "--ext", "2501", "--mode", "on-demand")
+	s := d.setup(callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "2501", callee: "+15558201320", codec: "PCMU"})
+	page := get("ext=2501&action=start")
+	if !strings.Contains(page.Text, "recording") || len(page.SoftKeys) == 0 {
+		t.Errorf("start: %+v", page)
+	}
+	for _, k := range page.SoftKeys {
+		if strings.HasPrefix(k.URL, "http") && !strings.Contains(k.URL, "ext=2501") {
+			t.Errorf("softkey %s leads to %s, without the extension", k.Name, k.URL)
+		}
+	}
+	s.send("PCMU", 2)
+	if page := get("ext=2501&action=stop"); !strings.Contains(page.Text, "waiting for start") && !strings.Contains(strings.ToLower(page.Text), "stopped") {
+		t.Errorf("stop: %+v", page)
+	}
+	if page := get("ext=2501&action=keep"); !strings.Contains(page.Text, "live-keep") {
+		t.Errorf("keep of an on-demand call: %+v", page)
+	}
+	rec := s.hangUp()
+	if math.Abs(float64(rec.DurationMS)-2000) > 500 {
+		t.Errorf("the phone's window: %d ms, want about 2000", rec.DurationMS)
+	}
+	resp, err := http.Get("http://" + st.PhoneListen + "/phone/menu?ext=2501")
+	if err != nil {
+		t.Fatal(err)
+	}
+	menu, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(menu, []byte("<CiscoIPPhoneMenu")) {
+		t.Errorf("menu: %s\n%s", resp.Status, menu)
 	}
 }

@@ -147,9 +147,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	phones, err := listenPhone(cfg, p, rec, log.With("component", "phone"))
+	if err != nil {
+		ls.close()
+		return err
+	}
 	ctl, err := control.Listen(cfg.ControlSocket)
 	if err != nil {
 		ls.close()
+		if phones != nil {
+			phones.ln.Close()
+		}
 		return fmt.Errorf("control socket: %w", err)
 	}
 	reload := &reloader{path: opts.config, override: opts.apply, log: log.With("component", "config"), now: time.Now,
@@ -162,7 +170,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BaseContext: func(net.Listener) context.Context { return apiCtx },
 		Handler: control.NewHandler(rec.API(recorder.Host{
 			Version: version, Listen: ls.UDP.LocalAddr().String(), TLSListen: ls.tlsAddr(), DataDir: cfg.DataDir,
-			Draining: draining.Load, SIPEdge: srv.Edge, Config: reload.status,
+			PhoneListen: phones.addr(),
+			Draining:    draining.Load, SIPEdge: srv.Edge, Config: reload.status,
 		}), log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -180,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return phones.serve(gctx) })
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })

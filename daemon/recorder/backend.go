@@ -19,7 +19,9 @@ type Host struct {
 	Version   string
 	Listen    string // the SIP address UDP and TCP listen on
 	TLSListen string // the SIP TLS address, "" without one
-	DataDir   string
+	// PhoneListen is the Cisco IP Phone service's address, "" without one.
+	PhoneListen string
+	DataDir     string
 	// Draining reports whether the daemon is draining; nil: never.
 	Draining func() bool
 	// SIPEdge counts the SIP TCP and TLS connections, open and turned
@@ -58,6 +60,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		UptimeSeconds:     int64(now.Sub(b.stats.started).Seconds()),
 		Listen:            b.Listen,
 		TLSListen:         b.TLSListen,
+		PhoneListen:       b.PhoneListen,
 		LiveCalls:         len(b.rec.live()),
 		CallsTotal:        total,
 		Rejected:          rejected,
