@@ -74,7 +74,7 @@ func (c *cli) calls(ctx context.Context, args []string) error {
 		return err
 	}
 	return printList(c, asJSON, calls, "no live calls",
-		"CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tSRTP\tPACKETS",
+		"CALL ID\tRECORD ID\tSTART\tUSER\tEXT\tREMOTE\tDIR\tSTATE\tSRTP\tPACKETS",
 		func(call control.Call) string {
 			legs := make([]string, 0, len(call.Legs))
 			for _, l := range call.Legs {
@@ -84,9 +84,9 @@ func (c *cli) calls(ctx context.Context, args []string) error {
 				}
 				legs = append(legs, leg)
 			}
-			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", shorten(call.ID, 16), dash(call.RecordID),
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", shorten(call.ID, 16), dash(call.RecordID),
 				formatLocal(call.Start), dash(call.User), dash(call.Extension), dash(call.Remote),
-				dash(call.Direction), srtpLegs(call.Legs), dash(strings.Join(legs, " ")))
+				dash(call.Direction), dash(call.State), srtpLegs(call.Legs), dash(strings.Join(legs, " ")))
 		})
 }
 

@@ -214,10 +214,10 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 	b, sock := serve(t)
 	b.SetCalls([]control.Call{
 		{ID: "3c26f0a8-1f2e-4d9b-9a3c-77d2b1e9c0aa@10.0.0.1", RecordID: "2026000000003", Start: t0,
-			User: "jdoe", Extension: "2501", Remote: "+15558201320", Direction: "OUT",
+			User: "jdoe", Extension: "2501", Remote: "+15558201320", Direction: "OUT", Mode: "always", State: "paused",
 			Legs: []control.Leg{{Label: "1", Packets: 1520}, {Label: "2", Packets: 1498}}},
 		{ID: "b7e1@10.0.0.2", RecordID: "2026000000006", Start: t0.Add(5 * time.Minute),
-			User: "asmith", Extension: "2502", Remote: "+15550000000", Direction: "IN",
+			User: "asmith", Extension: "2502", Remote: "+15550000000", Direction: "IN", Mode: "live-keep", State: "waiting for keep",
 			Legs: []control.Leg{
 				{Label: "1", Codec: "PCMA", SRTP: true, Packets: 900, LegCounters: control.LegCounters{ForeignSSRC: 40, Late: 3}},
 				{Label: "2", Codec: "PCMA", SRTP: true, Packets: 712, LegCounters: control.LegCounters{AuthFailed: 12}}}},
