@@ -19,7 +19,7 @@ import (
 func TestCallsPerSecond(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	t.Parallel()
-	d := startDaemon(t, daemonOptions{recordUnknown: true})
+	d := startDaemon(t, daemonOptions{recordUnknown: true, channels: 50})
 	const rate, calls = 5, 40
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

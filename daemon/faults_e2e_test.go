@@ -421,7 +421,7 @@ func sippMessage(t *testing.T, scenario string, n int, vars map[string]string) s
 func TestDrainWithTwentyLiveCalls(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	const n = 20
-	d := startDaemon(t, daemonOptions{recordUnknown: true})
+	d := startDaemon(t, daemonOptions{recordUnknown: true, channels: 100})
 	keys := map[string]string{"fromtag": "drain", "caller": "5551000", "callee": "5552000", "codecpt": "0", "codecname": "PCMU"}
 	gateway := d.sippStart("cube-invite-await-bye.xml", "u1", n, keys)
 	calls := d.waitLiveCalls(n)

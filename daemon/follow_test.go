@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/daemon/license"
 )
 
 // The harness waits on what the daemon says, never on a clock: READY=1 on
@@ -143,4 +144,16 @@ func (d *daemonProc) until(limit time.Duration, what string, done func() bool) {
 		}
 		t.Stop()
 	}
+}
+
+// testLicence issues a channel licence of n channels with a fresh key and
+// returns it and the key's public half as [license] public_keys takes it.
+func testLicence(t *testing.T, n int) (file []byte, pub string) {
+	t.Helper()
+	priv, key := license.GenerateKey()
+	file, err := license.Issue(license.License{Customer: "callvault tests", Model: license.ModelChannel, Count: n}, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, license.FormatPublicKey(key)
 }

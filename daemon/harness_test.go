@@ -103,6 +103,9 @@ type daemonOptions struct {
 	// sip holds extra [sip] lines (TLS, allow-list, bounds).
 	sip string
 	env []string // extra environment, e.g. CREDENTIALS_DIRECTORY=...
+	// channels, above the evaluation licence's 8, has the harness install
+	// a channel licence of that many (signed with a key of the test's).
+	channels int
 	// tables are extra TOML tables at the end of the file, e.g.
 	// "[policy]\nkeep_grace = \"2s\"".
 	tables string
@@ -130,6 +133,12 @@ func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
 		// Every test gateway sends from 127.0.0.1: let it use the whole
 		// (small) pool, as the only gateway of a site would.
 		o.sip += "\nsource_ports = 100"
+	}
+	var lic []byte
+	if o.channels > 0 {
+		var pub string
+		lic, pub = testLicence(t, o.channels)
+		o.tables += fmt.Sprintf("\n[license]\npublic_keys = [%q]\n", pub)
 	}
 	lo := freeRTPBase(t)
 	conf := fmt.Sprintf(`version = 1
@@ -176,6 +185,13 @@ min_free = %q
 		t.Fatalf("callvaultd sent no READY=1 within 60 s (exit: %v)\n%s", err, d.stderr.String())
 	}
 	d.events = followEvents(t, d.socket)
+	if lic != nil {
+		path := filepath.Join(dir, "test.lic")
+		if err := os.WriteFile(path, lic, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		d.cli("license", "install", path)
+	}
 	// The daemon picks its own SIP ports (port 0): no other process can
 	// take them between a test choosing and the daemon binding.
 	var st control.Status

@@ -3,7 +3,6 @@ package recorder
 import (
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +18,7 @@ type alarmBoard struct {
 
 	mu     sync.Mutex
 	alarms map[string]control.Alarm
+	order  []string // names of the alarms on, in the order they were raised
 }
 
 func newAlarmBoard(log *slog.Logger, events *Hub, now func() time.Time) *alarmBoard {
@@ -35,6 +35,7 @@ func (b *alarmBoard) raise(name, msg string) {
 	}
 	a := control.Alarm{Name: name, Active: true, Since: b.now().UTC(), Message: msg}
 	b.alarms[name] = a
+	b.order = append(b.order, name)
 	b.mu.Unlock()
 	b.log.Error("alarm raised", "alarm", name, "message", msg)
 	b.events.publish(control.Event{Type: control.EventAlarm, Time: a.Since, Alarm: &a})
@@ -45,6 +46,7 @@ func (b *alarmBoard) clear(name string) {
 	b.mu.Lock()
 	a, on := b.alarms[name]
 	delete(b.alarms, name)
+	b.order = slices.DeleteFunc(b.order, func(n string) bool { return n == name })
 	b.mu.Unlock()
 	if !on {
 		return
@@ -54,14 +56,13 @@ func (b *alarmBoard) clear(name string) {
 	b.events.publish(control.Event{Type: control.EventAlarm, Time: b.now().UTC(), Alarm: &a})
 }
 
-// active returns the alarms that are on, by name.
+// active returns the alarms that are on, in the order they were raised.
 func (b *alarmBoard) active() []control.Alarm {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]control.Alarm, 0, len(b.alarms))
-	for _, a := range b.alarms {
-		out = append(out, a)
+	out := make([]control.Alarm, 0, len(b.order))
+	for _, name := range b.order {
+		out = append(out, b.alarms[name])
 	}
-	slices.SortFunc(out, func(x, y control.Alarm) int { return strings.Compare(x.Name, y.Name) })
 	return out
 }

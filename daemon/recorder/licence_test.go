@@ -88,7 +88,7 @@ func TestChannelLicence(t *testing.T) {
 		t.Fatalf("on-demand start with every channel in use: %v", err)
 	}
 	r.CheckLicence(time.Now())
-	if got := alarmNames(r); got != "license_full,license_high" {
+	if got := alarmNames(r); got != "license_high,license_full" {
 		t.Errorf("alarms at 2 of 2 channels: %s", got)
 	}
 	r.End(offer("a@x", nil), "bye")
