@@ -124,7 +124,13 @@ func (c *cli) show(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(tw, "leg\t%s\n", line)
 	}
-	if lost := formatLost(r.Lost); lost != "" {
+	if windows := formatSpans(r.Windows); windows != "" {
+		fmt.Fprintf(tw, "windows\t%s (call time)\n", windows)
+	}
+	if paused := formatSpans(r.Pauses); paused != "" {
+		fmt.Fprintf(tw, "paused\t%s\n", paused)
+	}
+	if lost := formatSpans(r.Lost); lost != "" {
 		fmt.Fprintf(tw, "lost\t%s\n", lost)
 	}
 	return tw.Flush()

@@ -151,9 +151,9 @@ func legCounts(c control.LegCounters) string {
 // maxLostShown caps the stretches that show lists; --json has them all.
 const maxLostShown = 8
 
-// formatLost describes a recording's lost stretches, e.g. "2 stretches,
+// formatSpans describes stretches of a recording (lost, paused, kept), e.g. "2 stretches,
 // 3.4 s: at 0:12.300 for 2.0 s, at 1:05.000 for 1.4 s"; "" when none.
-func formatLost(spans []control.LostSpan) string {
+func formatSpans(spans []control.Span) string {
 	if len(spans) == 0 {
 		return ""
 	}

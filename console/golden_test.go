@@ -236,7 +236,7 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 			{Label: "2", Codec: "PCMA", Packets: 186170, LegCounters: control.LegCounters{AuthFailed: 12, Duplicates: 1, Ignored: 30}},
 			{Label: "3", Packets: 0}},
 		Lost:      []control.LostSpan{{AtMS: 61000, DurMS: 2500}, {AtMS: 3605250, DurMS: 40}},
-		EndReason: "bye"}, []byte("x"))
+		EndReason: "bye", Pauses: []control.Span{{AtMS: 95000, DurMS: 20500}}}, []byte("x"))
 	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0.Add(-10 * time.Hour), Status: "failed",
 		Codec: "PCMU", File: "records/2026/03/02/2026000000005_20260302003000____.mp3.enc"}, nil)
 	return b, sock

@@ -332,10 +332,10 @@ func TestFormat(t *testing.T) {
 		{formatSeconds(1400), "1.4 s"},
 		{formatSeconds(40), "0.04 s"},
 		{formatSeconds(3456), "3.456 s"},
-		{formatLost(nil), ""},
-		{formatLost([]control.LostSpan{{AtMS: 12300, DurMS: 2000}, {AtMS: 65000, DurMS: 1400}}),
+		{formatSpans(nil), ""},
+		{formatSpans([]control.LostSpan{{AtMS: 12300, DurMS: 2000}, {AtMS: 65000, DurMS: 1400}}),
 			"2 stretches, 3.4 s: at 0:12.300 for 2.0 s, at 1:05.000 for 1.4 s"},
-		{formatLost([]control.LostSpan{{AtMS: 500, DurMS: 10000}}), "1 stretch, 10.0 s: at 0:00.500 for 10.0 s"},
+		{formatSpans([]control.LostSpan{{AtMS: 500, DurMS: 10000}}), "1 stretch, 10.0 s: at 0:00.500 for 10.0 s"},
 		{srtpLegs(nil), "-"},
 		{srtpLegs([]control.Leg{{Label: "1"}, {Label: "2"}}), "no"},
 		{srtpLegs([]control.Leg{{Label: "1", SRTP: true}, {Label: "2", SRTP: true}}), "yes"},
@@ -352,7 +352,7 @@ func TestFormat(t *testing.T) {
 	for i := range many {
 		many[i] = control.LostSpan{AtMS: int64(i) * 60000, DurMS: 1000}
 	}
-	got := formatLost(many)
+	got := formatSpans(many)
 	want := fmt.Sprintf("%d stretches, %d.0 s: at 0:00.000 for 1.0 s", len(many), len(many))
 	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, ", and 3 more (--json lists them)") ||
 		strings.Count(got, " at ") != maxLostShown {
