@@ -48,6 +48,7 @@ type Config struct {
 	Policy  PolicyConfig  `toml:"policy"`
 	License LicenseConfig `toml:"license"`
 	Phone   PhoneConfig   `toml:"phone"`
+	Metrics MetricsConfig `toml:"metrics"`
 }
 
 // SIPConfig is the [sip] table.
@@ -196,6 +197,7 @@ func (c Config) validate() (parsed, error) {
 	c.validatePolicy(&p, bad)
 	c.validateLicense(&p, bad)
 	c.validatePhone(&p, bad)
+	c.validateMetrics(bad)
 	return p, errors.Join(errs...)
 }
 

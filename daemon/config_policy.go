@@ -95,3 +95,18 @@ func (c Config) validatePhone(p *parsed, bad func(string, ...any)) {
 		}
 	}
 }
+
+// MetricsConfig is the [metrics] table: the Prometheus endpoint.
+type MetricsConfig struct {
+	Listen string `toml:"listen"`
+}
+
+// validateMetrics checks [metrics].
+func (c Config) validateMetrics(bad func(string, ...any)) {
+	if c.Metrics.Listen == "" {
+		return
+	}
+	if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+		bad("metrics.listen: %w", err)
+	}
+}

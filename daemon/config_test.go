@@ -165,8 +165,10 @@ func TestConfigPhoneAndLicense(t *testing.T) {
 	c, _ := loadConfig("", os.ReadFile)
 	c.Phone.Listen = "0.0.0.0:8080"
 	c.License.PublicKeys = []string{"ed25519:nope"}
+	c.Metrics.Listen = "nowhere"
 	_, err := c.validate()
-	for _, want := range []string{"phone.allow: empty", "license.public_keys"} {
+	c.Metrics.Listen = ""
+	for _, want := range []string{"phone.allow: empty", "license.public_keys", "metrics.listen"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)
 		}

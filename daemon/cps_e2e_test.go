@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +23,7 @@ import (
 func TestCallsPerSecond(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
 	t.Parallel()
-	d := startDaemon(t, daemonOptions{recordUnknown: true, channels: 50})
+	d := startDaemon(t, daemonOptions{recordUnknown: true, channels: 50, tables: "[metrics]\nlisten = \"127.0.0.1:0\""})
 	const rate, calls = 5, 40
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -38,8 +42,12 @@ func TestCallsPerSecond(t *testing.T) {
 	time.Sleep(time.Until(start.Add(6500 * time.Millisecond)))
 	var st control.Status
 	d.cliJSON(&st, "status")
+	scraped := scrape(t, st.MetricsListen)
 	if r := st.CallsPerSecond; r.Last5s < rate*0.9 || r.Last5s > rate*1.1 || st.CPS != r.Last5s || r.Peak < rate {
 		t.Errorf("%v into 5 calls a second: calls_per_second %+v, cps %g; want last_5s within 10 %% of 5", time.Since(start).Round(time.Millisecond), r, st.CPS)
+	}
+	if v := scraped[`callvault_calls_per_second{window="5s"}`]; v < rate*0.9 || v > rate*1.1 {
+		t.Errorf("metrics: 5 s rate %g, want within 10 %% of 5", v)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("sipp: %v\n%s", err, tail(out.String(), 2000))
@@ -51,4 +59,51 @@ func TestCallsPerSecond(t *testing.T) {
 	if st.CallsTotal != calls || st.Rejected != 0 || st.LiveCalls != 0 {
 		t.Errorf("after %d calls: calls_total %d, rejected %d, live %d", calls, st.CallsTotal, st.Rejected, st.LiveCalls)
 	}
+	// The metrics endpoint says what status says.
+	scraped = scrape(t, st.MetricsListen)
+	for name, want := range map[string]float64{
+		"callvault_calls_total":                                float64(st.CallsTotal),
+		"callvault_live_calls":                                 float64(st.LiveCalls),
+		`callvault_recordings_sealed_total{status="complete"}`: float64(st.Sealed["complete"]),
+		`callvault_recordings_sealed_total{status="failed"}`:   float64(st.Sealed["failed"]),
+		`callvault_license_limit{model="channel"}`:             float64(st.License.Count),
+		`callvault_calls_per_second_peak`:                      st.CallsPerSecond.Peak,
+		"callvault_rtp_packets_received_total":                 float64(st.RTP.Packets),
+		"callvault_license_evaluation":                         0,
+	} {
+		if got, ok := scraped[name]; !ok || got != want {
+			t.Errorf("metrics: %s = %g (listed %t), status says %g", name, got, ok, want)
+		}
+	}
+}
+
+// scrape reads the Prometheus endpoint at addr: each sample line's value
+// by its name and labels.
+func scrape(t *testing.T, addr string) map[string]float64 {
+	t.Helper()
+	if addr == "" {
+		t.Fatal("status has no metrics_listen")
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics: %s\n%s", resp.Status, body)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
 }

@@ -41,6 +41,12 @@ func (s *phoneService) addr() string {
 	return s.ln.Addr().String()
 }
 
+func (s *phoneService) close() {
+	if s != nil {
+		s.ln.Close()
+	}
+}
+
 // serve serves the phones until ctx ends.
 func (s *phoneService) serve(ctx context.Context) error {
 	if s == nil {

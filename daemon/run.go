@@ -152,12 +152,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ls.close()
 		return err
 	}
+	scrapes, err := listenMetrics(cfg.Metrics.Listen)
+	if err != nil {
+		ls.close()
+		phones.close()
+		return err
+	}
 	ctl, err := control.Listen(cfg.ControlSocket)
 	if err != nil {
 		ls.close()
-		if phones != nil {
-			phones.ln.Close()
-		}
+		phones.close()
+		scrapes.close()
 		return fmt.Errorf("control socket: %w", err)
 	}
 	reload := &reloader{path: opts.config, override: opts.apply, log: log.With("component", "config"), now: time.Now,
@@ -166,13 +171,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Long event streams end with apiCtx, so a shutdown need not wait for them.
 	apiCtx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAPI()
+	backend := rec.API(recorder.Host{
+		Version: version, Listen: ls.UDP.LocalAddr().String(), TLSListen: ls.tlsAddr(), DataDir: cfg.DataDir,
+		PhoneListen: phones.addr(), MetricsListen: scrapes.addr(),
+		Draining: draining.Load, SIPEdge: srv.Edge, Config: reload.status,
+	})
 	api := &http.Server{
-		BaseContext: func(net.Listener) context.Context { return apiCtx },
-		Handler: control.NewHandler(rec.API(recorder.Host{
-			Version: version, Listen: ls.UDP.LocalAddr().String(), TLSListen: ls.tlsAddr(), DataDir: cfg.DataDir,
-			PhoneListen: phones.addr(),
-			Draining:    draining.Load, SIPEdge: srv.Edge, Config: reload.status,
-		}), log.With("component", "control")),
+		BaseContext:       func(net.Listener) context.Context { return apiCtx },
+		Handler:           control.NewHandler(backend, log.With("component", "control")),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -190,6 +196,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	g.Go(func() error { return phones.serve(gctx) })
+	g.Go(func() error { return scrapes.serve(gctx, backend.Status, log.With("component", "metrics")) })
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })

@@ -16,11 +16,13 @@ type Status struct {
 	// SIP over TLS one, when there is one.
 	Listen    string `json:"listen"`
 	TLSListen string `json:"tls_listen,omitempty"`
-	// PhoneListen is the Cisco IP Phone service's address, when it runs.
-	PhoneListen string `json:"phone_listen,omitempty"`
-	LiveCalls   int    `json:"live_calls"`
-	CallsTotal  int64  `json:"calls_total"`
-	Rejected    int64  `json:"rejected"`
+	// PhoneListen is the Cisco IP Phone service's address, when it runs;
+	// MetricsListen the Prometheus endpoint's.
+	PhoneListen   string `json:"phone_listen,omitempty"`
+	MetricsListen string `json:"metrics_listen,omitempty"`
+	LiveCalls     int    `json:"live_calls"`
+	CallsTotal    int64  `json:"calls_total"`
+	Rejected      int64  `json:"rejected"`
 	// CPS is the number of calls set up per second now: the average over
 	// the last 5 whole seconds (CallsPerSecond.Last5s).
 	CPS float64 `json:"cps"`

@@ -19,9 +19,10 @@ type Host struct {
 	Version   string
 	Listen    string // the SIP address UDP and TCP listen on
 	TLSListen string // the SIP TLS address, "" without one
-	// PhoneListen is the Cisco IP Phone service's address, "" without one.
-	PhoneListen string
-	DataDir     string
+	// PhoneListen and MetricsListen are the Cisco IP Phone service's and
+	// the Prometheus endpoint's addresses, "" without them.
+	PhoneListen, MetricsListen string
+	DataDir                    string
 	// Draining reports whether the daemon is draining; nil: never.
 	Draining func() bool
 	// SIPEdge counts the SIP TCP and TLS connections, open and turned
@@ -61,6 +62,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		Listen:            b.Listen,
 		TLSListen:         b.TLSListen,
 		PhoneListen:       b.PhoneListen,
+		MetricsListen:     b.MetricsListen,
 		LiveCalls:         len(b.rec.live()),
 		CallsTotal:        total,
 		Rejected:          rejected,

@@ -87,6 +87,13 @@ var rules = []rule{
 	{pkg: "console", allowed: []string{module + "/daemon/control", module + "/internal/atomicfile", module + "/internal/vocab"}},
 	{pkg: "internal/vocab", allowed: []string{}},
 	{pkg: "internal/atomicfile", allowed: []string{}},
+	{pkg: "internal/httpserve", allowed: []string{}},
+	// The phone service and the licence know nothing of SIP, media or the
+	// vault: the daemon gives them a trigger and a data dir.
+	{pkg: "daemon/phone", allowed: []string{module + "/internal/vocab", module + "/internal/httpserve"}},
+	{pkg: "daemon/license", allowed: []string{module + "/internal/atomicfile"}},
+	// Metrics read the control API's status and nothing else.
+	{pkg: "daemon/metrics", forbidden: []string{module + "/daemon/recorder", module + "/siprec", module + "/media", module + "/vault"}},
 }
 
 func TestPackageBoundaries(t *testing.T) {
