@@ -135,26 +135,41 @@ func licensedUsers(users []user, count int) map[string]bool {
 
 // admitLicensed checks a new call against the licence: its owner must be
 // licensed (user licence), or a channel must be free when it records from
-// the start (channel licence).
-func (r *Recorder) admitLicensed(p parties, records, named bool) error {
+// the start (channel licence). A channel is reserved at once, so that
+// INVITEs admitted side by side cannot take more than the licence; the
+// caller calls release once the call is live (it then holds the channel)
+// or refused.
+func (r *Recorder) admitLicensed(p parties, records, named bool) (release func(), err error) {
+	release = func() {}
 	lic, _, _ := r.licence.current()
 	switch lic.Model {
 	case license.ModelUser:
 		if !named {
-			return nil // no metadata yet: checked when the call ends
+			return release, nil // no metadata yet: checked when the call ends
 		}
 		if !p.known() {
-			return refuseUnlicensed.Err("no participant is a user", lic.Count)
+			return release, refuseUnlicensed.Err("no participant is a user", lic.Count)
 		}
 		if !licensedUsers(r.users.list(), lic.Count)[p.Username] {
-			return refuseUnlicensed.Err("user "+p.Username, lic.Count)
+			return release, refuseUnlicensed.Err("user "+p.Username, lic.Count)
 		}
 	case license.ModelChannel:
-		if records && r.channelsInUse() >= lic.Count {
-			return refuseChannels.Err(lic.Count)
+		if !records {
+			return release, nil
 		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.channelsLocked()+r.reserved >= lic.Count {
+			return release, refuseChannels.Err(lic.Count)
+		}
+		r.reserved++
+		return sync.OnceFunc(func() {
+			r.mu.Lock()
+			r.reserved--
+			r.mu.Unlock()
+		}), nil
 	}
-	return nil
+	return release, nil
 }
 
 // errNoChannel: an On Demand start with every channel of the licence in use.
@@ -171,8 +186,16 @@ func (r *Recorder) startAllowed() error {
 
 // channelsInUse counts the live calls that hold a channel.
 func (r *Recorder) channelsInUse() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.channelsLocked()
+}
+
+// channelsLocked is channelsInUse with r.mu held (a call's mu is taken
+// under r.mu, never the other way round).
+func (r *Recorder) channelsLocked() int {
 	n := 0
-	for _, c := range r.live() {
+	for _, c := range r.calls {
 		c.mu.Lock()
 		if c.mode.holdsChannel() {
 			n++

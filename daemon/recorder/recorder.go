@@ -59,9 +59,10 @@ type Recorder struct {
 	unkept    atomic.Int64
 	totals    totals // sealed recordings and RTP of the calls that ended
 
-	mu     sync.Mutex
-	calls  map[string]*call   // by SIP Call-ID
-	parked map[string]*parked // ended Live Keep calls waiting for keep, by record id
+	mu       sync.Mutex
+	reserved int                // licence channels reserved by calls being admitted
+	calls    map[string]*call   // by SIP Call-ID
+	parked   map[string]*parked // ended Live Keep calls waiting for keep, by record id
 }
 
 // Options are what a Recorder is made of: the daemon's parts and the
@@ -222,9 +223,11 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		}
 	}
 	mode, modeSet := r.modeOf(s.Metadata)
-	if err := r.admitLicensed(classify(s.Metadata, r.users.byExtension), mode.open, s.Metadata != nil); err != nil {
+	release, err := r.admitLicensed(classify(s.Metadata, r.users.byExtension), mode.open, s.Metadata != nil)
+	if err != nil {
 		return nil, err
 	}
+	defer release() // live from here, or refused: the reservation is done
 	answers, legs, err := chooseMedia(s.Media)
 	if err != nil {
 		return nil, err
