@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,4 +166,32 @@ func alarmNames(r *Recorder) string {
 		names = append(names, a.Name)
 	}
 	return strings.Join(names, ",")
+}
+
+// INVITEs admitted side by side take no more channels than the licence
+// has.
+func TestChannelLicenceConcurrentAdmits(t *testing.T) {
+	r, priv := licensedRecorder(t)
+	if _, err := r.InstallLicence(issue(t, priv, license.License{Customer: "ACME", Model: license.ModelChannel, Count: 3})); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	for i := range 12 {
+		wg.Go(func() {
+			if _, err := r.Admit(context.Background(), offer(fmt.Sprintf("c%d@x", i), nil)); err == nil {
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != 3 || r.LiveCalls() != 3 {
+		t.Fatalf("%d admitted side by side, %d live; want 3 under a licence of 3", admitted, r.LiveCalls())
+	}
+	for _, c := range r.live() {
+		r.End(&c.session, "bye")
+	}
 }
