@@ -1,10 +1,13 @@
 package recorder
 
 import (
+	"context"
 	"errors"
 	"testing"
 
+	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/internal/vocab"
+	"github.com/callvault/callvault/vault"
 )
 
 func TestModeStates(t *testing.T) {
@@ -84,5 +87,31 @@ func TestModeChannelsAndKeep(t *testing.T) {
 	}
 	if a, err := ParseAction("keep"); a != vocab.ActionKeep || err != nil {
 		t.Errorf("ParseAction(keep) = %q, %v", a, err)
+	}
+}
+
+// A Live Keep call that ends without a keep, and without the grace to
+// wait for one, leaves nothing and is counted.
+func TestLiveKeepWithoutKeepLeavesNothing(t *testing.T) {
+	r := newTestRecorder(t, true)
+	if err := r.users.add(user{Username: "lk", Extensions: []string{"2700"}, Mode: vocab.ModeLiveKeep}); err != nil {
+		t.Fatal(err)
+	}
+	s := offer("lk@x", parts("sip:2700@gw", "sip:5552000@gw"))
+	if _, err := r.Admit(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if c := r.findLive("2700"); c == nil || c.mode.state() != vocab.StateUnkept {
+		t.Fatal("the live keep call is not waiting for its keep")
+	}
+	r.End(s, "bye")
+	if recs, err := r.store.Search(vault.Query{}); err != nil || len(recs) != 0 {
+		t.Fatalf("recordings = %+v, %v; want none", recs, err)
+	}
+	if n := r.unkept.Load(); n != 1 {
+		t.Errorf("live keep calls destroyed: %d, want 1", n)
+	}
+	if _, err := r.Record("2700", vocab.ActionKeep); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("keep after the call was destroyed: %v, want not found", err)
 	}
 }

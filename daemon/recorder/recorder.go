@@ -491,8 +491,13 @@ func (r *Recorder) End(s *siprec.Session, reason string) {
 	// Stop closes the legs' sockets and frees their ports.
 	res, stopErr := c.rec.Stop()
 	r.totals.ended(res.Legs)
-	if pending && res.Samples > 0 {
-		r.park(c, reason, res, stopErr) // Live Keep: sealed only if kept in time
+	if pending {
+		// Live Keep without a keep yet: sealed only if one comes in time.
+		if res.Samples > 0 && r.keepGrace > 0 {
+			r.park(c, reason, res, stopErr)
+		} else {
+			r.destroy(c, "the call ended without a keep")
+		}
 		return
 	}
 	r.conclude(c, reason, res, stopErr)
