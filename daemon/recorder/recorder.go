@@ -213,8 +213,9 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 			return nil, err
 		}
 	}
-	if s.Metadata != nil {
-		p := classify(s.Metadata, r.users.byExtension)
+	named := s.Metadata != nil
+	p := classify(s.Metadata, r.users.byExtension)
+	if named {
 		if !p.known() && !r.recordUnknown {
 			return nil, refuseUnknown.Err()
 		}
@@ -222,8 +223,9 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 			return nil, refuseFiltered.Err(why)
 		}
 	}
-	mode, modeSet := r.modeOf(s.Metadata)
-	release, err := r.admitLicensed(classify(s.Metadata, r.users.byExtension), mode.open, s.Metadata != nil)
+	mode := newModeState(r.owner(p).Mode)
+	modeSet := p.known()
+	release, err := r.admitLicensed(p, mode.open, named)
 	if err != nil {
 		return nil, err
 	}
@@ -368,16 +370,6 @@ func (c *call) applyOwner(lookup func(string) (user, bool)) {
 	}
 }
 
-// modeOf is the recording mode of the owner the metadata names: Always On
-// when it names none (set false: the owner may come later).
-func (r *Recorder) modeOf(md *siprec.Metadata) (m modeState, set bool) {
-	if md == nil {
-		return newModeState(""), false
-	}
-	p := classify(md, r.users.byExtension)
-	return newModeState(r.owner(p).Mode), p.known()
-}
-
 // learnMode takes the owner's mode when the metadata that names the owner
 // comes after the INVITE: an On Demand call closes from now (the audio
 // before it is kept: it was not known to be on demand).
@@ -387,10 +379,11 @@ func (r *Recorder) learnMode(c *call) {
 	if c.modeSet {
 		return
 	}
-	m, set := r.modeOf(c.session.Metadata)
-	if !set {
+	p := classify(c.session.Metadata, r.users.byExtension)
+	if !p.known() {
 		return
 	}
+	m := newModeState(r.owner(p).Mode)
 	c.mode, c.modeSet = m, true
 	if !m.open {
 		c.rec.Close(r.now())
