@@ -60,6 +60,13 @@ var goldenCases = []goldenCase{
 	{name: "usage_bad_global_flag", args: []string{"--verbose", "status"}},
 	{name: "help", args: []string{"help"}, noSocket: true},
 	{name: "search_help", args: []string{"search", "-h"}, noSocket: true},
+	// calc needs no daemon: without -socket it must not try one.
+	{name: "calc_table", args: []string{"calc", "table"}, noSocket: true},
+	{name: "calc_disk", args: []string{"calc", "disk", "--agents", "20", "--hours", "6", "--months", "6"}, noSocket: true},
+	{name: "calc_disk_json", args: []string{"calc", "disk", "--agents", "2", "--hours", "2", "--service", "24x7", "--months", "48", "--json"}, noSocket: true},
+	{name: "calc_channels", args: []string{"calc", "channels", "--bhca", "1200", "--duration", "180"}, noSocket: true},
+	{name: "calc_channels_cps", args: []string{"calc", "channels", "--bhca", "12000", "--duration", "120", "--gos", "0.001"}, noSocket: true},
+	{name: "usage_calc", args: []string{"calc", "disk", "--agents", "4", "--hours", "6", "--service", "5x8", "--months", "6"}, noSocket: true},
 }
 
 // TestGolden runs each command line against the controltest backend and

@@ -33,12 +33,17 @@ Commands:
                          (on-demand), keep (live-keep), pause and resume
   license show           the licence in force and its use
   license install FILE   verify a licence file and put it in force
+  calc disk --agents N --hours H [--service 8x6|24x7 | --days D] --months M
+                         disk that recordings fill over their retention
+  calc channels --bhca N --duration SECONDS [--gos 0.01]
+                         busy-hour traffic, channels (Erlang B), calls a second
+  calc table             the published disk sizing examples, as computed
   help                   this text
 
 Commands that print data take --json. "callvault COMMAND -h" describes a
 command's flags. The socket is -socket, else $CALLVAULT_SOCKET, else
-/run/callvault/control.sock. calc and the interactive console (callvault
-with no command) come in a later version.
+/run/callvault/control.sock. calc works offline, without the daemon. The
+interactive console (callvault with no command) comes in a later version.
 `
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -82,10 +87,11 @@ var commands = map[string]commandFunc{
 	"users":   (*cli).users,
 	"record":  (*cli).record,
 	"license": (*cli).license,
+	"calc":    (*cli).calc,
 }
 
 // later are commands of the contract that later versions bring.
-var later = []string{"calc"}
+var later = []string{}
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
