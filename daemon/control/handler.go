@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -83,10 +84,17 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
+	page := q.Limit
+	q.Limit++ // one more tells whether a next page follows
 	recs, err := h.b.Search(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if len(recs) > page {
+		recs = recs[:page]
+		last := recs[page-1]
+		w.Header().Set(HeaderNextCursor, NewCursor(last.Start, last.ID))
 	}
 	if recs == nil {
 		recs = []Recording{}
@@ -261,19 +269,37 @@ func (h *handler) removeUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams JSON lines until the client goes away or the backend
-// closes the subscription.
+// closes the subscription: first a snapshot of the status and live calls
+// (seq 1), read after subscribing so that nothing falls between, then each
+// event the backend hands out, numbered on. In place of the events the
+// backend dropped for a slow reader (its EventResync marker) the stream
+// carries a resync and a fresh snapshot.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	ch := h.b.Subscribe(ctx)
+	snap, err := h.snapshot(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
+	enc := json.NewEncoder(w)
+	var seq uint64
+	send := func(ev Event) error {
+		seq++
+		ev.Seq = seq
+		if err := enc.Encode(ev); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if send(snap) != nil {
 		return
 	}
-	enc := json.NewEncoder(w)
 	for {
 		select {
 		case <-ctx.Done():
@@ -282,14 +308,39 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if err := enc.Encode(ev); err != nil {
+			if send(ev) != nil {
 				return
 			}
-			if err := rc.Flush(); err != nil {
+			if ev.Type != EventResync {
+				continue
+			}
+			if snap, err = h.snapshot(ctx); err != nil {
+				// Ending the stream is the one honest answer left: the
+				// client reconnects and starts from a new snapshot.
+				h.log.Warn("event stream: snapshot after resync", "err", err)
+				return
+			}
+			if send(snap) != nil {
 				return
 			}
 		}
 	}
+}
+
+// snapshot reads the state an event stream starts from.
+func (h *handler) snapshot(ctx context.Context) (Event, error) {
+	st, err := h.b.Status(ctx)
+	if err != nil {
+		return Event{}, err
+	}
+	calls, err := h.b.Calls(ctx)
+	if err != nil {
+		return Event{}, err
+	}
+	if calls == nil {
+		calls = []Call{}
+	}
+	return Event{Type: EventSnapshot, Time: time.Now().UTC(), Snapshot: &Snapshot{Status: st, Calls: calls}}, nil
 }
 
 type errorBody struct {

@@ -381,13 +381,33 @@ const (
 	EventAlarm              = "alarm"
 	// EventStats comes once a second: live calls and the call rate.
 	EventStats = "stats"
+	// EventSnapshot opens every stream (Seq 1) and follows every
+	// EventResync: Snapshot holds the whole state a view shows.
+	EventSnapshot = "snapshot"
+	// EventResync says the daemon dropped events for this stream because
+	// its reader fell behind; a snapshot follows at once.
+	EventResync = "resync"
 )
 
-// Event is one change pushed on the event stream. Which of Call, Recording
-// and User is set depends on Type; Error explains a failure.
+// Event is one change pushed on the event stream. Which of Call, Recording,
+// User, Alarm, Stats and Snapshot is set depends on Type; Error explains a
+// failure.
+//
+// A stream (GET /v1/events) begins with an EventSnapshot, taken after the
+// subscription was registered, so no change falls between the two; events
+// that happened just before the snapshot may still follow it, and a reader
+// applies each event as a state to set (a call as it stands, an alarm on
+// or off), never as an increment. Seq numbers the events of one stream
+// from 1 without gaps: a gap means the reader missed some. When the daemon
+// drops events for a slow reader it sends an EventResync and a fresh
+// EventSnapshot in their place, never a silent hole.
 type Event struct {
+	// Seq is the event's number in its stream; 0 for an event not yet
+	// written to a stream (as the daemon's Backend hands them out).
+	Seq       uint64     `json:"seq"`
 	Type      string     `json:"type"`
 	Time      time.Time  `json:"time"`
+	Snapshot  *Snapshot  `json:"snapshot,omitempty"`
 	Call      *Call      `json:"call,omitempty"`
 	Recording *Recording `json:"recording,omitempty"`
 	User      *User      `json:"user,omitempty"`
@@ -400,4 +420,11 @@ type Event struct {
 type Stats struct {
 	LiveCalls      int      `json:"live_calls"`
 	CallsPerSecond CallRate `json:"calls_per_second"`
+}
+
+// Snapshot is the state a stream's reader starts from: the daemon's status
+// and its live calls, read together.
+type Snapshot struct {
+	Status Status `json:"status"`
+	Calls  []Call `json:"calls"`
 }

@@ -9,31 +9,62 @@ import (
 	"github.com/callvault/callvault/vault"
 )
 
-// hub fans events out to the control API's subscribers. A subscriber that
-// falls behind loses events rather than slowing the recorder down.
+// Hub fans events out to the control API's subscribers. A subscriber that
+// falls behind loses events rather than slowing the recorder down, but
+// never silently: once a send to it would have blocked, the next event it
+// gets is a control.EventResync marker (then events again), so its stream
+// can send a fresh snapshot in place of what was lost. The marker goes out
+// with the first event published after the subscriber has room again; the
+// stats event, once a second, bounds that wait.
 type Hub struct {
 	mu   sync.Mutex
-	subs map[chan control.Event]struct{}
+	subs map[chan control.Event]*subscriber
 }
 
-func NewHub() *Hub { return &Hub{subs: make(map[chan control.Event]struct{})} }
+// subscriber is one subscription's drop flag.
+type subscriber struct {
+	// dropped is set when an event could not be sent; a resync marker
+	// must precede the next one.
+	dropped bool
+}
+
+func NewHub() *Hub { return &Hub{subs: make(map[chan control.Event]*subscriber)} }
 
 func (h *Hub) publish(e control.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs {
+	for ch, s := range h.subs {
+		s.offer(ch, e)
+	}
+}
+
+// offer sends e to ch without blocking; after a drop it sends the resync
+// marker first, and e only if the marker went through.
+func (s *subscriber) offer(ch chan control.Event, e control.Event) {
+	if s.dropped {
 		select {
-		case ch <- e:
+		case ch <- control.Event{Type: control.EventResync, Time: e.Time}:
+			s.dropped = false
 		default:
+			return
 		}
+	}
+	select {
+	case ch <- e:
+	default:
+		s.dropped = true
 	}
 }
 
 // subscribe returns a channel of events that is closed when ctx is done.
 func (h *Hub) subscribe(ctx context.Context) <-chan control.Event {
-	ch := make(chan control.Event, 256)
+	return h.subscribeSize(ctx, 256)
+}
+
+func (h *Hub) subscribeSize(ctx context.Context, size int) <-chan control.Event {
+	ch := make(chan control.Event, size)
 	h.mu.Lock()
-	h.subs[ch] = struct{}{}
+	h.subs[ch] = &subscriber{}
 	h.mu.Unlock()
 	go func() {
 		<-ctx.Done()
