@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/callvault/callvault/daemon/control"
@@ -135,7 +137,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func commandNames() string {
-	return "status, calls, search, show, export, verify, users"
+	names := slices.Sorted(maps.Keys(commands))
+	return strings.Join(names, ", ")
 }
 
 // flags is a command's flag set. Flags may come before, between and after

@@ -243,7 +243,7 @@ func TestUsageErrors(t *testing.T) {
 		"record action":   {[]string{"record", "begin", "2501"}, `unknown action "begin"`},
 		"record target":   {[]string{"record", "keep"}, "missing EXT|ID"},
 		"license":         {[]string{"license", "renew"}, `unknown subcommand "renew"`},
-		"calc":            {[]string{"calc"}, "calc is not available yet"},
+		"calc":            {[]string{"calc"}, "calc: missing subcommand"},
 		"show no id":      {[]string{"show"}, "show: missing recording ID"},
 		"show two ids":    {[]string{"show", "1", "2"}, "too many arguments"},
 		"export no id":    {[]string{"export", "-o", "x.mp3"}, "export: missing recording ID"},
