@@ -178,11 +178,29 @@ func (c *Client) Calls(ctx context.Context) ([]Call, error) {
 	return calls, err
 }
 
-// Search returns the recordings matching q.
+// Search returns the recordings matching q: one page, of at most q.Limit.
 func (c *Client) Search(ctx context.Context, q Query) ([]Recording, error) {
-	var recs []Recording
-	err := c.do(ctx, http.MethodGet, "/v1/recordings", q.Values(), nil, &recs)
+	recs, _, err := c.SearchPage(ctx, q)
 	return recs, err
+}
+
+// SearchPage returns a page of the recordings matching q and the cursor of
+// the next page ("" after the last one): set it as q.Cursor to get that
+// page.
+func (c *Client) SearchPage(ctx context.Context, q Query) (recs []Recording, next string, err error) {
+	const method, path = http.MethodGet, "/v1/recordings"
+	resp, err := c.send(ctx, method, path, q.Values(), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, "", readError(resp)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&recs); err != nil {
+		return nil, "", fmt.Errorf("decode %s %s reply: %w", method, path, err)
+	}
+	return recs, resp.Header.Get(HeaderNextCursor), nil
 }
 
 // Recording returns one recording.

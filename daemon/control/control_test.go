@@ -74,8 +74,9 @@ func TestSearch(t *testing.T) {
 	if len(recs) != 2 || recs[0].ID != "2026000000002" {
 		t.Errorf("search all = %+v", recs)
 	}
-	if got := b.LastQuery().Limit; got != control.DefaultLimit {
-		t.Errorf("backend limit = %d, want default %d", got, control.DefaultLimit)
+	// The handler asks for one more than the page: is there a next page?
+	if got := b.LastQuery().Limit; got != control.DefaultLimit+1 {
+		t.Errorf("backend limit = %d, want default %d + 1", got, control.DefaultLimit)
 	}
 	q := control.Query{From: t0.Add(-time.Minute), To: t0.Add(time.Minute), User: "jdoe", Extension: "2501",
 		Remote: "+15558201320", Direction: "OUT", Limit: 5}
@@ -88,7 +89,7 @@ func TestSearch(t *testing.T) {
 	}
 	got := b.LastQuery()
 	if !got.From.Equal(q.From) || !got.To.Equal(q.To) || got.User != q.User || got.Extension != q.Extension ||
-		got.Remote != q.Remote || got.Direction != q.Direction || got.Limit != q.Limit {
+		got.Remote != q.Remote || got.Direction != q.Direction || got.Limit != q.Limit+1 {
 		t.Errorf("backend query = %+v, want %+v", got, q)
 	}
 }

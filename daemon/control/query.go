@@ -1,6 +1,7 @@
 package control
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/url"
@@ -18,24 +19,82 @@ const (
 	MaxLimit     = 10000
 )
 
-// Query selects recordings. Zero fields do not filter. A recording matches
-// when From <= start <= To (both bounds inclusive, as in the vault's
-// index; the console turns "--to 2026-11-27" into the day's last
-// nanosecond), and User, Extension, Remote and Direction (IN or
-// OUT) are equal to its fields. Limit caps the number of results; the
-// handler turns 0 into DefaultLimit, so a Backend always sees 1..MaxLimit.
+// Query selects recordings, newest first (by start, then by id, both
+// descending). Zero fields do not filter. A recording matches when:
+//   - From <= start <= To (both bounds inclusive, as in the vault's index;
+//     the console turns "--to 2026-11-27" into the day's last nanosecond);
+//   - User, Extension and Direction (IN or OUT) equal its fields;
+//   - Remote: the digits of its remote number contain the digits of Remote
+//     anywhere, other characters ignored ("8201" and "+1 555 820 1320"
+//     find "+15558201320"); a Remote without digits must equal it;
+//   - its duration is at least MinDurationMS;
+//   - it comes after Cursor in the newest-first order.
+//
+// Cursor is opaque: the X-Next-Cursor header of the page before (see
+// NewCursor). Limit caps the number of results; the handler turns 0 into
+// DefaultLimit and asks the Backend for one more than the page (to learn
+// whether another page follows), so a Backend sees 1..MaxLimit+1.
 type Query struct {
-	From      time.Time
-	To        time.Time
-	User      string
-	Extension string
-	Remote    string
-	Direction string
-	Limit     int
+	From          time.Time
+	To            time.Time
+	User          string
+	Extension     string
+	Remote        string
+	Direction     string
+	MinDurationMS int64
+	Cursor        string
+	Limit         int
+}
+
+// HeaderNextCursor is the response header of a search that names the
+// Cursor of the next page; absent on the last page.
+const HeaderNextCursor = "X-Next-Cursor"
+
+// maxCursorLen bounds a cursor: the encoding of 20 digits and an id.
+const maxCursorLen = 128
+
+// NewCursor returns the cursor of the page that follows a page whose last
+// recording started at start and has id id: base64url (unpadded) of
+// "<unix nanoseconds>/<id>", as the vault's time-ordered index keys end.
+func NewCursor(start time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%020d/%s", start.UnixNano(), id))
+}
+
+// ParseCursor decodes a cursor made by NewCursor: the start (UTC) and id of
+// the last recording of the page before. The error wraps ErrInvalid.
+func ParseCursor(c string) (start time.Time, id string, err error) {
+	bad := func(why string) (time.Time, string, error) {
+		return time.Time{}, "", fmt.Errorf("%w: cursor %q is not one a search returned (%s)", ErrInvalid, clip(c), why)
+	}
+	if len(c) > maxCursorLen {
+		return bad("too long")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return bad("not base64url")
+	}
+	nanos, id, ok := strings.Cut(string(raw), "/")
+	if !ok || id == "" || !recordIDRE.MatchString(id) {
+		return bad("no record id")
+	}
+	n, err := strconv.ParseInt(nanos, 10, 64)
+	if err != nil {
+		return bad("no start")
+	}
+	return time.Unix(0, n).UTC(), id, nil
+}
+
+// clip shortens a value quoted in an error.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
 
 // Values encodes q as URL query parameters: from and to (RFC 3339), user,
-// ext, remote, direction and limit. Zero fields are left out.
+// ext, remote, direction, min_duration_ms, cursor and limit. Zero fields
+// are left out.
 func (q Query) Values() url.Values {
 	v := url.Values{}
 	if !q.From.IsZero() {
@@ -53,13 +112,17 @@ func (q Query) Values() url.Values {
 	set("ext", q.Extension)
 	set("remote", q.Remote)
 	set("direction", q.Direction)
+	if q.MinDurationMS != 0 {
+		v.Set("min_duration_ms", strconv.FormatInt(q.MinDurationMS, 10))
+	}
+	set("cursor", q.Cursor)
 	if q.Limit != 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
 	return v
 }
 
-var queryParams = []string{"from", "to", "user", "ext", "remote", "direction", "limit"}
+var queryParams = []string{"from", "to", "user", "ext", "remote", "direction", "min_duration_ms", "cursor", "limit"}
 
 // ParseQuery decodes and validates URL query parameters written by
 // Query.Values. The direction is accepted in any case. Every problem is
@@ -92,6 +155,15 @@ func ParseQuery(v url.Values) (Query, error) {
 	q.Extension = v.Get("ext")
 	q.Remote = v.Get("remote")
 	q.Direction = strings.ToUpper(v.Get("direction"))
+	if s := v.Get("min_duration_ms"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("min_duration_ms %q is not a whole number of milliseconds", s))
+		} else {
+			q.MinDurationMS = n
+		}
+	}
+	q.Cursor = v.Get("cursor")
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -118,6 +190,14 @@ func (q Query) problems() []string {
 	}
 	if q.Limit < 0 || q.Limit > MaxLimit {
 		problems = append(problems, fmt.Sprintf("limit %d is not a positive integer up to %d", q.Limit, MaxLimit))
+	}
+	if q.MinDurationMS < 0 {
+		problems = append(problems, fmt.Sprintf("min_duration_ms %d is negative", q.MinDurationMS))
+	}
+	if q.Cursor != "" {
+		if _, _, err := ParseCursor(q.Cursor); err != nil {
+			problems = append(problems, strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
+		}
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
 		problems = append(problems, fmt.Sprintf("from %s is after to %s",

@@ -163,10 +163,19 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 }
 
 func (b *backend) Search(ctx context.Context, q control.Query) ([]control.Recording, error) {
-	recs, err := b.store.Search(vault.Query{
+	vq := vault.Query{
 		From: q.From, To: q.To, User: q.User, Extension: q.Extension,
-		Remote: q.Remote, Direction: strings.ToUpper(q.Direction), Limit: q.Limit,
-	})
+		Remote: q.Remote, Direction: strings.ToUpper(q.Direction),
+		MinDurationMS: q.MinDurationMS, Limit: q.Limit,
+	}
+	if q.Cursor != "" {
+		start, id, err := control.ParseCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		vq.After = vault.Position{Start: start, ID: id}
+	}
+	recs, err := b.store.Search(vq)
 	if err != nil {
 		return nil, err
 	}

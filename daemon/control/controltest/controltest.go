@@ -131,11 +131,23 @@ func (b *Backend) Calls(ctx context.Context) ([]control.Call, error) {
 	return slices.Clone(b.calls), nil
 }
 
-// Search implements control.Backend: newest first.
+// Search implements control.Backend with the daemon's semantics: newest
+// first (by start, then id, descending), the remote matched on its digits
+// anywhere (exactly when the query has no digit), a minimum duration, and
+// the page after q.Cursor.
 func (b *Backend) Search(ctx context.Context, q control.Query) ([]control.Recording, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lastQuery = q
+	var after control.Recording
+	if q.Cursor != "" {
+		start, id, err := control.ParseCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		after = control.Recording{Start: start, ID: id}
+	}
+	want := digits(q.Remote)
 	var out []control.Recording
 	for _, r := range b.recs {
 		switch {
@@ -143,17 +155,35 @@ func (b *Backend) Search(ctx context.Context, q control.Query) ([]control.Record
 			!q.To.IsZero() && r.Start.After(q.To), // both bounds inclusive, as the vault's
 			q.User != "" && r.User != q.User,
 			q.Extension != "" && r.Extension != q.Extension,
-			q.Remote != "" && r.Remote != q.Remote,
-			q.Direction != "" && r.Direction != q.Direction:
+			want != "" && !strings.Contains(digits(r.Remote), want),
+			want == "" && q.Remote != "" && r.Remote != q.Remote,
+			r.DurationMS < q.MinDurationMS,
+			q.Direction != "" && r.Direction != q.Direction,
+			q.Cursor != "" && newestFirst(r, after) <= 0:
 			continue
 		}
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(x, y control.Recording) int { return y.Start.Compare(x.Start) })
+	slices.SortFunc(out, newestFirst)
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// newestFirst orders recordings by start, then id, both descending.
+func newestFirst(x, y control.Recording) int {
+	return cmp.Or(cmp.Compare(y.Start.UnixNano(), x.Start.UnixNano()), strings.Compare(y.ID, x.ID))
+}
+
+// digits returns the digits of s.
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // Recording implements control.Backend.
