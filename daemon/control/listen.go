@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,13 @@ import (
 // service's group, callvault) to the users of the console. The listener
 // removes the file when closed.
 func Listen(path string) (net.Listener, error) {
+	return ListenMode(path, 0o660)
+}
+
+// ListenMode is Listen with the socket made mode perm: a daemon that serves
+// through [WithRoles] passes [PeerCheckedMode], so that the members of the
+// NOC group, who are not in the socket's group, can connect.
+func ListenMode(path string, perm os.FileMode) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create socket directory: %w", err)
 	}
@@ -27,7 +35,7 @@ func Listen(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o660); err != nil {
+	if err := os.Chmod(path, perm); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("chmod %s: %w", path, err)
 	}
@@ -58,4 +66,32 @@ func removeStale(path string) error {
 		return fmt.Errorf("remove stale socket %s: %w", path, err)
 	}
 	return nil
+}
+
+type peerKey struct{}
+
+// peer is the credentials of a connection's peer, or why they are missing.
+type peer struct {
+	uid, gid uint32
+	err      error
+}
+
+// ConnContext is for http.Server.ConnContext: it reads the peer credentials
+// of each accepted connection on the control socket (SO_PEERCRED on Linux)
+// and keeps them in the connection's context, where [WithRoles] finds them.
+// A connection whose credentials cannot be read gets every request refused.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	uid, gid, err := peerCred(c)
+	return context.WithValue(ctx, peerKey{}, peer{uid: uid, gid: gid, err: err})
+}
+
+// peerFrom returns the peer credentials ConnContext kept; ok is false when
+// there are none (the server has no ConnContext, or they could not be read:
+// p.err says why).
+func peerFrom(ctx context.Context) (p peer, ok bool) {
+	p, found := ctx.Value(peerKey{}).(peer)
+	if !found {
+		return peer{err: errors.New("the server has no ConnContext")}, false
+	}
+	return p, p.err == nil
 }
