@@ -4,21 +4,26 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callvault/callvault/daemon/control"
 )
 
 func (c *cli) search(ctx context.Context, args []string) error {
-	fs := c.flags("search", "search [--from T] [--to T] [--user U] [--ext E] [--remote R] [--direction IN|OUT] [--limit N] [--json]")
+	fs := c.flags("search", "search [--from T] [--to T] [--user U] [--ext E] [--remote R] [--direction IN|OUT] [--min-duration D] [--limit N] [--cursor C] [--json]")
 	from := fs.String("from", "", "recordings that started at or after `T` (RFC 3339, 2006-01-02, 2006-01-02 15:04, local time)")
 	to := fs.String("to", "", "recordings that started at or before `T` (a date alone includes that whole day)")
 	var q control.Query
 	fs.StringVar(&q.User, "user", "", "owner `username`")
 	fs.StringVar(&q.Extension, "ext", "", "owner `extension`")
-	fs.StringVar(&q.Remote, "remote", "", "remote `number`")
+	fs.StringVar(&q.Remote, "remote", "", "remote `number` or part of it: its digits anywhere (+ and spaces ignored)")
 	direction := fs.String("direction", "", "IN or OUT")
+	minDuration := fs.String("min-duration", "", "recordings at least `D` long (30s, 2m, 1h30m; a bare number is seconds)")
 	limit := fs.Int("limit", 0, fmt.Sprintf("at most `N` recordings (default %d)", control.DefaultLimit))
+	fs.StringVar(&q.Cursor, "cursor", "", "the page after the one that printed cursor `C`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -44,23 +49,78 @@ func (c *cli) search(ctx context.Context, args []string) error {
 	if q.Direction != "" && q.Direction != control.DirectionIn && q.Direction != control.DirectionOut {
 		return usagef("bad --direction value %q: must be IN or OUT", *direction)
 	}
+	if *minDuration != "" {
+		if q.MinDurationMS, err = parseMinDuration(*minDuration); err != nil {
+			return err
+		}
+	}
+	if q.Cursor != "" {
+		if _, _, err := control.ParseCursor(q.Cursor); err != nil {
+			return usagef("bad --cursor value %q: not a cursor a search printed", q.Cursor)
+		}
+	}
 	limitSet := false
 	fs.Visit(func(f *flag.Flag) { limitSet = limitSet || f.Name == "limit" })
 	if limitSet && (*limit <= 0 || *limit > control.MaxLimit) {
 		return usagef("bad --limit value %d: must be a positive integer up to %d", *limit, control.MaxLimit)
 	}
 	q.Limit = *limit
-	recs, err := c.client.Search(ctx, q)
+	recs, next, err := c.client.SearchPage(ctx, q)
 	if err != nil {
 		return err
 	}
-	return printList(c, *asJSON, recs, "no recordings found",
+	err = printList(c, *asJSON, recs, "no recordings found",
 		"ID\tSTART\tDURATION\tUSER\tEXT\tREMOTE\tDIR\tSTATUS\tSIZE",
 		func(r control.Recording) string {
 			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.ID, formatLocal(r.Start),
 				formatDuration(r.DurationMS), dash(r.User), dash(r.Extension), dash(r.Remote),
 				dash(r.Direction), dash(r.Status), formatBytes(r.Size))
 		})
+	if err == nil && next != "" && !*asJSON {
+		fmt.Fprintf(c.stderr, "more: %s\n", nextPageCommand(fs.FlagSet, next))
+	}
+	return err
+}
+
+// parseMinDuration reads --min-duration: a Go duration ("90s", "2m") or
+// a whole number of seconds, in milliseconds.
+func parseMinDuration(s string) (int64, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		n, nerr := strconv.ParseInt(s, 10, 64)
+		if nerr != nil || n > math.MaxInt64/int64(time.Second) {
+			return 0, usagef("bad --min-duration value %q: want a duration such as 30s, 2m or 1h30m, or seconds", s)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < 0 {
+		return 0, usagef("bad --min-duration value %q: must not be negative", s)
+	}
+	return d.Milliseconds(), nil
+}
+
+// nextPageCommand is the command line that prints the page after this
+// one: the flags given (in name order, --cursor replaced by next).
+func nextPageCommand(fs *flag.FlagSet, next string) string {
+	line := []string{"callvault", "search"}
+	fs.Visit(func(f *flag.Flag) {
+		switch bf, ok := f.Value.(interface{ IsBoolFlag() bool }); {
+		case f.Name == "cursor":
+		case ok && bf.IsBoolFlag():
+			line = append(line, "--"+f.Name+"="+f.Value.String())
+		default:
+			line = append(line, "--"+f.Name, shellQuote(f.Value.String()))
+		}
+	})
+	return strings.Join(append(line, "--cursor", next), " ")
+}
+
+// shellQuote quotes s for a POSIX shell unless it is plain.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-_.:,/@%=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // oneID returns the single positional argument of a command.

@@ -117,7 +117,7 @@ func TestSearch(t *testing.T) {
 	wantFrom := time.Date(2026, 3, 1, 0, 0, 0, 0, time.Local)
 	wantTo := time.Date(2026, 3, 3, 0, 0, 0, -1, time.Local) // a date alone as --to includes that day: To is inclusive
 	if !q.From.Equal(wantFrom) || !q.To.Equal(wantTo) || q.Extension != "2501" || q.Remote != "+15558201320" ||
-		q.Direction != "OUT" || q.Limit != 7 {
+		q.Direction != "OUT" || q.Limit != 7+1 { // the handler asks one more: is there a next page?
 		t.Errorf("query = %+v", q)
 	}
 	for _, tv := range []string{"2026-03-01T10:00:00+01:00", "2026-03-01 10:00", "2026-03-01T10:00"} {
