@@ -158,3 +158,48 @@ func BenchmarkExport(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearch1M runs console queries, 50 a page, over 1,000,000
+// recordings (one a minute for 694 days, fillIndex's mix). Filling the
+// index takes about a minute; run it alone:
+//
+//	go test ./vault -run '^$' -bench Search1M -benchtime 20x
+func BenchmarkSearch1M(b *testing.B) {
+	const n = 1_000_000
+	s := openTest(b, b.TempDir())
+	start := time.Now()
+	base := fillIndex(b, s, n)
+	b.Logf("filled %d recordings in %v", n, time.Since(start).Round(time.Second))
+	mid := base.Add(n / 2 * time.Minute)
+	day := Query{From: mid, To: mid.Add(24*time.Hour - time.Nanosecond)}
+	for _, bc := range []struct {
+		name string
+		q    Query
+	}{
+		{"newest50", Query{Limit: 50}},
+		{"user50", Query{User: "user042", Limit: 50}},
+		{"ext_direction50", Query{Extension: "2042", Direction: "IN", Limit: 50}},
+		{"day_middle50", Query{From: day.From, To: day.To, Limit: 50}},
+		{"page_middle50", Query{After: Position{Start: mid, ID: "~"}, Limit: 50}},
+		{"user_day_middle50", Query{User: "user042", From: day.From, To: day.To, Limit: 50}},
+		// Partial remote: no index key, a scan of the start keys.
+		{"remote_partial50", Query{Remote: "0042", Limit: 50}},
+		{"remote_partial_day_middle50", Query{Remote: "0042", From: day.From, To: day.To, Limit: 50}},
+		{"remote_partial_day_miss", Query{Remote: "99999", From: day.From, To: day.To, Limit: 50}},
+		{"min_duration_day_miss", Query{MinDurationMS: 200_000, From: day.From, To: day.To, Limit: 50}},
+		{"remote_partial_miss_all", Query{Remote: "99999", Limit: 50}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var got int
+			for b.Loop() {
+				recs, err := s.Search(bc.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got = len(recs)
+			}
+			b.ReportMetric(float64(got), "results")
+		})
+	}
+}
