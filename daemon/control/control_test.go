@@ -290,6 +290,9 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("events: %v", err)
 	}
+	if ev, err := s.Next(); err != nil || ev.Type != control.EventSnapshot || ev.Seq != 1 {
+		t.Fatalf("first event = %+v, %v; want the snapshot, seq 1", ev, err)
+	}
 	want := []control.Event{
 		{Type: control.EventCallStarted, Time: t0, Call: &control.Call{ID: "abc@gw", RecordID: "2026000000003"}},
 		{Type: control.EventRecordingSealed, Time: t0, Recording: &control.Recording{ID: "2026000000003", Start: t0}},
@@ -329,6 +332,9 @@ func TestEventsEndWithDaemon(t *testing.T) {
 		t.Fatalf("events: %v", err)
 	}
 	defer s.Close()
+	if ev, err := s.Next(); err != nil || ev.Type != control.EventSnapshot {
+		t.Fatalf("first event = %+v, %v; want the snapshot", ev, err)
+	}
 	b.CloseSubscriptions()
 	if _, err := s.Next(); err != io.EOF {
 		t.Errorf("err = %v, want io.EOF", err)
