@@ -147,7 +147,7 @@ func (t routeTable) need(r *http.Request) Role {
 // user database) are admins, members of cfg.NOCGroup are NOC, anyone else
 // is refused everything.
 func WithRoles(h http.Handler, cfg Roles, log *slog.Logger) http.Handler {
-	return newRoleGate(h, cfg, log, newResolver(cfg.withDefaults(), osLookup{}, time.Now))
+	return newRoleGate(h, cfg, log, newResolver(cfg.withDefaults(), osLookup{}, time.Now, log))
 }
 
 type roleGate struct {

@@ -2,6 +2,7 @@ package control
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"os/user"
 	"strconv"
@@ -103,6 +104,7 @@ type resolver struct {
 	db   lookup
 	now  func() time.Time
 	self uint32
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	users  map[uint32]userEntry
@@ -124,8 +126,11 @@ type groupEntry struct {
 // maxCached bounds the user cache; expired entries are dropped past it.
 const maxCached = 1024
 
-func newResolver(cfg Roles, db lookup, now func() time.Time) *resolver {
-	return &resolver{cfg: cfg.withDefaults(), db: db, now: now, self: uint32(os.Geteuid()),
+func newResolver(cfg Roles, db lookup, now func() time.Time, log *slog.Logger) *resolver {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &resolver{cfg: cfg.withDefaults(), db: db, now: now, self: uint32(os.Geteuid()), log: log,
 		users: make(map[uint32]userEntry), groups: make(map[string]groupEntry)}
 }
 
@@ -145,7 +150,10 @@ func (r *resolver) userLocked(uid uint32, now time.Time) userEntry {
 	if e, ok := r.users[uid]; ok && now.Before(e.expires) {
 		return e
 	}
-	name, gids, found, _ := r.db.user(uid)
+	name, gids, found, err := r.db.user(uid)
+	if err != nil {
+		r.log.Warn("control caller: user lookup failed", "uid", uid, "err", err)
+	}
 	if !found || name == "" {
 		name = strconv.FormatUint(uint64(uid), 10)
 	}
@@ -166,6 +174,9 @@ func (r *resolver) groupLocked(name string, now time.Time) (uint32, bool) {
 		return e.gid, e.found
 	}
 	gid, found, err := r.db.group(name)
+	if err != nil {
+		r.log.Warn("control caller: group lookup failed", "group", name, "err", err)
+	}
 	e := groupEntry{gid: gid, found: found && err == nil, expires: now.Add(r.cfg.CacheTTL)}
 	r.groups[name] = e
 	return e.gid, e.found

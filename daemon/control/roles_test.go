@@ -207,7 +207,7 @@ func gate(t *testing.T, db lookup, log *slog.Logger) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	return newRoleGate(inner, Roles{}, log, newResolver(Roles{}, db, time.Now))
+	return newRoleGate(inner, Roles{}, log, newResolver(Roles{}, db, time.Now, log))
 }
 
 func TestWithRolesTable(t *testing.T) {
@@ -287,7 +287,7 @@ func TestWithRolesLogsCaller(t *testing.T) {
 func TestResolverCachesForTTL(t *testing.T) {
 	db := newFakeDB()
 	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	res := newResolver(Roles{CacheTTL: 30 * time.Second}, db, func() time.Time { return now })
+	res := newResolver(Roles{CacheTTL: 30 * time.Second}, db, func() time.Time { return now }, nil)
 	if c := res.caller(2002, 2002); c.Role != RoleNone || c.User != "eve" {
 		t.Fatalf("eve = %+v, want none", c)
 	}
@@ -308,7 +308,7 @@ func TestRolesConfigurableGroups(t *testing.T) {
 	db := newFakeDB()
 	db.groups = map[string]uint32{"ops": 991, "wheel": 990}
 	cfg := Roles{AdminGroup: "wheel", NOCGroup: "ops"}
-	h := newRoleGate(http.NotFoundHandler(), cfg, nil, newResolver(cfg, db, time.Now))
+	h := newRoleGate(http.NotFoundHandler(), cfg, nil, newResolver(cfg, db, time.Now, nil))
 	w := serveAs(h, 2001, "PUT", "/v1/license")
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "ops members may watch and search") ||
 		!strings.Contains(w.Body.String(), "need the wheel group") {
