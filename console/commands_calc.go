@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
 	"github.com/callvault/callvault/console/calc"
+	"github.com/callvault/callvault/console/format"
 )
 
 // calcHelp is the help of callvault calc.
@@ -247,12 +247,8 @@ func (c *cli) calcTable(args []string) error {
 	return nil
 }
 
-// num prints x rounded to a tenth, without a trailing ".0": 54, 58.5.
-func num(x float64) string {
-	return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64)
-}
-
-// exact prints x in full, for inputs such as a grade of service of 0.001.
-func exact(x float64) string {
-	return strconv.FormatFloat(x, 'g', -1, 64)
-}
+// num and exact print the calculator's figures (console/format).
+var (
+	num   = format.Num
+	exact = format.Exact
+)
