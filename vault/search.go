@@ -3,7 +3,6 @@ package vault
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -130,6 +129,15 @@ func (s *Store) Search(q Query) ([]Recording, error) {
 		opts.Prefix = prefix
 		it := txn.NewIterator(opts)
 		defer it.Close()
+		// Records are read through one reverse iterator over the record
+		// keys, stepping while the next id is near (ids follow the start
+		// order closely) and seeking when not: it keeps its current block,
+		// where a Get per record decompresses one each time the small
+		// block cache turns it away.
+		ropts := opts
+		ropts.Prefix = recordKey("")
+		recs := &recordWalk{it: txn.NewIterator(ropts)}
+		defer recs.it.Close()
 		for it.Seek(seek); it.ValidForPrefix(prefix); it.Next() {
 			key := it.Item().Key()
 			if bytes.Compare(key, lowest) < 0 {
@@ -139,7 +147,7 @@ func (s *Store) Search(q Query) ([]Recording, error) {
 				continue // q.After itself
 			}
 			slash := bytes.LastIndexByte(key, '/')
-			rec, ok, err := f.get(txn, string(key[slash+1:]))
+			rec, ok, err := f.get(recs, key[slash+1:])
 			if err != nil {
 				return err
 			}
@@ -184,17 +192,40 @@ type rawFilter struct {
 	minDurationMS int64
 }
 
+// recordWalk finds records in (mostly) descending id order.
+type recordWalk struct {
+	it  *badger.Iterator
+	key []byte
+}
+
+// find positions the walk on record id and reports whether it exists.
+func (w *recordWalk) find(id []byte) bool {
+	const maxSteps = 16 // keys stepped over before a seek is cheaper
+	w.key = append(append(w.key[:0], "r/"...), id...)
+	if !w.it.Valid() || bytes.Compare(w.it.Item().Key(), w.key) < 0 {
+		w.it.Seek(w.key) // first use, or the id is above: seek back up
+	}
+	for steps := 0; w.it.Valid(); steps++ {
+		if c := bytes.Compare(w.it.Item().Key(), w.key); c <= 0 {
+			return c == 0
+		}
+		if steps < maxSteps {
+			w.it.Next()
+		} else {
+			w.it.Seek(w.key)
+			steps = -maxSteps // a seek lands at or below the key
+		}
+	}
+	return false
+}
+
 // get reads and decodes record id; ok is false when the record is gone (a
 // stale index key) or when the raw filter rejects it.
-func (f rawFilter) get(txn *badger.Txn, id string) (rec Recording, ok bool, err error) {
-	item, err := txn.Get(recordKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+func (f rawFilter) get(w *recordWalk, id []byte) (rec Recording, ok bool, err error) {
+	if !w.find(id) {
 		return rec, false, nil
 	}
-	if err != nil {
-		return rec, false, err
-	}
-	err = item.Value(func(v []byte) error {
+	err = w.it.Item().Value(func(v []byte) error {
 		if !f.pass(v) {
 			return nil
 		}
