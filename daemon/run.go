@@ -158,7 +158,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		phones.close()
 		return err
 	}
-	ctl, err := control.Listen(cfg.ControlSocket)
+	// Anyone may connect; the peer's credentials decide what it may do.
+	ctl, err := control.ListenMode(cfg.ControlSocket, control.PeerCheckedMode)
 	if err != nil {
 		ls.close()
 		phones.close()
@@ -176,9 +177,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PhoneListen: phones.addr(), MetricsListen: scrapes.addr(),
 		Draining: draining.Load, SIPEdge: srv.Edge, Config: reload.status,
 	})
+	ctlLog := log.With("component", "control")
 	api := &http.Server{
 		BaseContext:       func(net.Listener) context.Context { return apiCtx },
-		Handler:           control.NewHandler(backend, log.With("component", "control")),
+		ConnContext:       control.ConnContext, // the caller's uid, for WithRoles
+		Handler:           control.WithRoles(control.NewHandler(backend, ctlLog), control.Roles{}, ctlLog),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 

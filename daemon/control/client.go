@@ -83,7 +83,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	hint := "is the daemon running?"
 	switch {
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-		hint = "permission denied: is this user in the callvault group?"
+		hint = "permission denied: is this user in the callvault or callvault-noc group, and is the daemon running as a service?"
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
 	default:
 		hint = "dial failed"
