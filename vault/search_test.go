@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 )
 
 // indexAll indexes recs straight (no files), failing the test on error.
@@ -219,6 +221,31 @@ func TestRawFilterAgreesWithDecoded(t *testing.T) {
 			if want := q.matches(rec, f.remoteDigits); want && !f.pass(v) {
 				t.Errorf("raw filter %+v rejects %s, which matches", f, v)
 			}
+		}
+	}
+}
+
+// TestSearchIDsOutOfStartOrder: ids that do not follow the starts (a
+// recovered call, a clock step) and a stale index key are read right.
+func TestSearchIDsOutOfStartOrder(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var want []string
+	for i := range 60 {
+		// Starts descend as ids ascend, with jumps.
+		id := formatID(2026000000001 + uint64((i*37)%60))
+		indexAll(t, s, Recording{ID: id, Start: base.Add(-time.Duration(i) * time.Minute), Remote: "+15558201320"})
+		want = append(want, id)
+	}
+	// A stale start key: no record behind it.
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(fieldPrefix("start", "")+Position{Start: base.Add(-90 * time.Second), ID: "2026000000999"}.keyTail()), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []Query{{Limit: 100}, {Limit: 100, Remote: "8201"}} {
+		if got := searchIDs(t, s, q); !slices.Equal(got, want) {
+			t.Errorf("%+v:\n%v, want\n%v", q, got, want)
 		}
 	}
 }
