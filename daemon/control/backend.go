@@ -12,8 +12,9 @@ type Backend interface {
 	Status(ctx context.Context) (Status, error)
 	// Calls returns the live calls.
 	Calls(ctx context.Context) ([]Call, error)
-	// Search returns the recordings matching q; q is valid and its Limit is
-	// between 1 and MaxLimit.
+	// Search returns the recordings matching q, newest first; q is valid
+	// and its Limit is between 1 and MaxLimit+1 (the handler asks for one
+	// more than the page to learn whether a next page follows).
 	Search(ctx context.Context, q Query) ([]Recording, error)
 	Recording(ctx context.Context, id string) (Recording, error)
 	// Export writes the decrypted MP3 of recording id to w. An error
