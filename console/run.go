@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
+	"github.com/callvault/callvault/console/tui"
 	"github.com/callvault/callvault/daemon/control"
 )
 
@@ -110,6 +112,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
+		if isTerminal(stdout) {
+			return tui.Run(ctx, &control.Client{Socket: *socket}, nil)
+		}
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given: the interactive console comes in a later version")
 	}
@@ -134,6 +139,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// isTerminal reports whether w is a terminal (a character device): the
+// interactive console opens only there.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func commandNames() string {
