@@ -46,8 +46,9 @@ Commands:
 
 Commands that print data take --json. "callvault COMMAND -h" describes a
 command's flags. The socket is -socket, else $CALLVAULT_SOCKET, else
-/run/callvault/control.sock. calc works offline, without the daemon. The
-interactive console (callvault with no command) comes in a later version.
+/run/callvault/control.sock. calc works offline, without the daemon.
+"callvault" with no command, on a terminal, opens the interactive console:
+F1-F6 (or 1-6) switch screens, / searches, ? helps, q quits.
 `
 
 // usageError is a mistake in the command line; it exits with status 2.
@@ -94,8 +95,6 @@ var commands = map[string]commandFunc{
 	"calc":    (*cli).calc,
 }
 
-// later are commands of the contract that later versions bring.
-var later = []string{}
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -116,18 +115,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return tui.Run(ctx, &control.Client{Socket: *socket}, nil)
 		}
 		fmt.Fprint(stderr, usage)
-		return usagef("no command given: the interactive console comes in a later version")
+		return usagef("no command given, and no terminal for the interactive console")
 	}
 	name, rest := rest[0], rest[1:]
 	switch name {
 	case "help", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	}
-	for _, l := range later {
-		if name == l {
-			return usagef("%s is not available yet in this version", name)
-		}
 	}
 	cmd, ok := commands[name]
 	if !ok {

@@ -238,7 +238,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no command":      {nil, "interactive console comes in a later version"},
+		"no command":      {nil, "no terminal for the interactive console"},
 		"unknown command": {[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		"record action":   {[]string{"record", "begin", "2501"}, `unknown action "begin"`},
 		"record target":   {[]string{"record", "keep"}, "missing EXT|ID"},
