@@ -95,7 +95,6 @@ var commands = map[string]commandFunc{
 	"calc":    (*cli).calc,
 }
 
-
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("callvault", flag.ContinueOnError)
