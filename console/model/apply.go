@@ -72,6 +72,10 @@ func (m *Model) applyLocked(ev control.Event) Change {
 			m.status.CPS = ev.Stats.CallsPerSecond.Last5s
 			m.rates.add(RatePoint{At: ev.Time, CPS: ev.Stats.CallsPerSecond.Last1s})
 			what |= ChangeStats
+			if l := ev.Stats.License; l.Model != "" && l != m.status.License {
+				m.status.License = l
+				what |= ChangeLicence
+			}
 		}
 	}
 	return what

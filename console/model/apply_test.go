@@ -276,3 +276,19 @@ func TestListenerReads(t *testing.T) {
 		t.Errorf("listener read %d calls", r.calls)
 	}
 }
+
+// The licence's use comes with every stats event, not only in snapshots.
+func TestApplyStatsCarryLicenceUse(t *testing.T) {
+	m := New()
+	m.Apply(control.Event{Seq: 1, Type: control.EventSnapshot, Snapshot: &control.Snapshot{
+		Status: control.Status{License: control.License{Model: "channel", Count: 8, Evaluation: true}}}})
+	ev := control.Event{Seq: 2, Type: control.EventStats, Time: time.Now(), Stats: &control.Stats{LiveCalls: 1,
+		License: control.License{Model: "channel", Count: 8, Used: 1, Evaluation: true}}}
+	if what := m.Apply(ev); what&ChangeLicence == 0 || m.Licence().Used != 1 {
+		t.Fatalf("stats with a licence in use: change %v, licence %+v", what, m.Licence())
+	}
+	ev.Seq = 3
+	if what := m.Apply(ev); what&ChangeLicence != 0 {
+		t.Errorf("the same licence again: change %v, want no licence change", what)
+	}
+}

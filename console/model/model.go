@@ -105,7 +105,7 @@ func (m *Model) Alarms() []control.Alarm {
 }
 
 // Licence returns the licence in force and its use, as of the last
-// snapshot.
+// snapshot or stats event.
 func (m *Model) Licence() control.License {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -53,10 +53,7 @@ func TestE2EConsoleFollowsRealDaemon(t *testing.T) {
 	const remote = "+15558201320"
 	hungUp := d.sippCall(t, "e2e-console@127.0.0.1", "2501", remote, 6*time.Second)
 	call := liveCall(t, client)
-	c.waitFor("john_doe", "2501", remote, "OUT", "PCMU", "always", "recording", "Live calls: 1")
-	// The licence pane's use ("1 of 8") is not asserted: the console's
-	// model takes the licence's use from a stream's snapshot only, and no
-	// event carries it, so the pane shows "0 of 8" through the call.
+	c.waitFor("john_doe", "2501", remote, "OUT", "PCMU", "always", "recording", "Live calls: 1", "1 of 8")
 	c.waitUntil("calls per second above zero", func(s string) bool {
 		now, _, ok := rates(s)
 		return ok && now > 0

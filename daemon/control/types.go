@@ -379,7 +379,8 @@ const (
 	EventUserAdded          = "user.added"
 	EventUserRemoved        = "user.removed"
 	EventAlarm              = "alarm"
-	// EventStats comes once a second: live calls and the call rate.
+	// EventStats comes once a second: live calls, the call rate and the
+	// licence's use.
 	EventStats = "stats"
 	// EventSnapshot opens every stream (Seq 1) and follows every
 	// EventResync: Snapshot holds the whole state a view shows.
@@ -420,6 +421,8 @@ type Event struct {
 type Stats struct {
 	LiveCalls      int      `json:"live_calls"`
 	CallsPerSecond CallRate `json:"calls_per_second"`
+	// License is the licence in force and its use now.
+	License License `json:"license"`
 }
 
 // Snapshot is the state a stream's reader starts from: the daemon's status

@@ -127,11 +127,11 @@ func wireCounters(l vault.LegSummary) control.LegCounters {
 		ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}
 }
 
-// PublishStats sends the once-a-second stats event: live calls and the
-// call rate at now.
+// PublishStats sends the once-a-second stats event: live calls, the call
+// rate at now and the licence's use.
 func (r *Recorder) PublishStats(now time.Time) {
 	r.events.publish(control.Event{Type: control.EventStats, Time: now.UTC(),
-		Stats: &control.Stats{LiveCalls: r.LiveCalls(), CallsPerSecond: wireRate(r.stats.snapshot(now))}})
+		Stats: &control.Stats{LiveCalls: r.LiveCalls(), CallsPerSecond: wireRate(r.stats.snapshot(now)), License: r.licenceView()}})
 }
 
 // wireSpans gives index spans in the control API's words.
