@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/internal/syncbuf"
 )
 
 // The end-to-end tests run the real binaries: the first test that needs
@@ -421,22 +422,8 @@ func testZone() string {
 	return "UTC"
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from other goroutines.
+type syncBuffer = syncbuf.Buffer
 
 func tail(s string, n int) string {
 	if len(s) > n {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/internal/syncbuf"
 	"github.com/callvault/callvault/internal/testaudio"
 	"github.com/gdamore/tcell/v2"
 )
@@ -390,20 +391,5 @@ func rtpBase(t *testing.T) int {
 	return 0
 }
 
-// lockedBuffer is a bytes.Buffer safe for a process's output and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects output written from other goroutines.
+type lockedBuffer = syncbuf.Buffer

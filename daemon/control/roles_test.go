@@ -1,7 +1,6 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/callvault/callvault/internal/syncbuf"
 )
 
 func TestPeerCredOfRealConnection(t *testing.T) {
@@ -319,23 +320,8 @@ func TestRolesConfigurableGroups(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from other goroutines.
+type syncBuffer = syncbuf.Buffer
 
 func firstLine(s, containing string) string {
 	for _, l := range strings.Split(s, "\n") {

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/callvault/callvault/internal/syncbuf"
 )
 
 // The wire view of the pages, declared apart from the package's own types
@@ -101,23 +103,8 @@ func (f *fakeRecorder) got() []call {
 	return slices.Clone(f.calls)
 }
 
-// syncBuffer collects log output from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from other goroutines.
+type syncBuffer = syncbuf.Buffer
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
