@@ -7,9 +7,13 @@
 //	callvaultd [-config FILE] [-data DIR] [-sip HOST:PORT] [-control PATH] [-rtp-ports LO-HI]
 //	callvaultd verify [-config FILE] [-data DIR]
 //	callvaultd reindex [-config FILE] [-data DIR]
+//	callvaultd license keygen -out DIR
+//	callvaultd license issue -key FILE -customer NAME -model user|channel -count N [-expires YYYY-MM-DD]
 //
 // verify authenticates every recording of a data dir without a running
-// daemon; reindex rebuilds the index from the recording files alone.
+// daemon; reindex rebuilds the index from the recording files alone;
+// license makes a licence signing key and issues licence files (on the
+// issuer's machine, not the recorder's).
 package main
 
 import (

@@ -56,7 +56,7 @@ const drainTimeout = 45 * time.Second
 
 // run is the whole daemon: it returns when ctx is cancelled (SIGTERM) after
 // draining, or on a fatal error. With an offline subcommand first (verify,
-// reindex) it runs that instead.
+// reindex, license) it runs that instead.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		if cmd, ok := offline[args[0]]; ok {
