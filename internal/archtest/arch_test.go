@@ -166,3 +166,18 @@ func TestEveryPackageHasDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleHasNoCgo: the console binary builds without a C compiler:
+// no package of ours or of a library it uses has cgo files (the standard
+// library's optional cgo, net and os/user, aside).
+func TestConsoleHasNoCgo(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if .CgoFiles}}{{.ImportPath}}{{end}}", module+"/console").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if !isStd(p) {
+			t.Errorf("the console depends on %s, which has cgo files", p)
+		}
+	}
+}
