@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/callvault/callvault/daemon/control"
@@ -10,13 +12,15 @@ import (
 
 func (c *cli) users(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("users: missing subcommand (add, list, rm)")
+		return usagef("users: missing subcommand (add, edit, list, rm)")
 	}
 	switch sub, rest := args[0], args[1:]; sub {
 	case "list", "ls":
 		return c.usersList(ctx, rest)
 	case "add":
 		return c.usersAdd(ctx, rest)
+	case "edit":
+		return c.usersEdit(ctx, rest)
 	case "rm", "remove":
 		return c.usersRemove(ctx, rest)
 	case "-h", "-help", "--help", "help":
@@ -24,11 +28,13 @@ func (c *cli) users(ctx context.Context, args []string) error {
   callvault users list [--json]
   callvault users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
                      [--direction in|out|both] [--external only|any]
+  callvault users edit USERNAME [--name "Full Name"] [--ext EXT[,EXT]] [--mode MODE]
+                     [--direction in|out|both] [--external only|any]
   callvault users rm USERNAME
 `)
 		return nil
 	default:
-		return usagef("users: unknown subcommand %q (add, list, rm)", sub)
+		return usagef("users: unknown subcommand %q (add, edit, list, rm)", sub)
 	}
 }
 
@@ -97,6 +103,65 @@ func modeAndFilters(u control.User) string {
 		s += ", any number"
 	}
 	return s
+}
+
+// usersEdit changes what its flags name of an existing user; the rest
+// stays as it is.
+func (c *cli) usersEdit(ctx context.Context, args []string) error {
+	fs := c.flags("users edit", `users edit USERNAME [--name "Full Name"] [--ext EXT[,EXT]] [--mode always|on-demand|live-keep] [--direction in|out|both] [--external only|any]`)
+	var name, mode, direction, external string
+	var exts listFlag
+	fs.StringVar(&name, "name", "", "the user's first and last `name`")
+	fs.Var(&exts, "ext", "the user's `extensions`, comma-separated or repeated (they replace the old ones)")
+	fs.StringVar(&mode, "mode", "", "recording `mode`: always, on-demand or live-keep")
+	fs.StringVar(&direction, "direction", "", "record only the user's inbound (in) or outbound (out) calls, or both")
+	fs.StringVar(&external, "external", "", "record only calls with an external remote number (only), or any")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	username, err := oneID("users edit", "USERNAME", pos)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["name"] && !set["ext"] && !set["mode"] && !set["direction"] && !set["external"] {
+		return usagef("users edit: nothing to change (--name, --ext, --mode, --direction, --external)")
+	}
+	users, err := c.client.Users(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(users, func(u control.User) bool { return u.Username == username })
+	if i < 0 {
+		return fmt.Errorf("users edit: %w: user %q", control.ErrNotFound, username)
+	}
+	u := users[i]
+	if set["name"] {
+		u.FullName = name
+	}
+	if set["ext"] {
+		u.Extensions = exts
+	}
+	if set["mode"] {
+		u.Mode = mode
+	}
+	if set["direction"] {
+		u.Direction = direction
+	}
+	if set["external"] {
+		u.External = external
+	}
+	if err := u.Validate(); err != nil {
+		return &usageError{err: fmt.Errorf("users edit: %w", err)}
+	}
+	if err := c.client.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "updated user %s (%s, ext %s, mode %s)\n", u.Username, dash(u.FullName),
+		strings.Join(u.Extensions, ","), modeAndFilters(u))
+	return nil
 }
 
 func (c *cli) usersRemove(ctx context.Context, args []string) error {

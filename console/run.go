@@ -30,6 +30,8 @@ Commands:
                          missing or unindexed; exits 1 unless all are intact
   users list             recorded users
   users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep]
+  users edit USERNAME [--name N] [--ext E] [--mode M] [--direction D] [--external X]
+                         change what the flags name of a user
   users rm USERNAME      remove a user
   record start|stop|keep|pause|resume EXT|ID
                          act on the recording of a live call, found by its

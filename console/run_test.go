@@ -208,6 +208,14 @@ func TestUsers(t *testing.T) {
 	out = mustRun(t, sock, "users", "add", "sales", "--ext", "2600", "--direction", "out", "--external", "only")
 	contains(t, "users add with filters", out, "always, outbound only, external only")
 	contains(t, "users list with filters", mustRun(t, sock, "users", "list"), "always, outbound only, external only")
+	out = mustRun(t, sock, "users", "edit", "sales", "--mode", "on-demand", "--direction", "both")
+	contains(t, "users edit", out, "updated user sales", "on-demand, both directions, external only", "ext 2600")
+	if _, _, err := cv(t, sock, "users", "edit", "nobody", "--mode", "always"); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("users edit of an unknown user: %v", err)
+	}
+	if _, _, err := cv(t, sock, "users", "edit", "sales"); err == nil || !strings.Contains(err.Error(), "nothing to change") {
+		t.Errorf("users edit with no flag: %v", err)
+	}
 	if _, _, err := cv(t, sock, "users", "add", "x", "--ext", "2700", "--direction", "sideways"); err == nil ||
 		!strings.Contains(err.Error(), `direction "sideways"`) {
 		t.Errorf("a bad direction: err = %v", err)

@@ -31,6 +31,10 @@ type Backend interface {
 	// AddUser adds a user that passed User.Validate.
 	AddUser(ctx context.Context, u User) error
 	RemoveUser(ctx context.Context, username string) error
+	// UpdateUser replaces the name, extensions, mode and filters of an
+	// existing user (u passed User.Validate): ErrNotFound when there is no
+	// such user, ErrExists when an extension is another user's.
+	UpdateUser(ctx context.Context, u User) error
 	// Subscribe returns the events that happen from now on. The channel is
 	// closed when ctx is done; the backend may also close it earlier (on
 	// shutdown), which ends the client's stream. A slow subscriber must not

@@ -273,6 +273,12 @@ func (c *Client) InstallLicense(ctx context.Context, file []byte) (License, erro
 	return lic, nil
 }
 
+// UpdateUser replaces an existing user's name, extensions, mode and
+// filters.
+func (c *Client) UpdateUser(ctx context.Context, u User) error {
+	return c.do(ctx, http.MethodPut, "/v1/users/"+url.PathEscape(u.Username), nil, u, nil)
+}
+
 // RemoveUser removes a user.
 func (c *Client) RemoveUser(ctx context.Context, username string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/users/"+url.PathEscape(username), nil, nil, nil)

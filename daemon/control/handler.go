@@ -48,6 +48,7 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /v1/users", h.users)
 	mux.HandleFunc("POST /v1/users", h.addUser)
 	mux.HandleFunc("DELETE /v1/users/{username}", h.removeUser)
+	mux.HandleFunc("PUT /v1/users/{username}", h.updateUser)
 	mux.HandleFunc("GET /v1/events", h.events)
 	mux.HandleFunc("POST /v1/record", h.record)
 	mux.HandleFunc("PUT /v1/license", h.installLicense)
@@ -252,6 +253,33 @@ func (h *handler) installLicense(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("licence installed", "customer", lic.Customer, "model", lic.Model, "count", lic.Count, "expires", lic.Expires)
 	h.reply(w, r, http.StatusOK, lic)
+}
+
+func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) {
+	var u User
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&u); err != nil {
+		h.fail(w, r, fmt.Errorf("%w: user body: %w", ErrInvalid, err))
+		return
+	}
+	if name := r.PathValue("username"); u.Username != name {
+		h.fail(w, r, fmt.Errorf("%w: the body names user %q, the path %q", ErrInvalid, u.Username, name))
+		return
+	}
+	if u.Mode == "" {
+		u.Mode = ModeAlways
+	}
+	if err := u.Validate(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.b.UpdateUser(r.Context(), u); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("user updated", "username", u.Username, "mode", u.Mode)
+	h.reply(w, r, http.StatusOK, u)
 }
 
 func (h *handler) removeUser(w http.ResponseWriter, r *http.Request) {

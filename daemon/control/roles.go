@@ -104,6 +104,7 @@ var routeRoles = []struct {
 	{"GET /v1/users", RoleNOC},
 	{"POST /v1/users", RoleAdmin},
 	{"DELETE /v1/users/{username}", RoleAdmin},
+	{"PUT /v1/users/{username}", RoleAdmin},
 	{"GET /v1/events", RoleNOC},
 	{"POST /v1/record", RoleAdmin},
 	{"PUT /v1/license", RoleAdmin},

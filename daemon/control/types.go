@@ -378,6 +378,7 @@ const (
 	EventRecordingDestroyed = "recording.destroyed"
 	EventUserAdded          = "user.added"
 	EventUserRemoved        = "user.removed"
+	EventUserUpdated        = "user.updated"
 	EventAlarm              = "alarm"
 	// EventStats comes once a second: live calls, the call rate and the
 	// licence's use.

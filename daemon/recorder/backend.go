@@ -250,6 +250,16 @@ func (b *backend) AddUser(ctx context.Context, u control.User) error {
 	return nil
 }
 
+func (b *backend) UpdateUser(ctx context.Context, u control.User) error {
+	nu := user{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode,
+		Direction: u.Direction, External: u.External}
+	if err := b.users.update(nu); err != nil {
+		return err
+	}
+	b.events.publish(control.Event{Type: control.EventUserUpdated, Time: time.Now().UTC(), User: &u})
+	return nil
+}
+
 func (b *backend) RemoveUser(ctx context.Context, username string) error {
 	if err := b.users.remove(username); err != nil {
 		return err

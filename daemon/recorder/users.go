@@ -151,6 +151,39 @@ func (d *Directory) add(u user) error {
 	return nil
 }
 
+// update replaces a user's name, extensions, mode and filters; the user
+// keeps its place in the licence's order (Added). It fails with
+// control.ErrNotFound when there is no such user and control.ErrExists
+// when an extension belongs to another user.
+func (d *Directory) update(u user) error {
+	if u.Mode == "" {
+		u.Mode = vocab.ModeAlways
+	}
+	if err := validateUser(u); err != nil {
+		return fmt.Errorf("%w: %w", control.ErrInvalid, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := slices.IndexFunc(d.users, func(o user) bool { return o.Username == u.Username })
+	if i < 0 {
+		return fmt.Errorf("%w: user %q", control.ErrNotFound, u.Username)
+	}
+	for _, e := range u.Extensions {
+		if o, ok := d.byExt[e]; ok && o.Username != u.Username {
+			return fmt.Errorf("%w: extension %s belongs to %q", control.ErrExists, e, o.Username)
+		}
+	}
+	u.Added = d.users[i].Added
+	next := slices.Clone(d.users)
+	next[i] = u
+	if err := d.save(next); err != nil {
+		return err
+	}
+	d.users = next
+	d.index()
+	return nil
+}
+
 // remove deletes a user; control.ErrNotFound when there is none.
 func (d *Directory) remove(username string) error {
 	d.mu.Lock()

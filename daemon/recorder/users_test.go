@@ -81,3 +81,41 @@ func TestDirectoryCorruptFile(t *testing.T) {
 		t.Fatal("corrupt users file opened without error")
 	}
 }
+
+// An edit replaces a user's fields, keeps its place in the licence's
+// order and refuses another user's extension.
+func TestDirectoryUpdate(t *testing.T) {
+	d, err := OpenDirectory(filepath.Join(t.TempDir(), "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []user{{Username: "a", Extensions: []string{"2501"}}, {Username: "b", Extensions: []string{"2502"}}} {
+		if err := d.add(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added := d.list()[0].Added
+	if err := d.update(user{Username: "a", FullName: "Anna", Extensions: []string{"2503"}, Mode: "live-keep", Direction: "out"}); err != nil {
+		t.Fatal(err)
+	}
+	u, ok := d.byExtension("2503")
+	if !ok || u.FullName != "Anna" || u.Mode != "live-keep" || u.Direction != "out" || !u.Added.Equal(added) {
+		t.Fatalf("after the edit: %+v (found %t)", u, ok)
+	}
+	if _, ok := d.byExtension("2501"); ok {
+		t.Error("the old extension still finds the user")
+	}
+	if err := d.update(user{Username: "a", Extensions: []string{"2502"}}); !errors.Is(err, control.ErrExists) {
+		t.Errorf("taking b's extension: %v", err)
+	}
+	if err := d.update(user{Username: "zz", Extensions: []string{"2600"}}); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("editing an unknown user: %v", err)
+	}
+	again, err := OpenDirectory(d.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := again.byExtension("2503"); !ok || u.FullName != "Anna" {
+		t.Errorf("the edit is not on disk: %+v", u)
+	}
+}

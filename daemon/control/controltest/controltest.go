@@ -325,6 +325,18 @@ func (b *Backend) InstallLicense(ctx context.Context, file []byte) (control.Lice
 	return lic, nil
 }
 
+// UpdateUser implements control.Backend.
+func (b *Backend) UpdateUser(ctx context.Context, u control.User) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.users, func(o control.User) bool { return o.Username == u.Username })
+	if i < 0 {
+		return fmt.Errorf("user %q: %w", u.Username, control.ErrNotFound)
+	}
+	b.users[i] = u
+	return nil
+}
+
 // RemoveUser implements control.Backend.
 func (b *Backend) RemoveUser(ctx context.Context, username string) error {
 	b.mu.Lock()
