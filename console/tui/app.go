@@ -272,7 +272,7 @@ Enter         select, press a button
 
 Recordings: arrows move in the results; v verify, e export
   (type the file, Enter), n next page, Tab to the form
-Users: a add, d delete, r reload
+Users: a add, e (or Enter) edit, d delete, r reload
 Licence, Calculator: Tab to the form`
 
 // help shows the keys in a box; Esc, Enter or ? closes it.

@@ -166,3 +166,26 @@ func TestReconnects(t *testing.T) {
 		return contains(s, "bobby") && !contains(s, "alice") && !contains(s, "disconnected") && contains(s, "connected")
 	})
 }
+
+// The Users screen edits the selected user: e opens its form filled in,
+// Save sends the change.
+func TestEditUser(t *testing.T) {
+	b := liveBackend()
+	b.AddUser(t.Context(), control.User{Username: "bob", FullName: "Bob B", Extensions: []string{"2002"}, Mode: control.ModeOnDemand})
+	c := startConsole(t, controltest.Serve(t, b), 80, 24)
+	c.typeText("3")
+	c.waitFor("bob", "2002", "on-demand")
+	c.typeText("e")
+	c.waitFor("Edit bob", "Bob B")
+	c.typeText("ster") // the full name field has the focus: "Bob Bster"
+	for range 3 {      // to Extensions, Mode, Save
+		c.key(tcell.KeyTab)
+	}
+	c.key(tcell.KeyEnter)
+	c.waitGone("Edit bob")
+	c.waitFor("Bob Bster") // in the table, reloaded after the save
+	users, err := b.Users(t.Context())
+	if err != nil || len(users) != 1 || users[0].FullName != "Bob Bster" || users[0].Mode != control.ModeOnDemand || users[0].Extensions[0] != "2002" {
+		t.Fatalf("after the edit: %+v, %v", users, err)
+	}
+}

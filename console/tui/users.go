@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/callvault/callvault/console/format"
@@ -11,8 +12,8 @@ import (
 	"github.com/rivo/tview"
 )
 
-// usersScreen is screen 3: the recorded users; a adds one, d deletes the
-// one selected (after a confirmation), r reloads.
+// usersScreen is screen 3: the recorded users; a adds one, e edits the
+// one selected, d deletes it (after a confirmation), r reloads.
 type usersScreen struct {
 	u     *ui
 	root  *tview.Flex
@@ -27,11 +28,15 @@ var modes = []string{control.ModeAlways, control.ModeOnDemand, control.ModeLiveK
 func newUsers(u *ui) *usersScreen {
 	s := &usersScreen{u: u}
 	s.table = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
-	s.table.SetBorder(true).SetTitle(" Users: a add, d delete, r reload ")
+	s.table.SetBorder(true).SetTitle(" Users: a add, e edit, d delete, r reload ")
 	s.table.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		switch {
 		case ev.Rune() == 'a':
-			s.add()
+			s.form(nil)
+		case ev.Rune() == 'e' || ev.Key() == tcell.KeyEnter:
+			if usr, ok := s.selected(); ok {
+				s.form(&usr)
+			}
 		case ev.Rune() == 'd' || ev.Key() == tcell.KeyDelete:
 			s.remove()
 		case ev.Rune() == 'r':
@@ -76,30 +81,57 @@ func (s *usersScreen) set(list []control.User) {
 	s.table.Select(min(max(row, 1), max(len(list), 1)), 0)
 }
 
-// add opens the form of a new user.
-func (s *usersScreen) add() {
-	const name = "add user"
-	f := tview.NewForm().
-		AddInputField("Username", "", 20, nil, nil).
-		AddInputField("Full name", "", 20, nil, nil).
-		AddInputField("Extensions", "", 20, nil, nil).
-		AddDropDown("Mode", modes, 0, nil)
+// selected is the user on the selected row.
+func (s *usersScreen) selected() (control.User, bool) {
+	row, _ := s.table.GetSelection()
+	if row < 1 || row > len(s.list) {
+		return control.User{}, false
+	}
+	return s.list[row-1], true
+}
+
+// form opens the form of a new user (old nil) or of an edit of old: its
+// name, extensions and mode (its filters stay as they are).
+func (s *usersScreen) form(old *control.User) {
+	const name = "user form"
+	usr := control.User{Mode: control.ModeAlways}
+	if old != nil {
+		usr = *old
+	}
+	f := tview.NewForm()
+	if old == nil {
+		f.AddInputField("Username", "", 20, nil, nil)
+	}
+	f.AddInputField("Full name", usr.FullName, 20, nil, nil).
+		AddInputField("Extensions", strings.Join(usr.Extensions, ","), 20, nil, nil).
+		AddDropDown("Mode", modes, max(slices.Index(modes, usr.Mode), 0), nil)
 	text := func(label string) string {
 		return strings.TrimSpace(f.GetFormItemByLabel(label).(*tview.InputField).GetText())
 	}
-	f.AddButton("Add", func() {
+	verb, title := "Add", " Add a user (Esc cancels) "
+	if old != nil {
+		verb, title = "Save", " Edit "+usr.Username+" (Esc cancels) "
+	}
+	f.AddButton(verb, func() {
 		var exts listOf
 		exts.add(text("Extensions"))
-		_, mode := f.GetFormItemByLabel("Mode").(*tview.DropDown).GetCurrentOption()
-		usr := control.User{Username: text("Username"), FullName: text("Full name"), Extensions: exts, Mode: mode}
+		_, usr.Mode = f.GetFormItemByLabel("Mode").(*tview.DropDown).GetCurrentOption()
+		usr.FullName, usr.Extensions = text("Full name"), exts
+		if old == nil {
+			usr.Username = text("Username")
+		}
 		if usr.Username == "" || len(usr.Extensions) == 0 {
 			s.u.dialog("error", "A user needs a username and at least one extension.", nil)
 			return
 		}
 		s.u.closeDialog(name)
-		s.u.request(func(ctx context.Context) error { return s.u.client.AddUser(ctx, usr) }, func(err error) {
+		save, what := s.u.client.AddUser, "Adding "
+		if old != nil {
+			save, what = s.u.client.UpdateUser, "Saving "
+		}
+		s.u.request(func(ctx context.Context) error { return save(ctx, usr) }, func(err error) {
 			if err != nil {
-				s.u.fail("Adding "+usr.Username, err)
+				s.u.fail(what+usr.Username, err)
 				return
 			}
 			s.load()
@@ -107,17 +139,16 @@ func (s *usersScreen) add() {
 	})
 	f.AddButton("Cancel", func() { s.u.closeDialog(name) })
 	f.SetCancelFunc(func() { s.u.closeDialog(name) })
-	f.SetBorder(true).SetTitle(" Add a user (Esc cancels) ")
+	f.SetBorder(true).SetTitle(title)
 	s.u.openDialog(name, centred(f, 40, 13))
 	s.u.app.SetFocus(f)
 }
 
 func (s *usersScreen) remove() {
-	row, _ := s.table.GetSelection()
-	if row < 1 || row > len(s.list) {
+	usr, ok := s.selected()
+	if !ok {
 		return
 	}
-	usr := s.list[row-1]
 	s.u.confirm(fmt.Sprintf("Delete user %s (%s)?", usr.Username, strings.Join(usr.Extensions, ",")), func() {
 		s.u.request(func(ctx context.Context) error { return s.u.client.RemoveUser(ctx, usr.Username) }, func(err error) {
 			if err != nil {
