@@ -193,25 +193,11 @@ func (h *handler) users(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
-	var u User
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&u); err != nil {
-		h.fail(w, r, fmt.Errorf("%w: user body: %w", ErrInvalid, err))
-		return
+	u, err := readUser(w, r)
+	if err == nil {
+		err = h.b.AddUser(r.Context(), u)
 	}
-	if dec.More() {
-		h.fail(w, r, fmt.Errorf("%w: user body: more than one JSON value", ErrInvalid))
-		return
-	}
-	if u.Mode == "" {
-		u.Mode = ModeAlways
-	}
-	if err := u.Validate(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if err := h.b.AddUser(r.Context(), u); err != nil {
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -219,12 +205,37 @@ func (h *handler) addUser(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, r, http.StatusCreated, u)
 }
 
-func (h *handler) record(w http.ResponseWriter, r *http.Request) {
-	var req RecordRequest
+// readUser reads a User body: one JSON value, known fields only, an empty
+// mode taken as ModeAlways, validated.
+func readUser(w http.ResponseWriter, r *http.Request) (User, error) {
+	var u User
+	if err := decodeBody(w, r, "user", &u); err != nil {
+		return u, err
+	}
+	if u.Mode == "" {
+		u.Mode = ModeAlways
+	}
+	return u, u.Validate()
+}
+
+// decodeBody reads a request body holding one JSON value with known
+// fields only into v; the error wraps ErrInvalid and names what.
+func decodeBody(w http.ResponseWriter, r *http.Request, what string, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		h.fail(w, r, fmt.Errorf("%w: record body: %w", ErrInvalid, err))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %s body: %w", ErrInvalid, what, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: %s body: more than one JSON value", ErrInvalid, what)
+	}
+	return nil
+}
+
+func (h *handler) record(w http.ResponseWriter, r *http.Request) {
+	var req RecordRequest
+	if err := decodeBody(w, r, "record", &req); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	if err := req.Validate(); err != nil {
@@ -256,25 +267,14 @@ func (h *handler) installLicense(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) {
-	var u User
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&u); err != nil {
-		h.fail(w, r, fmt.Errorf("%w: user body: %w", ErrInvalid, err))
-		return
+	u, err := readUser(w, r)
+	if name := r.PathValue("username"); err == nil && u.Username != name {
+		err = fmt.Errorf("%w: the body names user %q, the path %q", ErrInvalid, u.Username, name)
 	}
-	if name := r.PathValue("username"); u.Username != name {
-		h.fail(w, r, fmt.Errorf("%w: the body names user %q, the path %q", ErrInvalid, u.Username, name))
-		return
+	if err == nil {
+		err = h.b.UpdateUser(r.Context(), u)
 	}
-	if u.Mode == "" {
-		u.Mode = ModeAlways
-	}
-	if err := u.Validate(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if err := h.b.UpdateUser(r.Context(), u); err != nil {
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
