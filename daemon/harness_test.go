@@ -20,6 +20,7 @@ import (
 
 	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/internal/syncbuf"
+	"github.com/callvault/callvault/internal/testaudio"
 )
 
 // The end-to-end tests run the real binaries: the first test that needs
@@ -141,7 +142,7 @@ func startDaemon(t *testing.T, o daemonOptions) *daemonProc {
 		lic, pub = testLicence(t, o.channels)
 		o.tables += fmt.Sprintf("\n[license]\npublic_keys = [%q]\n", pub)
 	}
-	lo := freeRTPBase(t)
+	lo := testaudio.RTPRange(t)
 	conf := fmt.Sprintf(`version = 1
 data_dir = %q
 control_socket = %q
@@ -379,39 +380,6 @@ func portOf(t *testing.T, addr string) int {
 	}
 	return n
 }
-
-// freeRTPBase claims a 100-port RTP range in 20000-59999 that no other
-// test holds, in this process or in another `go test` run: range n is held
-// by an flock on callvault-rtp-n.lock in the temp dir until the test ends
-// (the kernel drops it if the process dies).
-func freeRTPBase(t *testing.T) int {
-	t.Helper()
-	rtpMu.Lock()
-	first := rtpNext
-	rtpNext = (rtpNext + 1) % rtpRanges
-	rtpMu.Unlock()
-	for i := range rtpRanges {
-		n := (first + i) % rtpRanges
-		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("callvault-rtp-%d.lock", n)), os.O_CREATE|os.O_RDWR, 0o600)
-		if err != nil {
-			t.Fatalf("rtp range lock: %v", err)
-		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			t.Cleanup(func() { f.Close() })
-			return 20000 + n*100
-		}
-		f.Close()
-	}
-	t.Fatal("every RTP range of 20000-59999 is held by another test")
-	return 0
-}
-
-const rtpRanges = 400
-
-var (
-	rtpMu   sync.Mutex
-	rtpNext = os.Getpid() % rtpRanges // where this process starts looking
-)
 
 // testZone is a server time zone away from UTC when the system has one, so
 // the tests tell the UTC tag from the local ones.

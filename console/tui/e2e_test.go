@@ -232,7 +232,7 @@ func startDaemon(t *testing.T, bin, dir string) *daemonProc {
 	t.Helper()
 	conf := filepath.Join(dir, "callvaultd.toml")
 	if _, err := os.Stat(conf); err != nil {
-		lo := rtpBase(t)
+		lo := testaudio.RTPRange(t)
 		text := fmt.Sprintf(`version = 1
 data_dir = %q
 control_socket = %q
@@ -366,29 +366,6 @@ func (d *daemonProc) sippCall(t *testing.T, callID, caller, callee string, hold 
 			}
 		})
 	}
-}
-
-// rtpBase claims a 100-port RTP range in 20000-59999 that no other test
-// holds, in this process or another: the daemon's tests take the same
-// flock on callvault-rtp-N.lock in the temp dir, held until the test ends.
-func rtpBase(t *testing.T) int {
-	t.Helper()
-	const ranges = 400
-	first := (os.Getpid() + 211) % ranges
-	for i := range ranges {
-		n := (first + i) % ranges
-		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("callvault-rtp-%d.lock", n)), os.O_CREATE|os.O_RDWR, 0o600)
-		if err != nil {
-			t.Fatalf("rtp range lock: %v", err)
-		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			t.Cleanup(func() { f.Close() })
-			return 20000 + n*100
-		}
-		f.Close()
-	}
-	t.Fatal("every RTP range of 20000-59999 is held by another test")
-	return 0
 }
 
 // lockedBuffer collects output written from other goroutines.
