@@ -248,7 +248,7 @@ func (s *Store) finishSeal(part, dirRel, id string, lay layout) (rec Recording, 
 		return Recording{}, false, err
 	}
 	final := joinUnder(s.dir, rec.File)
-	if err := os.Rename(part, final); err != nil {
+	if err := s.usage.placed(part, final, rec.File, rec.Size); err != nil {
 		return Recording{}, false, err
 	}
 	if err := atomicfile.SyncDir(filepath.Dir(final)); err != nil {

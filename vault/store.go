@@ -57,6 +57,8 @@ type Store struct {
 	noPrealloc  atomic.Bool // the file system cannot fallocate: warned once
 	memMu       sync.Mutex  // guards nextMem
 	nextMem     string      // the memtable log Badger creates next
+
+	usage usageBook // the sealed files' sizes by day (usage.go)
 }
 
 // Open opens (creating on first start) the store in cfg.Dir.

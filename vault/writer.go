@@ -398,7 +398,7 @@ func (w *Writer) Seal(rec Recording, audioHead []byte) (Recording, error) {
 		return rec, w.keep("close", err)
 	}
 	final := joinUnder(w.s.dir, rec.File)
-	if err := os.Rename(w.partPath, final); err != nil {
+	if err := w.s.usage.placed(w.partPath, final, rec.File, rec.Size); err != nil {
 		return rec, w.keep("rename", err)
 	}
 	w.state = stateSealed
