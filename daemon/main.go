@@ -31,6 +31,9 @@ import (
 )
 
 func main() {
+	if manHook(os.Args[1:]) {
+		return
+	}
 	signal.Ignore(syscall.SIGPIPE)
 	// sipgo logs some connection events through its package-wide logger,
 	// not a server's: the one process-wide setting, made here so that run
