@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callvault/callvault/console/format"
 	"github.com/callvault/callvault/daemon/control"
 )
 
@@ -41,6 +42,9 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "disk\t%s free of %s, %s kept free (%s)\n",
 		formatBytes(int64(st.Disk.FreeBytes)), formatBytes(int64(st.Disk.TotalBytes)),
 		formatBytes(int64(st.Disk.ReserveBytes)), st.Disk.Path)
+	if u := st.Disk.Usage; u != nil {
+		fmt.Fprintf(tw, "on disk\t%s; %s, %s\n", format.RecordingsShare(u, st.Disk.TotalBytes), format.Growth(u), format.UntilFull(u))
+	}
 	if st.Recordings > 0 {
 		fmt.Fprintf(tw, "recordings\t%d\n", st.Recordings)
 	}

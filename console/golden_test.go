@@ -257,7 +257,9 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 func alarmStatus(_ *testing.T, b *controltest.Backend) {
 	b.SetStatus(control.Status{Version: "0.1.0", Started: t0, UptimeSeconds: 59, Listen: "0.0.0.0:5060",
 		TLSListen: "0.0.0.0:5061", CallsTotal: 7, Rejected: 2, CPS: 0.05, Draining: true, Recordings: 4,
-		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 1 << 29, ReserveBytes: 1 << 30},
+		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 1 << 29, ReserveBytes: 1 << 30,
+			Usage: &control.DiskUsage{RecordingsFiles: 81234, RecordingsBytes: 96 << 30, TodayBytes: 1 << 29,
+				GrowthBytesPerDay: 3 << 29, GrowthDays: 7, DaysUntilFull: new(0.0)}},
 		Process: control.Process{Goroutines: 2311, OpenFiles: 1034, RSSBytes: 412 << 20, SIPConnections: 1000,
 			SIPConnectionsRefused: 48213, TLSHandshakesFailed: 1},
 		Config: control.ConfigState{Reloads: 1, ReloadedAt: t0.Add(30 * time.Second),

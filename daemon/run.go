@@ -203,6 +203,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })
+	// Not in the group: a long count need not hold up the drain.
+	go recorder.CountUsage(gctx, store, log.With("component", "usage"))
 	g.Go(func() error {
 		recorder.Every(gctx, time.Second, func() {
 			now := time.Now()

@@ -3,6 +3,8 @@ package format
 import (
 	"testing"
 	"time"
+
+	"github.com/callvault/callvault/daemon/control"
 )
 
 func TestParseTime(t *testing.T) {
@@ -35,6 +37,28 @@ func TestFigures(t *testing.T) {
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func TestDiskUsage(t *testing.T) {
+	days := func(d float64) *float64 { return &d }
+	u := &control.DiskUsage{RecordingsFiles: 4512, RecordingsBytes: 5 << 30, GrowthBytesPerDay: 3 << 29, GrowthDays: 7, DaysUntilFull: days(340.7)}
+	for _, tc := range []struct{ got, want string }{
+		{RecordingsShare(nil, 1), "counting"},
+		{RecordingsShare(u, 100<<30), "5.0 GiB in 4512 files, 5% of the disk"},
+		{RecordingsShare(&control.DiskUsage{RecordingsBytes: 1, RecordingsFiles: 1}, 1<<40), "1 B in 1 files, <1% of the disk"},
+		{Growth(u), "1.5 GiB/day (7-day mean)"},
+		{Growth(&control.DiskUsage{GrowthBytesPerDay: 300 << 20}), "300.0 MiB today so far"},
+		{Growth(nil), ""},
+		{UntilFull(u), "full in 340 days"},
+		{UntilFull(&control.DiskUsage{DaysUntilFull: days(0.5)}), "full in 12 hours"},
+		{UntilFull(&control.DiskUsage{DaysUntilFull: days(0)}), "reserve reached"},
+		{UntilFull(&control.DiskUsage{DaysUntilFull: days(5000)}), "full in over 10 years"},
+		{UntilFull(&control.DiskUsage{}), "not growing"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
 }

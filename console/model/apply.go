@@ -76,7 +76,29 @@ func (m *Model) applyLocked(ev control.Event) Change {
 				m.status.License = l
 				what |= ChangeLicence
 			}
+			if d := ev.Stats.Disk; d != nil {
+				path := m.status.Disk.Path
+				m.status.Disk = *d
+				m.status.Disk.Path = path // the stats leave it out
+			}
+			what |= m.setLegs(ev.Stats.Calls)
 		}
+	}
+	return what
+}
+
+// setLegs takes the live calls' legs from a stats event; a call the
+// model does not know (yet, or any more) is left to its own events.
+func (m *Model) setLegs(calls []control.CallLegs) Change {
+	var what Change
+	for _, cl := range calls {
+		c, ok := m.calls[cl.ID]
+		if !ok || slices.Equal(c.Legs, cl.Legs) {
+			continue
+		}
+		c.Legs = slices.Clone(cl.Legs)
+		m.calls[cl.ID] = c
+		what = ChangeCalls
 	}
 	return what
 }

@@ -292,3 +292,32 @@ func TestApplyStatsCarryLicenceUse(t *testing.T) {
 		t.Errorf("the same licence again: change %v, want no licence change", what)
 	}
 }
+
+// TestApplyStatsLegsAndDisk: the once-a-second stats event moves the live
+// calls' packet counts and the disk figures, and leaves alone a call the
+// model does not know.
+func TestApplyStatsLegsAndDisk(t *testing.T) {
+	m := New()
+	one := control.Call{ID: "one@gw", Start: t0, Legs: []control.Leg{{Label: "1", Packets: 10}, {Label: "2", Packets: 9}}}
+	m.Apply(snapshot(1, one))
+	legs := []control.Leg{{Label: "1", Packets: 60}, {Label: "2", Packets: 58, LegCounters: control.LegCounters{Concealed: 2}}}
+	ev := stats(2, t0.Add(time.Second), 1)
+	ev.Stats.Calls = []control.CallLegs{{ID: "one@gw", Legs: legs}, {ID: "stranger@gw", Legs: legs}}
+	ev.Stats.Disk = &control.Disk{FreeBytes: 30, TotalBytes: 100, Usage: &control.DiskUsage{RecordingsBytes: 50}}
+	if got := m.Apply(ev); !got.Has(ChangeCalls | ChangeStats) {
+		t.Errorf("stats changed %b, want calls and stats", got)
+	}
+	calls := m.Calls()
+	if len(calls) != 1 || fmt.Sprint(calls[0].Legs) != fmt.Sprint(legs) {
+		t.Errorf("calls after stats = %+v, want one@gw only, with the new legs", calls)
+	}
+	d := m.Status().Disk
+	if d.FreeBytes != 30 || d.Path != "/var/lib/callvault" || d.Usage == nil || d.Usage.RecordingsBytes != 50 {
+		t.Errorf("disk after stats = %+v, want the stats' figures and the snapshot's path", d)
+	}
+	ev = stats(3, t0.Add(2*time.Second), 1)
+	ev.Stats.Calls = []control.CallLegs{{ID: "one@gw", Legs: legs}}
+	if got := m.Apply(ev); got.Has(ChangeCalls) {
+		t.Errorf("the same legs again changed %b, want no call change", got)
+	}
+}

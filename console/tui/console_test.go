@@ -39,14 +39,19 @@ func TestDashboard(t *testing.T) {
 			b := liveBackend(aliceCall())
 			c := startConsole(t, controltest.Serve(t, b), size[0], size[1])
 			c.waitFor("alice", "+15558201320", "1 of 8", "disk_low", "now 1.25", "0.75", "peak 3.00",
-				"40.0 GiB free", "connected", "Live calls: 1", "1:4500/3")
+				"40.0 GiB free", "reserve 5.0 GiB", "stored: counting", "connected", "Live calls: 1", "1:4500/3")
 			c.waitUntil("a ticking duration", func(s string) bool {
 				return contains(s, "1:3") || contains(s, "1:4") || contains(s, "1:5") || contains(s, "2:")
 			})
 
+			legs := aliceCall().Legs
+			legs[0].Packets, legs[1].Packets, legs[1].Concealed = 4550, 4548, 12
 			b.Publish(control.Event{Type: control.EventStats, Time: time.Now(),
-				Stats: &control.Stats{LiveCalls: 1, CallsPerSecond: control.CallRate{Last1s: 4, Last5s: 2.5, Avg1m: 1, Avg15m: 0.5, Peak: 4}}})
-			c.waitFor("now 2.50", "peak 4.00", "█")
+				Stats: &control.Stats{LiveCalls: 1, CallsPerSecond: control.CallRate{Last1s: 4, Last5s: 2.5, Avg1m: 1, Avg15m: 0.5, Peak: 4},
+					Disk: &control.Disk{TotalBytes: 100 << 30, FreeBytes: 39 << 30, ReserveBytes: 5 << 30,
+						Usage: &control.DiskUsage{RecordingsFiles: 900, RecordingsBytes: 30 << 30, GrowthBytesPerDay: 2 << 30, GrowthDays: 7, DaysUntilFull: new(17.0)}},
+					Calls: []control.CallLegs{{ID: "a@gw", Legs: legs}}}})
+			c.waitFor("now 2.50", "peak 4.00", "█", "39.0 GiB free", "stored 30.0 GiB (30%)", "+2.0 GiB/day", "full in 17 days", "1:4550/3", "2:4548/12")
 
 			b.Publish(control.Event{Type: control.EventCallEnded, Time: time.Now(), Call: &control.Call{ID: "a@gw"}})
 			c.waitGone("alice")

@@ -37,7 +37,7 @@ func newDashboard() *dashboard {
 		AddItem(d.licence, 0, 1, false).
 		AddItem(d.disk, 0, 1, false)
 	d.root = tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(top, 6, 0, false).
+		AddItem(top, 8, 0, false).
 		AddItem(d.alarms, 3, 0, false).
 		AddItem(d.calls, 0, 1, true)
 	return d

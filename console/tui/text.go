@@ -93,8 +93,8 @@ func gauge(used, total, width int) string {
 }
 
 // diskText is the disk pane: free of total, with a gauge of the used
-// share, and the reserve below which calls are refused. The status has no
-// figures of the recordings' share or growth, so none are shown.
+// share, the reserve below which calls are refused, what the recordings
+// take, how fast they grow and when the disk is full at that rate.
 func diskText(d control.Disk, width int) string {
 	colour := "green"
 	if d.FreeBytes < d.ReserveBytes {
@@ -106,9 +106,18 @@ func diskText(d control.Disk, width int) string {
 	if d.TotalBytes > 0 {
 		used = int(math.Round(float64(d.TotalBytes-min(d.FreeBytes, d.TotalBytes)) / float64(d.TotalBytes) * 100))
 	}
-	return fmt.Sprintf("[%s]%s free[-] of %s\n[%s]%s[-]\nreserve %s\n%s",
+	text := fmt.Sprintf("[%s]%s free[-] of %s\n[%s]%s[-]\nreserve %s\n",
 		colour, format.Bytes(int64(d.FreeBytes)), format.Bytes(int64(d.TotalBytes)),
-		colour, gauge(used, 100, width), format.Bytes(int64(d.ReserveBytes)), tview.Escape(format.Dash(d.Path)))
+		colour, gauge(used, 100, width), format.Bytes(int64(d.ReserveBytes)))
+	u := d.Usage
+	if u == nil {
+		return text + "stored: counting"
+	}
+	share := ""
+	if d.TotalBytes > 0 {
+		share = " (" + format.Percent(float64(u.RecordingsBytes)/float64(d.TotalBytes)) + ")"
+	}
+	return text + fmt.Sprintf("stored %s%s\n+%s\n%s", format.Bytes(u.RecordingsBytes), share, format.GrowthShort(u), format.UntilFull(u))
 }
 
 // alarmsText lists the alarms on, one a line: since when, name, message.

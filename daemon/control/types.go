@@ -149,6 +149,24 @@ type Disk struct {
 	// ReserveBytes is the free space the daemon keeps ([storage] min_free);
 	// below it new calls are refused.
 	ReserveBytes uint64 `json:"reserve_bytes"`
+	// Usage is what the recordings take and how fast that grows; absent
+	// until the daemon has counted the recordings once after its start.
+	Usage *DiskUsage `json:"usage,omitempty"`
+}
+
+// DiskUsage is the sealed recordings' use of the disk.
+type DiskUsage struct {
+	RecordingsFiles int64 `json:"recordings_files"`
+	RecordingsBytes int64 `json:"recordings_bytes"`
+	TodayBytes      int64 `json:"today_bytes"`
+	// GrowthBytesPerDay is the mean of the last GrowthDays full days (at
+	// most 7, none before the first recording); with no full day yet,
+	// today's bytes so far.
+	GrowthBytesPerDay int64 `json:"growth_bytes_per_day"`
+	GrowthDays        int   `json:"growth_days"`
+	// DaysUntilFull is how long the free space above the reserve lasts at
+	// that growth; absent when nothing grows.
+	DaysUntilFull *float64 `json:"days_until_full,omitempty"`
 }
 
 // Call is a live recording session.
@@ -380,8 +398,8 @@ const (
 	EventUserRemoved        = "user.removed"
 	EventUserUpdated        = "user.updated"
 	EventAlarm              = "alarm"
-	// EventStats comes once a second: live calls, the call rate and the
-	// licence's use.
+	// EventStats comes once a second: live calls, the call rate, the
+	// licence's use, the disk, and each live call's legs.
 	EventStats = "stats"
 	// EventSnapshot opens every stream (Seq 1) and follows every
 	// EventResync: Snapshot holds the whole state a view shows.
@@ -424,6 +442,17 @@ type Stats struct {
 	CallsPerSecond CallRate `json:"calls_per_second"`
 	// License is the licence in force and its use now.
 	License License `json:"license"`
+	// Disk is the data dir's space now (as in Status; no path).
+	Disk *Disk `json:"disk,omitempty"`
+	// Calls are the live calls' legs with their counters now, one entry a
+	// call: a view updates its calls' packets and losses from them.
+	Calls []CallLegs `json:"calls,omitempty"`
+}
+
+// CallLegs are a live call's legs as they stand, in a stats event.
+type CallLegs struct {
+	ID   string `json:"id"`
+	Legs []Leg  `json:"legs"`
 }
 
 // Snapshot is the state a stream's reader starts from: the daemon's status

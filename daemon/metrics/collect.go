@@ -105,6 +105,10 @@ func emit(st control.Status, d *descs, out func(prometheus.Metric)) {
 	gauge(d.diskFree, float64(st.Disk.FreeBytes))
 	gauge(d.diskSize, float64(st.Disk.TotalBytes))
 	gauge(d.diskReserve, float64(st.Disk.ReserveBytes))
+	if u := st.Disk.Usage; u != nil { // absent until counted
+		gauge(d.recordingsBytes, float64(u.RecordingsBytes))
+		gauge(d.recordingsGrowth, float64(u.GrowthBytesPerDay))
+	}
 	for name, on := range alarms(st.Alarms) {
 		gauge(d.alarm, boolean(on), name)
 	}

@@ -13,8 +13,9 @@ type descs struct {
 
 	rtpReceived, rtpLate, rtpDropped, rtpLost *prometheus.Desc
 
-	diskFree, diskSize, diskReserve *prometheus.Desc
-	alarm                           *prometheus.Desc
+	diskFree, diskSize, diskReserve   *prometheus.Desc
+	recordingsBytes, recordingsGrowth *prometheus.Desc
+	alarm                             *prometheus.Desc
 
 	licenseLimit, licenseUsed, licenseEvaluation *prometheus.Desc
 	licenseRefused, licenseExpiry                *prometheus.Desc
@@ -53,10 +54,12 @@ func newDescs() *descs {
 			"RTP packets dropped since the start: duplicates, foreign source or SSRC, failed SRTP authentication."),
 		rtpLost: desc("rtp_lost_frames_total", "10 ms audio frames lost on the network since the start (concealed or silent)."),
 
-		diskFree:    desc("disk_free_bytes", "Free bytes on the file system holding the recordings."),
-		diskSize:    desc("disk_size_bytes", "Size in bytes of the file system holding the recordings."),
-		diskReserve: desc("disk_reserve_bytes", "Free bytes callvaultd keeps; below them new calls are refused."),
-		alarm:       desc("alarm_active", "1 while the alarm is raised, else 0.", "name"),
+		diskFree:         desc("disk_free_bytes", "Free bytes on the file system holding the recordings."),
+		diskSize:         desc("disk_size_bytes", "Size in bytes of the file system holding the recordings."),
+		diskReserve:      desc("disk_reserve_bytes", "Free bytes callvaultd keeps; below them new calls are refused."),
+		recordingsBytes:  desc("recordings_bytes", "Bytes the sealed recordings take on disk."),
+		recordingsGrowth: desc("recordings_growth_bytes_per_day", "Bytes of recordings a day: the mean of the last full days (at most 7)."),
+		alarm:            desc("alarm_active", "1 while the alarm is raised, else 0.", "name"),
 
 		licenseLimit:      desc("license_limit", "What the licence in force allows: channels or users, by model.", "model"),
 		licenseUsed:       desc("license_used", "Channels or users of the licence in use now, by model.", "model"),
@@ -85,7 +88,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.liveCalls, d.callsTotal, d.rejected, d.rate, d.ratePeak, d.ratePeakTime,
 		d.sealed, d.indexed, d.liveKeepDestroyed,
 		d.rtpReceived, d.rtpLate, d.rtpDropped, d.rtpLost,
-		d.diskFree, d.diskSize, d.diskReserve, d.alarm,
+		d.diskFree, d.diskSize, d.diskReserve, d.recordingsBytes, d.recordingsGrowth, d.alarm,
 		d.licenseLimit, d.licenseUsed, d.licenseEvaluation, d.licenseRefused, d.licenseExpiry,
 		d.goroutines, d.openFDs, d.rss, d.sipConnections, d.sipRefused, d.tlsHandshakesFailed,
 		d.configReloads, d.configReloadOK, d.configReloadTime,

@@ -41,6 +41,8 @@
 //	| callvault_disk_free_bytes                         | gauge   | free bytes on the recordings' file system                               | disk.free_bytes                      |
 //	| callvault_disk_size_bytes                         | gauge   | size of that file system                                                | disk.total_bytes                     |
 //	| callvault_disk_reserve_bytes                      | gauge   | free space kept ([storage] min_free); below it calls are refused        | disk.reserve_bytes                   |
+//	| callvault_recordings_bytes                        | gauge   | bytes the sealed recordings take (once counted after the start)         | disk.usage.recordings_bytes          |
+//	| callvault_recordings_growth_bytes_per_day         | gauge   | recordings a day: mean of the last full days, at most 7                 | disk.usage.growth_bytes_per_day      |
 //	| callvault_alarm_active{name}                      | gauge   | 1 while the alarm is raised; disk_low and disk_full are always shown    | alarms (name, active)                |
 //	| callvault_license_limit{model}                    | gauge   | channels or users the licence allows; model is channel or user          | license.count, license.model         |
 //	| callvault_license_used{model}                     | gauge   | channels or users in use now                                            | license.used                         |

@@ -41,9 +41,10 @@ func richStatus() control.Status {
 		},
 		RejectedBy: map[string]int64{"licence": 7, "disk_full": 11, "unknown_user": 29, "max_cps": 3},
 		Draining:   true,
-		Disk:       control.Disk{Path: "/var/lib/callvault", TotalBytes: 500 << 30, FreeBytes: 123 << 30, ReserveBytes: 2 << 30},
-		Sealed:     map[string]int64{"complete": 12001, "recovered": 4, "failed": 2},
-		RTP:        control.RTPTotals{Packets: 987654321, Late: 321, Lost: 4321, Dropped: 54321},
+		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 500 << 30, FreeBytes: 123 << 30, ReserveBytes: 2 << 30,
+			Usage: &control.DiskUsage{RecordingsFiles: 9000, RecordingsBytes: 300 << 30, GrowthBytesPerDay: 2 << 30, GrowthDays: 7}},
+		Sealed: map[string]int64{"complete": 12001, "recovered": 4, "failed": 2},
+		RTP:    control.RTPTotals{Packets: 987654321, Late: 321, Lost: 4321, Dropped: 54321},
 		License: control.License{
 			Customer: "ACME", Model: "channel", Count: 100, Used: 17,
 			Expires: "2027-03-31", Issued: "2026-01-15T10:00:00Z",
@@ -138,6 +139,10 @@ func want(st control.Status) map[string]sample {
 	}
 	if st.Recordings > 0 {
 		w[`callvault_recordings_indexed`] = g(float64(st.Recordings))
+	}
+	if u := st.Disk.Usage; u != nil {
+		w[`callvault_recordings_bytes`] = g(float64(u.RecordingsBytes))
+		w[`callvault_recordings_growth_bytes_per_day`] = g(float64(u.GrowthBytesPerDay))
 	}
 	if l := st.License; l.Model != "" {
 		w[`callvault_license_limit{model="`+l.Model+`"}`] = g(float64(l.Count))

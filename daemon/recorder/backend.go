@@ -72,15 +72,12 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		LiveKeepDestroyed: b.rec.unkept.Load(),
 		RTP:               b.rec.rtpNow(),
 		License:           b.rec.licenceView(),
-		Disk:              control.Disk{Path: b.DataDir},
+		Disk:              b.rec.diskView(now),
 		Alarms:            []control.Alarm{},
 	}
-	if free, total, err := b.store.Space(); err == nil {
-		st.Disk.FreeBytes, st.Disk.TotalBytes = free, total
-	}
+	st.Disk.Path = b.DataDir
 	if b.disk != nil {
-		var alarms []control.Alarm
-		_, _, st.Disk.ReserveBytes, alarms = b.disk.state()
+		_, _, _, alarms := b.disk.state()
 		st.Alarms = append(st.Alarms, alarms...)
 	}
 	st.Alarms = append(st.Alarms, b.rec.licence.alarms.active()...)
@@ -147,8 +144,24 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 	for _, pt := range roster {
 		v.Participants = append(v.Participants, control.Participant{AOR: pt.AOR, Name: pt.Name, Joined: pt.Joined, Left: pt.Left})
 	}
+	v.Legs = c.wireLegs(legs)
+	return v
+}
+
+// legViews are the call's legs as they stand, in the control API's words.
+func (c *call) legViews() control.CallLegs {
+	c.mu.Lock()
+	id := c.session.CallID
+	legs := slices.Clone(c.legs)
+	c.mu.Unlock()
+	return control.CallLegs{ID: id, Legs: c.wireLegs(legs)}
+}
+
+// wireLegs gives legs with the counters their streams have now.
+func (c *call) wireLegs(legs []leg) []control.Leg {
 	stats := c.rec.Stats()
 	sums := legSummaries(stats)
+	out := make([]control.Leg, 0, len(legs))
 	for _, l := range legs {
 		w := control.Leg{Label: l.label, Port: l.port, Codec: l.codec, SRTP: l.srtp != nil}
 		for i, st := range stats {
@@ -157,9 +170,9 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 				w.LegCounters = wireCounters(sums[i])
 			}
 		}
-		v.Legs = append(v.Legs, w)
+		out = append(out, w)
 	}
-	return v
+	return out
 }
 
 func (b *backend) Search(ctx context.Context, q control.Query) ([]control.Recording, error) {

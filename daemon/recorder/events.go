@@ -127,11 +127,18 @@ func wireCounters(l vault.LegSummary) control.LegCounters {
 		ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}
 }
 
-// PublishStats sends the once-a-second stats event: live calls, the call
-// rate at now and the licence's use.
+// PublishStats sends the once-a-second stats event: live calls and their
+// legs' counters, the call rate at now, the licence's use and the disk.
 func (r *Recorder) PublishStats(now time.Time) {
+	live := r.live()
+	calls := make([]control.CallLegs, 0, len(live))
+	for _, c := range live {
+		calls = append(calls, c.legViews())
+	}
+	disk := r.diskView(now)
 	r.events.publish(control.Event{Type: control.EventStats, Time: now.UTC(),
-		Stats: &control.Stats{LiveCalls: r.LiveCalls(), CallsPerSecond: wireRate(r.stats.snapshot(now)), License: r.licenceView()}})
+		Stats: &control.Stats{LiveCalls: len(live), CallsPerSecond: wireRate(r.stats.snapshot(now)),
+			License: r.licenceView(), Disk: &disk, Calls: calls}})
 }
 
 // wireSpans gives index spans in the control API's words.

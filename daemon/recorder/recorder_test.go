@@ -226,6 +226,12 @@ func TestPublishStats(t *testing.T) {
 		if e.Stats == nil || e.Stats.LiveCalls != 5 || e.Stats.CallsPerSecond.Peak < 1 {
 			t.Fatalf("stats event %+v", e.Stats)
 		}
+		if len(e.Stats.Calls) != 5 || e.Stats.Calls[0].ID == "" || len(e.Stats.Calls[0].Legs) == 0 {
+			t.Errorf("stats event's calls %+v, want the 5 live calls with their legs", e.Stats.Calls)
+		}
+		if d := e.Stats.Disk; d == nil || d.TotalBytes == 0 {
+			t.Errorf("stats event's disk %+v, want the data dir's space", d)
+		}
 		break
 	}
 	for _, c := range r.live() {
