@@ -49,20 +49,22 @@ func TestE2EConsoleFollowsRealDaemon(t *testing.T) {
 	c := startConsole(t, d.socket, 120, 40)
 	c.waitFor("connected", "0 of 8", "Live calls: 0", "peak 0.00")
 
-	// One call from extension 2501, held 6 s: 2 s of tones on its legs,
+	// One call from extension 2501, held 10 s: 2 s of tones on its legs,
 	// then the BYE.
 	const remote = "+15558201320"
-	hungUp := d.sippCall(t, "e2e-console@127.0.0.1", "2501", remote, 6*time.Second)
+	hungUp := d.sippCall(t, "e2e-console@127.0.0.1", "2501", remote, 10*time.Second)
 	call := liveCall(t, client)
 	c.waitFor("john_doe", "2501", remote, "OUT", "PCMU", "always", "recording", "Live calls: 1", "1 of 8")
 	c.waitUntil("calls per second above zero", func(s string) bool {
 		now, _, ok := rates(s)
 		return ok && now > 0
 	})
-	// The legs' packet counts are not asserted on the dashboard: the
-	// daemon sends a call's counters only in a snapshot or a call.updated
-	// (a re-INVITE, a record action), not as its RTP comes in.
+	// 2 s of RTP a leg: 100 packets each, counted on the dashboard from
+	// the once-a-second stats event while the call goes on.
 	sendTones(t, call)
+	c.waitUntil("each leg's 100 packets on the dashboard", func(s string) bool {
+		return strings.Contains(s, "1:100/") && strings.Contains(s, "2:100/")
+	})
 
 	hungUp()
 	c.waitUntil("the call gone from the live table", func(s string) bool {
