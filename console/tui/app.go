@@ -271,7 +271,8 @@ Tab           next field or pane
 Enter         select, press a button
 
 Recordings: arrows move in the results; v verify, e export
-  (type the file, Enter), n next page, Tab to the form
+  (type the file, Enter), n next page, Tab to the details
+  (arrows, PgUp/PgDn scroll; Tab back), Esc to the form
 Users: a add, e (or Enter) edit, d delete, r reload
 Licence, Calculator: Tab to the form`
 

@@ -114,7 +114,8 @@ func TestRecordingsSearch(t *testing.T) {
 	for i := range 3 {
 		b.AddRecording(control.Recording{ID: fmt.Sprintf("202600000000%d", i+1), Start: t0.Add(time.Duration(i) * time.Minute),
 			DurationMS: 65000, User: "alice", Extension: "2001", Remote: fmt.Sprintf("+1555820%04d", i),
-			Direction: control.DirectionOut, Status: control.RecordingComplete, Codec: "PCMA", Size: 1 << 20}, []byte("mp3"))
+			Direction: control.DirectionOut, Status: control.RecordingComplete, Codec: "PCMA", Size: 1 << 20,
+			CallID: fmt.Sprintf("call-%d@gw", i+1)}, []byte("mp3"))
 	}
 	b.AddRecording(control.Recording{ID: "2026000000009", Start: t0, User: "carol", Extension: "2003", Remote: "+4930123",
 		Status: control.RecordingComplete}, nil)
@@ -136,6 +137,18 @@ func TestRecordingsSearch(t *testing.T) {
 	c.waitGone("+4930123")
 	c.key(tcell.KeyDown)
 	c.waitFor("2026000000002")
+
+	// The details of 2026000000002 are longer than their pane at 80x24:
+	// Tab gives them the focus, End scrolls to their last line, Tab
+	// gives it back to the results.
+	c.waitGone("call-2@gw")
+	c.key(tcell.KeyTab)
+	c.key(tcell.KeyEnd)
+	c.waitFor("call-2@gw")
+	c.key(tcell.KeyTab)
+	c.key(tcell.KeyUp)
+	c.waitFor("2026000000003")
+	c.waitGone("call-2@gw") // a new selection shows its details from the top
 }
 
 func TestErrorModal(t *testing.T) {

@@ -60,7 +60,15 @@ func newRecordings(u *ui) *recordings {
 	r.table = tview.NewTable().SetFixed(1, 0).SetSelectable(true, false)
 	r.table.SetBorder(true).SetTitle(" Recordings ")
 	r.table.SetSelectionChangedFunc(func(row, _ int) { r.showDetail(row - 1) })
-	r.table.SetDoneFunc(func(tcell.Key) { u.app.SetFocus(r.form) })
+	// Tab goes on to the details, to scroll them; Esc and Backtab back
+	// to the form.
+	r.table.SetDoneFunc(func(k tcell.Key) {
+		if k == tcell.KeyTab {
+			u.app.SetFocus(r.detail)
+			return
+		}
+		u.app.SetFocus(r.form)
+	})
 	r.table.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		switch ev.Rune() {
 		case 'v':
@@ -75,8 +83,13 @@ func newRecordings(u *ui) *recordings {
 		}
 		return nil
 	})
-	r.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true)
-	r.detail.SetBorder(true).SetTitle(" Recording ")
+	// The details scroll (arrows, PgUp/PgDn, Home/End) while they have
+	// the focus; Tab, Backtab or Esc give it back to the results.
+	r.detail = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetScrollable(true)
+	r.detail.SetBorder(true).SetTitle(" Recording (Tab to scroll) ")
+	r.detail.SetDoneFunc(func(tcell.Key) { u.app.SetFocus(r.table) })
+	r.detail.SetFocusFunc(func() { r.detail.SetBorderColor(tcell.ColorYellow) })
+	r.detail.SetBlurFunc(func() { r.detail.SetBorderColor(tview.Styles.BorderColor) })
 	r.setResults(nil)
 
 	right := tview.NewFlex().SetDirection(tview.FlexRow).
