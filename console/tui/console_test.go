@@ -149,6 +149,16 @@ func TestRecordingsSearch(t *testing.T) {
 	c.key(tcell.KeyUp)
 	c.waitFor("2026000000003")
 	c.waitGone("call-2@gw") // a new selection shows its details from the top
+
+	// v verifies the selected recording: the answer in a dialog and, once
+	// it is closed, in the details.
+	c.waitFor("not verified")
+	c.typeText("v")
+	c.waitFor("Recording 2026000000003:", "OK")
+	c.key(tcell.KeyEnter)
+	c.waitUntil("the details' integrity line", func(s string) bool {
+		return contains(s, "integrity  "+control.CheckIntact) && !contains(s, "not verified")
+	})
 }
 
 func TestErrorModal(t *testing.T) {

@@ -27,9 +27,10 @@ type recordings struct {
 	detail *tview.TextView
 
 	results []control.Recording
-	query   control.Query // of the page shown
-	next    string        // cursor of the next page; "" on the last
-	page    int           // 1 for the first
+	query   control.Query            // of the page shown
+	next    string                   // cursor of the next page; "" on the last
+	page    int                      // 1 for the first
+	checked map[string]control.Check // verify's answers, by recording id
 }
 
 var directions = []string{"any", control.DirectionIn, control.DirectionOut}
@@ -216,7 +217,12 @@ func (r *recordings) showDetail(i int) {
 		r.detail.SetText("[gray]/ to search; Enter on a result shows it here[-]")
 		return
 	}
-	r.detail.SetText(detailText(r.results[i])).ScrollToBeginning()
+	rec := r.results[i]
+	ch, ok := r.checked[rec.ID]
+	if !ok {
+		ch = control.Check{Status: "not verified (v verifies)"}
+	}
+	r.detail.SetText(detailText(rec, ch)).ScrollToBeginning()
 }
 
 func (r *recordings) verify() {
@@ -233,6 +239,13 @@ func (r *recordings) verify() {
 		if err != nil {
 			r.u.fail("Verify", err)
 			return
+		}
+		if r.checked == nil {
+			r.checked = map[string]control.Check{}
+		}
+		r.checked[rec.ID] = ch
+		if row, _ := r.table.GetSelection(); row > 0 {
+			r.showDetail(row - 1)
 		}
 		msg := fmt.Sprintf("Recording %s: %s", ch.ID, ch.Status)
 		if ch.Detail != "" {
@@ -287,19 +300,21 @@ func (c *counter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// detailText is every field of a recording.
-func detailText(rec control.Recording) string {
+// detailText is every field of a recording, and its integrity as
+// verify last found it.
+func detailText(rec control.Recording, ch control.Check) string {
 	var b strings.Builder
 	line := func(k, v string) { fmt.Fprintf(&b, "[yellow]%-10s[-] %s\n", k, tview.Escape(v)) }
 	line("id", rec.ID)
 	line("start", format.Local(rec.Start))
 	line("duration", format.Duration(rec.DurationMS))
+	line("status", format.Dash(rec.Status))
+	line("integrity", strings.TrimSpace(ch.Status+" "+ch.Detail))
 	line("user", format.Dash(rec.User))
 	line("name", format.Dash(rec.FullName))
 	line("extension", format.Dash(rec.Extension))
 	line("remote", format.Dash(rec.Remote))
 	line("direction", format.Dash(rec.Direction))
-	line("status", format.Dash(rec.Status))
 	line("ended", format.Dash(rec.EndReason))
 	line("codec", format.Dash(rec.Codec))
 	line("size", format.Bytes(rec.Size))
