@@ -13,12 +13,14 @@ LDFLAGS := -X main.version=$(VERSION)
 # LAME encodes the MP3, bcg729 decodes G.729A.
 BUILD_DEBS := gcc libc6-dev libmp3lame-dev libbcg729-dev
 TEST_DEBS := sip-tester ffmpeg
+# `make deb`: dpkg-shlibdeps finds the libraries' packages for Depends.
+DEB_DEBS := dpkg-dev
 
 # Where `make run` keeps its data and socket, and where it listens.
 RUN_DATA ?= ./var
 RUN_SIP ?= 0.0.0.0:5060
 
-.PHONY: all deps test-deps build run test bench load vet fmt clean
+.PHONY: all deps test-deps build run test bench load vet fmt clean deb
 
 all: build
 
@@ -57,6 +59,12 @@ test: test-deps
 	# timers, so four share two cores well; CPU-bound ones stay serial.
 	$(GO) test -race -count=1 -timeout 15m -parallel 4 ./...
 
+# The Debian package, dist/callvault_<version>_amd64.deb (nfpm, installed
+# from the Go module proxy on first use); see packaging/build-deb.
+deb: deps
+	$(call apt_install,$(DEB_DEBS))
+	packaging/build-deb
+
 # Speed and memory figures for BENCHMARKS.md.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
@@ -74,4 +82,4 @@ fmt:
 	gofmt -w .
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
