@@ -193,6 +193,12 @@ func (c *cli) show(ctx context.Context, args []string) error {
 	if lost := formatSpans(r.Lost); lost != "" {
 		fmt.Fprintf(tw, "lost\t%s\n", lost)
 	}
+	for _, cp := range r.Copies {
+		fmt.Fprintf(tw, "copy\t%s\n", formatCopy(cp))
+	}
+	if !r.Evicted.IsZero() {
+		fmt.Fprintf(tw, "local file\tremoved %s once copied (export and verify read a copy)\n", formatLocal(r.Evicted))
+	}
 	return tw.Flush()
 }
 

@@ -45,6 +45,9 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	if u := st.Disk.Usage; u != nil {
 		fmt.Fprintf(tw, "on disk\t%s; %s, %s\n", format.RecordingsShare(u, st.Disk.TotalBytes), format.Growth(u), format.UntilFull(u))
 	}
+	if st.Storage != nil {
+		fmt.Fprintf(tw, "copies\t%s\n", format.StorageLine(st.Storage))
+	}
 	if st.Recordings > 0 {
 		fmt.Fprintf(tw, "recordings\t%d\n", st.Recordings)
 	}

@@ -18,6 +18,7 @@ var (
 	formatLocal    = format.Local
 	formatDuration = format.Duration
 	formatBytes    = format.Bytes
+	formatCopy     = format.CopyLine
 	shorten        = format.Shorten
 	dash           = format.Dash
 	legCounts      = format.LegCounts

@@ -45,6 +45,8 @@ type goldenCase struct {
 var goldenCases = []goldenCase{
 	{name: "status", args: []string{"status"}},
 	{name: "status_alarms", setup: alarmStatus, args: []string{"status"}},
+	{name: "storage_status", setup: alarmStatus, args: []string{"storage", "status"}},
+	{name: "storage_none", args: []string{"storage", "status"}},
 	{name: "calls", args: []string{"calls"}},
 	{name: "calls_none", setup: func(_ *testing.T, b *controltest.Backend) { b.SetCalls(nil) }, args: []string{"calls"}},
 	{name: "search", args: []string{"search"}},
@@ -248,7 +250,13 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 			{Label: "2", Codec: "PCMA", Packets: 186170, LegCounters: control.LegCounters{AuthFailed: 12, Duplicates: 1, Ignored: 30}},
 			{Label: "3", Packets: 0}},
 		Lost:      []control.LostSpan{{AtMS: 61000, DurMS: 2500}, {AtMS: 3605250, DurMS: 40}},
-		EndReason: "bye", Pauses: []control.Span{{AtMS: 95000, DurMS: 20500}}}, []byte("x"))
+		EndReason: "bye", Pauses: []control.Span{{AtMS: 95000, DurMS: 20500}},
+		Copies: []control.Copy{
+			{Target: "nas", State: "copied", Key: "site-a/node-0/records/2026/03/02/2026000000004_20260302123000_asmith_2502_+15550000000_IN.mp3.enc",
+				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", At: t0.Add(3 * time.Hour)},
+			{Target: "archive", State: "failed", Attempts: 3, Error: "dial tcp 192.0.2.7:443: connect: connection refused", At: t0.Add(4 * time.Hour),
+				NextTry: t0.Add(4*time.Hour + 40*time.Second)}},
+		Evicted: t0.Add(5 * time.Hour)}, []byte("x"))
 	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0.Add(-10 * time.Hour), Status: "failed",
 		Codec: "PCMU", File: "records/2026/03/02/2026000000005_20260302003000____.mp3.enc"}, nil)
 	return b, sock
@@ -260,6 +268,10 @@ func alarmStatus(_ *testing.T, b *controltest.Backend) {
 		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 100 << 30, FreeBytes: 1 << 29, ReserveBytes: 1 << 30,
 			Usage: &control.DiskUsage{RecordingsFiles: 81234, RecordingsBytes: 96 << 30, TodayBytes: 1 << 29,
 				GrowthBytesPerDay: 3 << 29, GrowthDays: 7, DaysUntilFull: new(0.0)}},
+		Storage: &control.Storage{Node: "node-0", KeepLocalSeconds: 30 * 86400, Backlog: 1520, BacklogBytes: 1600 << 20,
+			OldestPending: t0.Add(-2 * time.Hour), Targets: []control.StorageTarget{
+				{Name: "nas", Kind: "dir", State: "up", Copied: 8123, CopiedBytes: 8 << 30, BytesPerSecond: 3 << 20, LastCopy: t0},
+				{Name: "archive", Kind: "s3", State: "down", RetryAt: t0.Add(40 * time.Second), Error: "dial tcp 192.0.2.7:443: connect: connection refused"}}},
 		Process: control.Process{Goroutines: 2311, OpenFiles: 1034, RSSBytes: 412 << 20, SIPConnections: 1000,
 			SIPConnectionsRefused: 48213, TLSHandshakesFailed: 1},
 		Config: control.ConfigState{Reloads: 1, ReloadedAt: t0.Add(30 * time.Second),

@@ -39,6 +39,7 @@ Commands:
                          (on-demand), keep (live-keep), pause and resume
   license show           the licence in force and its use
   license install FILE   verify a licence file and put it in force
+  storage status         copies off the box: backlog, targets, throughput
   calc disk --agents N --hours H [--service 8x6|24x7 | --days D] --months M
                          disk that recordings fill over their retention
   calc channels --bhca N --duration SECONDS [--gos 0.01]
@@ -95,6 +96,7 @@ var commands = map[string]commandFunc{
 	"record":  (*cli).record,
 	"license": (*cli).license,
 	"calc":    (*cli).calc,
+	"storage": (*cli).storage,
 }
 
 // run is the whole program: main only adds the process around it.

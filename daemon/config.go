@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/callvault/callvault/daemon/recorder"
+	"github.com/callvault/callvault/vault/target"
 )
 
 // defaultConfig is the built-in configuration; a config file overrides it
@@ -42,9 +43,7 @@ type Config struct {
 		Timeout     string `toml:"timeout"`
 		HoldTimeout string `toml:"hold_timeout"`
 	} `toml:"rtp"`
-	Storage struct {
-		MinFree string `toml:"min_free"`
-	} `toml:"storage"`
+	Storage StorageConfig `toml:"storage"`
 	Policy  PolicyConfig  `toml:"policy"`
 	License LicenseConfig `toml:"license"`
 	Phone   PhoneConfig   `toml:"phone"`
@@ -96,6 +95,12 @@ type parsed struct {
 	keepGrace   time.Duration
 	licenseKeys []ed25519.PublicKey
 	phoneAllow  []netip.Prefix
+	// targets are the copies' targets; keepLocal how long a copied
+	// recording stays on the local disk (-1: for ever); node this
+	// recorder's number among those sharing a target ([storage]).
+	targets   []target.Config
+	keepLocal time.Duration
+	node      int
 	// rtpTimeout ends a call when no leg has received RTP for that long;
 	// holdTimeout is the same for legs the gateway put on hold.
 	rtpTimeout, holdTimeout time.Duration
@@ -198,6 +203,7 @@ func (c Config) validate() (parsed, error) {
 	c.validateLicense(&p, bad)
 	c.validatePhone(&p, bad)
 	c.validateMetrics(bad)
+	c.validateStorage(&p, bad)
 	return p, errors.Join(errs...)
 }
 

@@ -85,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Dir:            cfg.DataDir,
 		CredentialsDir: os.Getenv("CREDENTIALS_DIRECTORY"),
 		Location:       p.location,
+		Node:           p.node,
+		Archive:        len(p.targets) > 0,
 	}, log.With("component", "vault"))
 	if err != nil {
 		return err
@@ -130,6 +132,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Events:        events,
 	})
 	disk.Check()
+	archiver, err := newArchiver(p, store, events, log.With("component", "archive"))
+	if err != nil {
+		return err
+	}
 	tlsConf, err := sipTLS(cfg, os.Getenv("CREDENTIALS_DIRECTORY"))
 	if err != nil {
 		return err
@@ -175,7 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	backend := rec.API(recorder.Host{
 		Version: version, Listen: ls.UDP.LocalAddr().String(), TLSListen: ls.tlsAddr(), DataDir: cfg.DataDir,
 		PhoneListen: phones.addr(), MetricsListen: scrapes.addr(),
-		Draining: draining.Load, SIPEdge: srv.Edge, Config: reload.status,
+		Draining: draining.Load, SIPEdge: srv.Edge, Config: reload.status, Storage: storageStatus(archiver),
 	})
 	ctlLog := log.With("component", "control")
 	api := &http.Server{
@@ -203,6 +209,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g.Go(func() error { return notifySystemd(gctx, log) })
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })
+	if archiver != nil {
+		g.Go(func() error { archiver.Run(gctx, archivePass); return nil })
+	}
 	// Not in the group: a long count need not hold up the drain.
 	go recorder.CountUsage(gctx, store, log.With("component", "usage"))
 	g.Go(func() error {

@@ -16,19 +16,23 @@ const (
 	// keeps the gap after a crash small while a lease costs one synced
 	// write per 100 calls.
 	seqBandwidth = 100
-	maxSeq       = 999_999_999
-	idLen        = 13 // 4-digit year + 9-digit sequence
+	// nodeSpan is the ids of a year one node hands out: the sequence's
+	// first digit is the node (0-9), the other eight count.
+	nodeSpan = 100_000_000
+	maxSeq   = nodeSpan - 1
+	idLen    = 13 // 4-digit year + 9-digit sequence
 )
 
 // ids hands out record ids from one Badger sequence per year (key seq/YYYY).
 type ids struct {
 	db   *badger.DB
+	node uint64 // 0-9
 	mu   sync.Mutex
 	seqs map[int]*badger.Sequence
 }
 
-func newIDs(db *badger.DB) *ids {
-	return &ids{db: db, seqs: make(map[int]*badger.Sequence)}
+func newIDs(db *badger.DB, node int) *ids {
+	return &ids{db: db, node: uint64(min(max(node, 0), 9)), seqs: make(map[int]*badger.Sequence)}
 }
 
 // next returns the next id of year as its number (e.g. 2026000001344).
@@ -55,9 +59,9 @@ func (g *ids) next(year int) (uint64, error) {
 	}
 	n++ // Badger sequences start at 0
 	if n > maxSeq {
-		return 0, fmt.Errorf("next id: year %d exhausted", year)
+		return 0, fmt.Errorf("next id: year %d exhausted (%d ids a node)", year, maxSeq)
 	}
-	return uint64(year)*1_000_000_000 + n, nil
+	return uint64(year)*1_000_000_000 + g.node*nodeSpan + n, nil
 }
 
 // release returns unused leases; call before closing the DB.

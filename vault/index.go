@@ -24,6 +24,9 @@ import (
 //	i/dir/<IN|OUT>/<nanos>/<id>      empty value (direction upper-cased)
 //	seq/<year>                       Badger sequence lease (ids.go)
 //	meta/kek                         hex id of the KEK (store.go)
+//	q/<id>                           empty value: waits for copies (copies.go)
+//	e/<nanos>/<id>                   empty value: its local file may go then
+//	meta/copies-queued/<target>      set once a target's missing copies were queued
 //
 // <nanos> is the UTC start in unix nanoseconds, 20 digits zero-padded, so
 // keys sort by time. Values are escaped: '%' → "%25", '/' → "%2F", so a
@@ -149,6 +152,11 @@ func (s *Store) index(rec Recording) error {
 			}
 		case !errors.Is(err, ErrNotFound):
 			return err
+		case s.archive:
+			// A new recording waits for its copies from now on.
+			if err := txn.Set(queueKey(rec.ID), nil); err != nil {
+				return err
+			}
 		}
 		return putRecord(txn.Set, rec, val)
 	})

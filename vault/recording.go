@@ -57,6 +57,12 @@ type Recording struct {
 	// recovered (the call was not to be stored unless kept). Never set in
 	// a sealed recording.
 	KeepPending bool `json:"keep_pending,omitempty"`
+	// Copies are the recording's copies off the box, one a target
+	// (copies.go); none: it is only local.
+	Copies []Copy `json:"copies,omitempty"`
+	// Evicted is when the local file was removed, once copied ([storage]
+	// keep_local); zero while it is on the local disk.
+	Evicted time.Time `json:"evicted,omitzero"`
 }
 
 // Span is a stretch of a recording: AtMS from its start, DurMS long.

@@ -200,7 +200,7 @@ func (s *Store) reindexFiles(rep *ReindexReport) error {
 		id, ok := idOfName(name)
 		if ok {
 			n, _ := parseID(id)
-			year, seq := int(n/1_000_000_000), n%1_000_000_000
+			year, seq := int(n/1_000_000_000), n%nodeSpan // the sequence, without the node
 			highest[year] = max(highest[year], seq)
 		}
 		if !sealed {

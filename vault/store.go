@@ -32,6 +32,13 @@ type Config struct {
 	// blocks held back for the index on a nearly full disk (space.go).
 	// 0: DefaultIndexReserve; negative: no reserve.
 	IndexReserve int64
+	// Node (0-9) is the first digit of the sequence of the record ids
+	// this store hands out, so that recorders sharing a target never hand
+	// out the same id (ids.go).
+	Node int
+	// Archive puts every recording sealed into the copy queue, in the
+	// transaction that indexes it (copies.go).
+	Archive bool
 }
 
 // Store is the vault: recordings on disk, their keys and their index.
@@ -58,7 +65,9 @@ type Store struct {
 	memMu       sync.Mutex  // guards nextMem
 	nextMem     string      // the memtable log Badger creates next
 
-	usage usageBook // the sealed files' sizes by day (usage.go)
+	usage   usageBook                 // the sealed files' sizes by day (usage.go)
+	fetch   atomic.Pointer[FetchFunc] // reads evicted recordings back (copies.go)
+	archive bool                      // seals queue copies (Config.Archive)
 }
 
 // Open opens (creating on first start) the store in cfg.Dir.
@@ -120,7 +129,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		}
 	}
 	log.Info("vault open", "dir", dir, "kek_id", k.idHex(), "kek_source", k.source, "kek_created", created)
-	s.kek, s.db, s.ids = k, db, newIDs(db)
+	s.kek, s.db, s.ids = k, db, newIDs(db, cfg.Node)
+	s.archive = cfg.Archive
 	s.preallocate()
 	if s.reserveSize < 0 {
 		if _, err := s.ReleaseReserve(); err != nil {

@@ -135,7 +135,7 @@ func (s *Store) verify(rec Recording) Check {
 // 0, is the record id its header must carry), checks its SHA-256 when the
 // index has one, and returns it rewound for a second pass.
 func (s *Store) openVerified(rec Recording, id uint64) (*os.File, error) {
-	f, err := openRecordFile(s.Path(rec))
+	f, err := s.openFile(rec)
 	if err != nil {
 		return nil, err
 	}

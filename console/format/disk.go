@@ -3,6 +3,7 @@ package format
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/callvault/callvault/daemon/control"
 )
@@ -75,4 +76,49 @@ func UntilFull(u *control.DiskUsage) string {
 		return "full in over 10 years"
 	}
 	return fmt.Sprintf("full in %.0f days", math.Floor(d))
+}
+
+// CopyLine describes a recording's copy on a target: "archive: copied
+// 2026-11-28 10:15:02, sha256 verified, key site-a/node-0/records/…";
+// "archive: failed (3 attempts): <error>; next try 10:20:00".
+func CopyLine(c control.Copy) string {
+	switch c.State {
+	case "copied":
+		return fmt.Sprintf("%s: copied %s, sha256 verified, key %s", c.Target, Local(c.At), c.Key)
+	case "failed":
+		return fmt.Sprintf("%s: failed (%d attempts): %s; next try %s", c.Target, c.Attempts, c.Error, Local(c.NextTry))
+	}
+	return fmt.Sprintf("%s: %s since %s", c.Target, c.State, Local(c.At))
+}
+
+// Rate prints bytes a second: "1.5 MiB/s".
+func Rate(bytesPerSecond float64) string {
+	return Bytes(int64(math.Round(bytesPerSecond))) + "/s"
+}
+
+// Age prints a keep-for time: "30 days" when whole days, else as Go
+// prints durations ("1h30m0s").
+func Age(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
+}
+
+// StorageLine sums the copies off the box in a line: "backlog 1520
+// (1.6 GiB); nas up, archive down".
+func StorageLine(s *control.Storage) string {
+	line := fmt.Sprintf("backlog %d (%s)", s.Backlog, Bytes(s.BacklogBytes))
+	for i, t := range s.Targets {
+		sep := ", "
+		if i == 0 {
+			sep = "; "
+		}
+		line += sep + t.Name + " " + t.State
+	}
+	return line
 }

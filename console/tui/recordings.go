@@ -339,5 +339,11 @@ func detailText(rec control.Recording, ch control.Check) string {
 	spans("lost", rec.Lost)
 	spans("paused", rec.Pauses)
 	spans("kept", rec.Windows)
+	for _, c := range rec.Copies {
+		line("copy", format.CopyLine(c))
+	}
+	if !rec.Evicted.IsZero() {
+		line("local", "removed "+format.Local(rec.Evicted)+" once copied")
+	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -33,6 +33,8 @@ type Status struct {
 	RejectedBy map[string]int64 `json:"rejected_by,omitempty"`
 	Draining   bool             `json:"draining"`
 	Disk       Disk             `json:"disk"`
+	// Storage is the copies off the box; absent without a target.
+	Storage *Storage `json:"storage,omitempty"`
 	// Sealed counts the recordings sealed since the start, by status
 	// (complete, recovered, failed).
 	Sealed map[string]int64 `json:"sealed"`
@@ -152,6 +154,51 @@ type Disk struct {
 	// Usage is what the recordings take and how fast that grows; absent
 	// until the daemon has counted the recordings once after its start.
 	Usage *DiskUsage `json:"usage,omitempty"`
+}
+
+// Storage is the copies of recordings off the box ([[storage.target]]):
+// the backlog and each target.
+type Storage struct {
+	// Node names this recorder in the targets' object keys.
+	Node string `json:"node"`
+	// KeepLocalSeconds is how long a copied recording's local file stays;
+	// -1: for ever.
+	KeepLocalSeconds int64 `json:"keep_local_seconds"`
+	// Backlog is the recordings waiting for a copy, BacklogBytes their
+	// size, OldestPending the start of the oldest (absent with none).
+	Backlog       int             `json:"backlog"`
+	BacklogBytes  int64           `json:"backlog_bytes"`
+	OldestPending time.Time       `json:"oldest_pending,omitzero"`
+	Targets       []StorageTarget `json:"targets"`
+}
+
+// StorageTarget is one target's state since the daemon started.
+type StorageTarget struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// State is "up", or "down" after a failure until RetryAt.
+	State   string    `json:"state"`
+	RetryAt time.Time `json:"retry_at,omitzero"`
+	// Error is the last failure, until a copy succeeds.
+	Error          string    `json:"error,omitempty"`
+	Copied         int64     `json:"copied"`
+	CopiedBytes    int64     `json:"copied_bytes"`
+	BytesPerSecond float64   `json:"bytes_per_second"` // over the last minute
+	LastCopy       time.Time `json:"last_copy,omitzero"`
+}
+
+// Copy is a recording's copy on one target.
+type Copy struct {
+	Target string `json:"target"`
+	// State is "copying", "copied" (SHA256 verified on the target) or
+	// "failed" (Error, and NextTry for the next attempt).
+	State    string    `json:"state"`
+	Key      string    `json:"key,omitempty"`
+	SHA256   string    `json:"sha256,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	Attempts int       `json:"attempts,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	NextTry  time.Time `json:"next_try,omitzero"`
 }
 
 // DiskUsage is the sealed recordings' use of the disk.
@@ -282,6 +329,11 @@ type Recording struct {
 	// Windows, for an On Demand call, the stretches kept (call time).
 	Pauses  []Span `json:"pauses,omitempty"`
 	Windows []Span `json:"windows,omitempty"`
+	// Copies are the recording's copies off the box, one a target;
+	// Evicted is when its local file was removed once copied (export and
+	// verify then read a copy).
+	Copies  []Copy    `json:"copies,omitempty"`
+	Evicted time.Time `json:"evicted,omitzero"`
 }
 
 // Span is a stretch of a recording: AtMS from its start, DurMS long.

@@ -123,6 +123,20 @@ func emit(st control.Status, d *descs, out func(prometheus.Metric)) {
 		}
 	}
 
+	if s := st.Storage; s != nil {
+		gauge(d.storageBacklog, float64(s.Backlog))
+		gauge(d.storageBacklogBytes, float64(s.BacklogBytes))
+		if !s.OldestPending.IsZero() {
+			gauge(d.storageOldest, seconds(s.OldestPending))
+		}
+		for _, t := range s.Targets {
+			counter(d.storageCopied, float64(t.Copied), t.Name)
+			counter(d.storageCopiedBytes, float64(t.CopiedBytes), t.Name)
+			gauge(d.storageUp, boolean(t.State == "up"), t.Name)
+			gauge(d.storageRate, t.BytesPerSecond, t.Name)
+		}
+	}
+
 	p := st.Process
 	gauge(d.goroutines, float64(p.Goroutines))
 	gauge(d.openFDs, float64(p.OpenFiles))

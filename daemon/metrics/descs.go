@@ -17,8 +17,10 @@ type descs struct {
 	recordingsBytes, recordingsGrowth *prometheus.Desc
 	alarm                             *prometheus.Desc
 
-	licenseLimit, licenseUsed, licenseEvaluation *prometheus.Desc
-	licenseRefused, licenseExpiry                *prometheus.Desc
+	licenseLimit, licenseUsed, licenseEvaluation              *prometheus.Desc
+	licenseRefused, licenseExpiry                             *prometheus.Desc
+	storageBacklog, storageBacklogBytes, storageOldest        *prometheus.Desc
+	storageCopied, storageCopiedBytes, storageUp, storageRate *prometheus.Desc
 
 	goroutines, openFDs, rss                        *prometheus.Desc
 	sipConnections, sipRefused, tlsHandshakesFailed *prometheus.Desc
@@ -68,6 +70,15 @@ func newDescs() *descs {
 		licenseExpiry: desc("license_expiry_timestamp_seconds",
 			"When the licence stops being valid (midnight UTC after its last day), in seconds since the Unix epoch."),
 
+		storageBacklog:      desc("storage_backlog", "Recordings waiting to be copied to a target."),
+		storageBacklogBytes: desc("storage_backlog_bytes", "Bytes of the recordings waiting to be copied."),
+		storageOldest: desc("storage_oldest_pending_timestamp_seconds",
+			"Start of the oldest recording waiting to be copied, in seconds since the Unix epoch (absent with none)."),
+		storageCopied:      desc("storage_copied_total", "Recordings copied to the target and verified since the start.", "target"),
+		storageCopiedBytes: desc("storage_copied_bytes_total", "Bytes copied to the target since the start.", "target"),
+		storageUp:          desc("storage_target_up", "1 while the target takes copies, 0 after a failure until its retry.", "target"),
+		storageRate:        desc("storage_copy_bytes_per_second", "Bytes copied to the target a second, over the last minute.", "target"),
+
 		goroutines:          desc("process_goroutines", "Goroutines of callvaultd."),
 		openFDs:             desc("process_open_fds", "Open file descriptors of callvaultd."),
 		rss:                 desc("process_resident_memory_bytes", "Resident memory of callvaultd in bytes."),
@@ -90,6 +101,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.rtpReceived, d.rtpLate, d.rtpDropped, d.rtpLost,
 		d.diskFree, d.diskSize, d.diskReserve, d.recordingsBytes, d.recordingsGrowth, d.alarm,
 		d.licenseLimit, d.licenseUsed, d.licenseEvaluation, d.licenseRefused, d.licenseExpiry,
+		d.storageBacklog, d.storageBacklogBytes, d.storageOldest, d.storageCopied, d.storageCopiedBytes, d.storageUp, d.storageRate,
 		d.goroutines, d.openFDs, d.rss, d.sipConnections, d.sipRefused, d.tlsHandshakesFailed,
 		d.configReloads, d.configReloadOK, d.configReloadTime,
 	}

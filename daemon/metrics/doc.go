@@ -43,6 +43,13 @@
 //	| callvault_disk_reserve_bytes                      | gauge   | free space kept ([storage] min_free); below it calls are refused        | disk.reserve_bytes                   |
 //	| callvault_recordings_bytes                        | gauge   | bytes the sealed recordings take (once counted after the start)         | disk.usage.recordings_bytes          |
 //	| callvault_recordings_growth_bytes_per_day         | gauge   | recordings a day: mean of the last full days, at most 7                 | disk.usage.growth_bytes_per_day      |
+//	| callvault_storage_backlog                         | gauge   | recordings waiting to be copied to a target                             | storage.backlog                      |
+//	| callvault_storage_backlog_bytes                   | gauge   | their bytes                                                             | storage.backlog_bytes                |
+//	| callvault_storage_oldest_pending_timestamp_seconds | gauge   | start of the oldest waiting (absent with none)                          | storage.oldest_pending               |
+//	| callvault_storage_copied_total{target}            | counter | recordings copied and verified since the start                          | storage.targets[].copied             |
+//	| callvault_storage_copied_bytes_total{target}      | counter | bytes copied since the start                                            | storage.targets[].copied_bytes       |
+//	| callvault_storage_target_up{target}               | gauge   | 1 while the target takes copies, 0 until its retry                      | storage.targets[].state              |
+//	| callvault_storage_copy_bytes_per_second{target}   | gauge   | bytes a second over the last minute                                     | storage.targets[].bytes_per_second   |
 //	| callvault_alarm_active{name}                      | gauge   | 1 while the alarm is raised; disk_low and disk_full are always shown    | alarms (name, active)                |
 //	| callvault_license_limit{model}                    | gauge   | channels or users the licence allows; model is channel or user          | license.count, license.model         |
 //	| callvault_license_used{model}                     | gauge   | channels or users in use now                                            | license.used                         |

@@ -44,7 +44,10 @@ func richStatus() control.Status {
 		Disk: control.Disk{Path: "/var/lib/callvault", TotalBytes: 500 << 30, FreeBytes: 123 << 30, ReserveBytes: 2 << 30,
 			Usage: &control.DiskUsage{RecordingsFiles: 9000, RecordingsBytes: 300 << 30, GrowthBytesPerDay: 2 << 30, GrowthDays: 7}},
 		Sealed: map[string]int64{"complete": 12001, "recovered": 4, "failed": 2},
-		RTP:    control.RTPTotals{Packets: 987654321, Late: 321, Lost: 4321, Dropped: 54321},
+		Storage: &control.Storage{Node: "node-0", Backlog: 12, BacklogBytes: 12 << 20, OldestPending: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC),
+			Targets: []control.StorageTarget{{Name: "nas", Kind: "dir", State: "up", Copied: 900, CopiedBytes: 900 << 20, BytesPerSecond: 1 << 20},
+				{Name: "archive", Kind: "s3", State: "down", Error: "refused"}}},
+		RTP: control.RTPTotals{Packets: 987654321, Late: 321, Lost: 4321, Dropped: 54321},
 		License: control.License{
 			Customer: "ACME", Model: "channel", Count: 100, Used: 17,
 			Expires: "2027-03-31", Issued: "2026-01-15T10:00:00Z",
@@ -139,6 +142,19 @@ func want(st control.Status) map[string]sample {
 	}
 	if st.Recordings > 0 {
 		w[`callvault_recordings_indexed`] = g(float64(st.Recordings))
+	}
+	if s := st.Storage; s != nil {
+		w[`callvault_storage_backlog`] = g(float64(s.Backlog))
+		w[`callvault_storage_backlog_bytes`] = g(float64(s.BacklogBytes))
+		if !s.OldestPending.IsZero() {
+			w[`callvault_storage_oldest_pending_timestamp_seconds`] = g(unix(s.OldestPending))
+		}
+		for _, t := range s.Targets {
+			w[`callvault_storage_copied_total{target="`+t.Name+`"}`] = c(float64(t.Copied))
+			w[`callvault_storage_copied_bytes_total{target="`+t.Name+`"}`] = c(float64(t.CopiedBytes))
+			w[`callvault_storage_target_up{target="`+t.Name+`"}`] = g(b2f(t.State == "up"))
+			w[`callvault_storage_copy_bytes_per_second{target="`+t.Name+`"}`] = g(t.BytesPerSecond)
+		}
 	}
 	if u := st.Disk.Usage; u != nil {
 		w[`callvault_recordings_bytes`] = g(float64(u.RecordingsBytes))

@@ -30,6 +30,9 @@ type Host struct {
 	SIPEdge func() siprec.EdgeCounts
 	// Config is the reload history; nil: none.
 	Config func() control.ConfigState
+	// Storage is the copies off the box and their alarms; nil: no
+	// target.
+	Storage func() (*control.Storage, []control.Alarm)
 }
 
 // API returns the control API's backend over the Recorder's calls, vault,
@@ -81,6 +84,11 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		st.Alarms = append(st.Alarms, alarms...)
 	}
 	st.Alarms = append(st.Alarms, b.rec.licence.alarms.active()...)
+	if b.Storage != nil {
+		var alarms []control.Alarm
+		st.Storage, alarms = b.Storage()
+		st.Alarms = append(st.Alarms, alarms...)
+	}
 	st.Sealed, _ = b.rec.totals.snapshot()
 	st.Process = processUse()
 	if b.Draining != nil {

@@ -30,6 +30,12 @@ type subscriber struct {
 
 func NewHub() *Hub { return &Hub{subs: make(map[chan control.Event]*subscriber)} }
 
+// Alarm publishes an alarm raised or cleared outside the recorder (the
+// archiver's backlog).
+func (h *Hub) Alarm(a control.Alarm) {
+	h.publish(control.Event{Type: control.EventAlarm, Time: time.Now().UTC(), Alarm: &a})
+}
+
 func (h *Hub) publish(e control.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -117,6 +123,10 @@ func wireRecording(r vault.Recording) control.Recording {
 	w.Lost = wireSpans(r.Lost)
 	w.Pauses = wireSpans(r.Pauses)
 	w.Windows = wireSpans(r.Windows)
+	for _, c := range r.Copies {
+		w.Copies = append(w.Copies, control.Copy(c))
+	}
+	w.Evicted = r.Evicted
 	return w
 }
 

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/callvault/callvault/daemon/archive"
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/daemon/recorder"
+	"github.com/callvault/callvault/vault"
+	"github.com/callvault/callvault/vault/target"
+)
+
+// archivePass is how often the copy queue is walked.
+const archivePass = 2 * time.Second
+
+// newArchiver makes the archiver of the configured targets, or nil when
+// there is none; the store reads evicted recordings through it.
+func newArchiver(p parsed, store *vault.Store, events *recorder.Hub, log *slog.Logger) (*archive.Archiver, error) {
+	if len(p.targets) == 0 {
+		return nil, nil
+	}
+	var targets []archive.Target
+	for _, cfg := range p.targets {
+		t, err := openTarget(cfg)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, archive.Target{Target: t, Kind: cfg.Kind, Prefix: cfg.Prefix})
+	}
+	a := archive.New(archive.Options{Store: store, Targets: targets, Node: nodeName(p.node), KeepLocal: p.keepLocal,
+		Alarm: events.Alarm, Log: log})
+	store.SetFetch(a.Fetch)
+	return a, nil
+}
+
+// openTarget makes the target of one [[storage.target]] table.
+func openTarget(cfg target.Config) (target.Target, error) {
+	switch cfg.Kind {
+	case target.KindDir:
+		return target.NewDir(cfg)
+	}
+	return nil, fmt.Errorf("storage.target %q: kind %q is not built into this callvaultd", cfg.Name, cfg.Kind)
+}
+
+// storageStatus is the Host's Storage: nil without an archiver.
+func storageStatus(a *archive.Archiver) func() (*control.Storage, []control.Alarm) {
+	if a == nil {
+		return nil
+	}
+	return func() (*control.Storage, []control.Alarm) { return a.Status(), a.Alarms() }
+}

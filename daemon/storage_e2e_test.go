@@ -1,0 +1,154 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callvault/callvault/daemon/control"
+	"github.com/callvault/callvault/internal/testaudio"
+)
+
+// storageTables is a daemon's [storage] keys and one target.
+func storageTables(node int, keepLocal, target string) string {
+	return fmt.Sprintf("keep_local = %q\nnode = %d\n%s\n", keepLocal, node, target)
+}
+
+// dirTarget is a [[storage.target]] table of a dir target.
+func dirTarget(name, path, prefix string) string {
+	return fmt.Sprintf("[[storage.target]]\nname = %q\nkind = \"dir\"\npath = %q\nprefix = %q\n", name, path, prefix)
+}
+
+// copied waits until recording id is copied to every target it names
+// and, with evicted, its local file removed; it returns the recording.
+func (d *daemonProc) copied(id string, evicted bool, targets ...string) control.Recording {
+	d.t.Helper()
+	var rec control.Recording
+	d.until(90*time.Second, "recording "+id+" copied to "+strings.Join(targets, ", "), func() bool {
+		d.cliJSON(&rec, "show", id)
+		for _, name := range targets {
+			ok := false
+			for _, c := range rec.Copies {
+				ok = ok || c.Target == name && c.State == "copied" && c.SHA256 == rec.SHA256
+			}
+			if !ok {
+				return false
+			}
+		}
+		return !evicted || !rec.Evicted.IsZero()
+	})
+	return rec
+}
+
+// fileSHA256 is the hex SHA-256 of a file.
+func fileSHA256(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestCopiesToDirTarget: a NAS directory as the target. A call is
+// recorded, copied byte for byte under <prefix>node-<N>/<file>, its local
+// file removed (keep_local 0), then exported through the daemon from the
+// copy and read by ffprobe. With the target gone, copies wait and fail;
+// once it is back every recording arrives, once.
+func TestCopiesToDirTarget(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe")
+	t.Parallel()
+	nas := filepath.Join(t.TempDir(), "nas")
+	d := startDaemon(t, daemonOptions{tables: storageTables(2, "0", dirTarget("nas", nas, "site-a/"))})
+	d.cli("users", "add", "alice", "--name", "Alice Archer", "--ext", "2501")
+	spec := callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "2501", callee: "+15558201320", codec: "PCMU"}
+
+	s := d.setup(spec)
+	s.send("PCMU", sentSeconds)
+	first := s.hangUp()
+	if first.ID[4] != '2' {
+		t.Errorf("record id %s of node 2: want its sequence to start with 2", first.ID)
+	}
+	rec := d.copied(first.ID, true, "nas")
+	object := filepath.Join(nas, "site-a", "node-2", filepath.FromSlash(rec.File))
+	if got := fileSHA256(t, object); got != rec.SHA256 || rec.Copies[0].Key != "site-a/node-2/"+rec.File {
+		t.Errorf("object %s: sha256 %s, key %q; want the recording's %s under site-a/node-2/", object, got, rec.Copies[0].Key, rec.SHA256)
+	}
+	if _, err := os.Stat(filepath.Join(d.data, filepath.FromSlash(rec.File))); !os.IsNotExist(err) {
+		t.Errorf("local file still there with keep_local 0: %v", err)
+	}
+	out := exportAudio(t, d, rec)
+	mp3, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFormat(t, out, mp3, 1)
+	if v := d.cli("verify", rec.ID); !strings.Contains(v, "intact") {
+		t.Errorf("verify from the copy: %s", v)
+	}
+
+	// The target goes away (a NAS unmounted, a file where the share was):
+	// the next calls wait for it.
+	if err := os.Rename(nas, nas+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nas, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 2 {
+		s := d.setup(spec)
+		s.send("PCMU", 1)
+		ids = append(ids, s.hangUp().ID)
+	}
+	var st control.Status
+	d.until(60*time.Second, "the target down and the backlog of 2", func() bool {
+		d.cliJSON(&st, "status")
+		return st.Storage != nil && st.Storage.Backlog == 2 && st.Storage.Targets[0].State == "down" && st.Storage.Targets[0].Error != ""
+	})
+	if out := d.cli("storage", "status"); !strings.Contains(out, "backlog      2 recordings") || !strings.Contains(out, "down") {
+		t.Errorf("storage status while the target is down:\n%s", out)
+	}
+	for _, id := range ids {
+		if _, err := os.Stat(filepath.Join(d.data, "records")); err != nil {
+			t.Fatal(err)
+		}
+		var r control.Recording
+		d.cliJSON(&r, "show", id)
+		if !r.Evicted.IsZero() {
+			t.Errorf("%s evicted before it was copied", id)
+		}
+	}
+
+	// Back: every recording arrives, once.
+	if err := os.Remove(nas); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(nas+".away", nas); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		d.copied(id, true, "nas")
+	}
+	var objects []string
+	filepath.WalkDir(nas, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			objects = append(objects, p)
+		}
+		return nil
+	})
+	if len(objects) != 3 {
+		t.Errorf("objects on the target: %q, want the 3 recordings once each", objects)
+	}
+	d.cliJSON(&st, "status")
+	if s := st.Storage; s.Backlog != 0 || s.Targets[0].State != "up" || s.Targets[0].Copied != 3 {
+		t.Errorf("storage after the outage: %+v", s)
+	}
+}
