@@ -18,40 +18,44 @@ var offline = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"license": runLicense,
 }
 
-// offlineStore parses -config and -data and returns the vault
-// configuration they describe.
-func offlineStore(name string, args []string, stderr io.Writer) (vault.Config, *slog.Logger, error) {
+// offlineStore parses -config and -data (and the flags more adds) and
+// returns the vault configuration they describe, with the parsed
+// configuration.
+func offlineStore(name string, args []string, stderr io.Writer, more func(*flag.FlagSet)) (vault.Config, parsed, *slog.Logger, error) {
 	fs := flag.NewFlagSet("callvaultd "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "configuration file (TOML), for data_dir and time_zone")
 	data := fs.String("data", "", "data directory (overrides data_dir)")
+	if more != nil {
+		more(fs)
+	}
 	if err := fs.Parse(args); err != nil {
-		return vault.Config{}, nil, err
+		return vault.Config{}, parsed{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return vault.Config{}, nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+		return vault.Config{}, parsed{}, nil, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
 	}
 	cfg, err := loadConfig(*config, os.ReadFile)
 	if err != nil {
-		return vault.Config{}, nil, err
+		return vault.Config{}, parsed{}, nil, err
 	}
 	override(&cfg.DataDir, *data)
 	p, err := cfg.validate()
 	if err != nil {
-		return vault.Config{}, nil, fmt.Errorf("invalid configuration:\n%w", err)
+		return vault.Config{}, parsed{}, nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	if _, err := os.Stat(cfg.DataDir); err != nil {
-		return vault.Config{}, nil, fmt.Errorf("%s: data dir: %w", name, err)
+		return vault.Config{}, parsed{}, nil, fmt.Errorf("%s: data dir: %w", name, err)
 	}
 	log := newLogger(stderr)
-	return vault.Config{Dir: cfg.DataDir, CredentialsDir: os.Getenv("CREDENTIALS_DIRECTORY"), Location: p.location}, log, nil
+	return vault.Config{Dir: cfg.DataDir, CredentialsDir: os.Getenv("CREDENTIALS_DIRECTORY"), Location: p.location, Node: p.node}, p, log, nil
 }
 
 // runVerify authenticates every recording of a data dir and prints one
 // line per file: id, status, file, detail. It fails when any file is not
 // intact.
 func runVerify(args []string, stdout, stderr io.Writer) error {
-	cfg, log, err := offlineStore("verify", args, stderr)
+	cfg, _, log, err := offlineStore("verify", args, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -74,13 +78,31 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// runReindex rebuilds the index of a data dir from its recording files.
+// runReindex rebuilds the index of a data dir from its recording files
+// and, with -from-target, from the configured targets' objects.
 func runReindex(args []string, stdout, stderr io.Writer) error {
-	cfg, log, err := offlineStore("reindex", args, stderr)
+	var fromTarget bool
+	cfg, p, log, err := offlineStore("reindex", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&fromTarget, "from-target", false,
+			"also index the recordings on every [[storage.target]] of the config, all nodes' (they must share this node's key)")
+	})
 	if err != nil {
 		return err
 	}
-	rep, err := vault.Reindex(cfg, log)
+	var sources []vault.TargetSource
+	if fromTarget {
+		if len(p.targets) == 0 {
+			return fmt.Errorf("reindex -from-target: the configuration has no [[storage.target]]")
+		}
+		for _, tc := range p.targets {
+			t, err := openTarget(tc)
+			if err != nil {
+				return fmt.Errorf("reindex: %w", err)
+			}
+			sources = append(sources, vault.TargetSource{Target: t, Prefix: tc.Prefix})
+		}
+	}
+	rep, err := vault.ReindexFromTargets(cfg, log, sources)
 	if err != nil {
 		return fmt.Errorf("reindex: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,5 +151,83 @@ func TestCopiesToDirTarget(t *testing.T) {
 	d.cliJSON(&st, "status")
 	if s := st.Storage; s.Backlog != 0 || s.Targets[0].State != "up" || s.Targets[0].Copied != 3 {
 		t.Errorf("storage after the outage: %+v", s)
+	}
+}
+
+// TestTwoNodesOneTarget: two recorders (nodes 1 and 2, one key) copy to
+// one target while recording at the same time: no record id or object
+// name collides, and a fresh node's `reindex -from-target` lists both
+// nodes' recordings and exports them from the target.
+func TestTwoNodesOneTarget(t *testing.T) {
+	testaudio.Require(t, "sipp")
+	t.Parallel()
+	nas := filepath.Join(t.TempDir(), "nas")
+	creds := t.TempDir()
+	if err := os.WriteFile(filepath.Join(creds, "callvault.kek"), []byte(strings.Repeat("5a", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"CREDENTIALS_DIRECTORY=" + creds}
+	target := dirTarget("nas", nas, "site-a/")
+	var nodes []*daemonProc
+	for n := 1; n <= 2; n++ {
+		d := startDaemon(t, daemonOptions{env: env, tables: storageTables(n, "", target)})
+		d.cli("users", "add", "alice", "--ext", "2501")
+		nodes = append(nodes, d)
+	}
+	spec := callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "2501", callee: "+15558201320", codec: "PCMU"}
+	var calls []*session
+	for range 2 {
+		for _, d := range nodes {
+			calls = append(calls, d.setup(spec))
+		}
+	}
+	ids := map[string]bool{}
+	for _, s := range calls {
+		s.send("PCMU", 0.5)
+		rec := s.hangUp()
+		if ids[rec.ID] {
+			t.Errorf("record id %s handed out twice", rec.ID)
+		}
+		ids[rec.ID] = true
+		s.d.copied(rec.ID, false, "nas")
+	}
+	var objects int
+	filepath.WalkDir(nas, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".mp3.enc") {
+			objects++
+		}
+		return nil
+	})
+	if objects != 4 {
+		t.Errorf("%d objects on the target, want the 4 recordings", objects)
+	}
+
+	fresh := t.TempDir()
+	conf := filepath.Join(fresh, "callvaultd.toml")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("data_dir = %q\n[storage]\nnode = 3\n%s", filepath.Join(fresh, "data"), target)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(fresh, "data"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(bins(t), "callvaultd"), "reindex", "-config", conf, "-from-target")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "reindexed 4 recordings") {
+		t.Fatalf("reindex -from-target: %v\n%s", err, out)
+	}
+	d := startDaemon(t, daemonOptions{dir: fresh, data: filepath.Join(fresh, "data"), env: env, tables: storageTables(3, "", target)})
+	var found []control.Recording
+	d.cliJSON(&found, "search", "--user", "alice")
+	if len(found) != 4 {
+		t.Fatalf("the fresh node finds %d recordings, want both nodes' 4", len(found))
+	}
+	for _, r := range found {
+		if !ids[r.ID] || r.Evicted.IsZero() {
+			t.Errorf("found %s (evicted %v), want one of %v, evicted", r.ID, r.Evicted, ids)
+		}
+		if _, err := d.cliErr("export", r.ID, "-o", filepath.Join(t.TempDir(), "x.mp3")); err != nil {
+			t.Errorf("export %s from the target: %v", r.ID, err)
+		}
 	}
 }

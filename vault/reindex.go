@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -134,6 +135,12 @@ func Reindex(cfg Config, log *slog.Logger) (ReindexReport, error) {
 
 // reindex is Reindex at time now (which names the old index).
 func reindex(cfg Config, log *slog.Logger, now time.Time) (rep ReindexReport, err error) {
+	return reindexWith(cfg, log, now, nil)
+}
+
+// reindexWith is Reindex at time now, then the recordings of sources
+// (ReindexFromTargets).
+func reindexWith(cfg Config, log *slog.Logger, now time.Time, sources []TargetSource) (rep ReindexReport, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -167,6 +174,9 @@ func reindex(cfg Config, log *slog.Logger, now time.Time) (rep ReindexReport, er
 		}
 	}()
 	if err := s.reindexFiles(&rep); err != nil {
+		return rep, fmt.Errorf("reindex: %w", err)
+	}
+	if err := s.reindexTargets(context.Background(), sources, &rep, now); err != nil {
 		return rep, fmt.Errorf("reindex: %w", err)
 	}
 	log.Info("reindexed", "indexed", rep.Indexed, "failed", len(rep.Failed))
