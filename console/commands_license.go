@@ -11,52 +11,37 @@ import (
 
 // license shows the licence in force, or installs a licence file.
 func (c *cli) license(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("license: missing subcommand (show, install)")
+	return c.dispatch("license", args, []subcommand{
+		{"show", "license show [--json]", func(rest []string) error {
+			return c.statusPart(ctx, "license show", rest, func(st control.Status) any { return st.License },
+				func(st control.Status) error { return printLicense(c, st.License) })
+		}},
+		{"install", "license install FILE", func(rest []string) error { return c.installLicense(ctx, rest) }},
+	})
+}
+
+// installLicense sends a licence file to the daemon and prints the
+// licence it put in force.
+func (c *cli) installLicense(ctx context.Context, args []string) error {
+	fs := c.flags("license install", "license install FILE")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
 	}
-	switch sub, rest := args[0], args[1:]; sub {
-	case "show":
-		asJSON, err := c.jsonOnly("license show", rest)
-		if err != nil {
-			return err
-		}
-		st, err := c.client.Status(ctx)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return writeJSON(c.stdout, st.License)
-		}
-		return printLicense(c, st.License)
-	case "install":
-		fs := c.flags("license install", "license install FILE")
-		pos, err := fs.parse(rest)
-		if err != nil {
-			return err
-		}
-		path, err := oneID("license install", "FILE", pos)
-		if err != nil {
-			return err
-		}
-		file, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("license install: %w", err)
-		}
-		lic, err := c.client.InstallLicense(ctx, file)
-		if err != nil {
-			return fmt.Errorf("license install %s: %w", path, err)
-		}
-		fmt.Fprintln(c.stdout, "installed:")
-		return printLicense(c, lic)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(c.stdout, `usage:
-  callvault license show [--json]
-  callvault license install FILE
-`)
-		return nil
-	default:
-		return usagef("license: unknown subcommand %q (show, install)", sub)
+	path, err := oneID("license install", "FILE", pos)
+	if err != nil {
+		return err
 	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("license install: %w", err)
+	}
+	lic, err := c.client.InstallLicense(ctx, file)
+	if err != nil {
+		return fmt.Errorf("license install %s: %w", path, err)
+	}
+	fmt.Fprintln(c.stdout, "installed:")
+	return printLicense(c, lic)
 }
 
 // printLicense prints a licence and its use as a small table.

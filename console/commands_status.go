@@ -10,8 +10,10 @@ import (
 	"github.com/callvault/callvault/daemon/control"
 )
 
-func (c *cli) status(ctx context.Context, args []string) error {
-	asJSON, err := c.jsonOnly("status", args)
+// statusPart runs a command that prints a part of the daemon's status:
+// part's value as JSON with --json, else what print writes.
+func (c *cli) statusPart(ctx context.Context, name string, args []string, part func(control.Status) any, print func(control.Status) error) error {
+	asJSON, err := c.jsonOnly(name, args)
 	if err != nil {
 		return err
 	}
@@ -20,8 +22,17 @@ func (c *cli) status(ctx context.Context, args []string) error {
 		return err
 	}
 	if asJSON {
-		return writeJSON(c.stdout, st)
+		return writeJSON(c.stdout, part(st))
 	}
+	return print(st)
+}
+
+func (c *cli) status(ctx context.Context, args []string) error {
+	return c.statusPart(ctx, "status", args, func(st control.Status) any { return st }, c.printStatus)
+}
+
+// printStatus prints the status as a table, a line a figure.
+func (c *cli) printStatus(st control.Status) error {
 	tw := newTable(c.stdout)
 	fmt.Fprintf(tw, "version\t%s\n", st.Version)
 	fmt.Fprintf(tw, "uptime\t%s (since %s)\n", formatUptime(st.UptimeSeconds), formatLocal(st.Started))

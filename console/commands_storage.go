@@ -11,29 +11,12 @@ import (
 
 // storage shows the copies off the box: the backlog and each target.
 func (c *cli) storage(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("storage: missing subcommand (status)")
-	}
-	switch sub, rest := args[0], args[1:]; sub {
-	case "status":
-		asJSON, err := c.jsonOnly("storage status", rest)
-		if err != nil {
-			return err
-		}
-		st, err := c.client.Status(ctx)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return writeJSON(c.stdout, st.Storage)
-		}
-		return printStorage(c, st.Storage)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(c.stdout, "usage:\n  callvault storage status [--json]\n")
-		return nil
-	default:
-		return usagef("storage: unknown subcommand %q (status)", sub)
-	}
+	return c.dispatch("storage", args, []subcommand{
+		{"status", "storage status [--json]", func(rest []string) error {
+			return c.statusPart(ctx, "storage status", rest, func(st control.Status) any { return st.Storage },
+				func(st control.Status) error { return printStorage(c, st.Storage) })
+		}},
+	})
 }
 
 // printStorage prints the backlog, then a line a target.

@@ -172,6 +172,40 @@ func (c *cli) flags(name, synopsis string) *flags {
 
 // jsonOnly parses the arguments of a command whose synopsis is
 // "NAME [--json]": no positional arguments, and --json.
+// subcommand is one verb of a command with verbs (license show, ...).
+type subcommand struct {
+	name  string
+	usage string // its usage line, after "callvault "
+	run   func(args []string) error
+}
+
+// dispatch runs the verb args[0] of command name; help lists the verbs'
+// usage lines.
+func (c *cli) dispatch(name string, args []string, subs []subcommand) error {
+	var names []string
+	for _, s := range subs {
+		names = append(names, s.name)
+	}
+	list := strings.Join(names, ", ")
+	if len(args) == 0 {
+		return usagef("%s: missing subcommand (%s)", name, list)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(c.stdout, "usage:")
+		for _, s := range subs {
+			fmt.Fprintf(c.stdout, "  callvault %s\n", s.usage)
+		}
+		return nil
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(args[1:])
+		}
+	}
+	return usagef("%s: unknown subcommand %q (%s)", name, args[0], list)
+}
+
 func (c *cli) jsonOnly(name string, args []string) (asJSON bool, err error) {
 	fs := c.flags(name, name+" [--json]")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
