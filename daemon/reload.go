@@ -13,13 +13,16 @@ import (
 )
 
 // reloader re-reads the configuration file on SIGHUP (systemctl reload)
-// and applies what can change without dropping a call: today the
-// [sip] allow-list. Keys that need a restart are left as they are, and an
+// and applies what can change without dropping a call: the [sip]
+// allow-list, the users file and the licence (with [license]
+// public_keys). Keys that need a restart are left as they are, and an
 // invalid file changes nothing; both are logged.
 type reloader struct {
 	path     string        // the -config file; "" when the built-in defaults serve
 	override func(*Config) // the command-line flags, applied again
 	setAllow func(parsed)
+	// reloadRecorder reads the users and the licence again.
+	reloadRecorder func(parsed) error
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -69,6 +72,11 @@ func (r *reloader) apply() error {
 		return err
 	}
 	r.setAllow(p)
+	if r.reloadRecorder != nil {
+		if err := r.reloadRecorder(p); err != nil {
+			return err
+		}
+	}
 	r.log.Info("configuration reloaded", "file", r.path, "sip_allow", len(p.allow))
 	if len(p.allow) == 0 {
 		r.log.Warn("sip.allow is empty: any host that reaches the SIP port can record calls here and take RTP ports; list your gateways' networks")

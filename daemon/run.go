@@ -173,7 +173,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	reload := &reloader{path: opts.config, override: opts.apply, log: log.With("component", "config"), now: time.Now,
-		setAllow: func(p parsed) { srv.SetAllow(p.allow) }}
+		setAllow:       func(p parsed) { srv.SetAllow(p.allow) },
+		reloadRecorder: func(p parsed) error { return rec.Reload(p.licenseKeys) }}
 	var draining atomic.Bool
 	// Long event streams end with apiCtx, so a shutdown need not wait for them.
 	apiCtx, stopAPI := context.WithCancel(context.WithoutCancel(ctx))

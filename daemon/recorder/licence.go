@@ -25,7 +25,7 @@ const (
 // Demand call counting only while it records.
 type licensing struct {
 	dataDir string
-	trusted []ed25519.PublicKey
+	trusted []ed25519.PublicKey // guarded by mu: a reload changes them
 	log     *slog.Logger
 	alarms  *alarmBoard
 
@@ -66,7 +66,10 @@ func (l *licensing) set(lic license.License, eval bool, err error) {
 
 // install verifies a licence file and puts it in force.
 func (l *licensing) install(data []byte, now time.Time) (license.License, error) {
-	lic, err := license.Install(l.dataDir, data, l.trusted, now)
+	l.mu.Lock()
+	trusted := l.trusted
+	l.mu.Unlock()
+	lic, err := license.Install(l.dataDir, data, trusted, now)
 	if err != nil {
 		return license.License{}, err
 	}
@@ -242,4 +245,27 @@ func (r *Recorder) licenceView() control.License {
 		v.Issued = lic.Issued.UTC().Format(time.RFC3339)
 	}
 	return v
+}
+
+// reload reads the data dir's licence file again with trusted as the
+// keys it may be signed with ([license] public_keys may have changed).
+func (l *licensing) reload(trusted []ed25519.PublicKey, now time.Time) {
+	l.mu.Lock()
+	l.trusted = trusted
+	l.mu.Unlock()
+	lic, eval, err := license.Load(l.dataDir, trusted, now)
+	l.set(lic, eval, err)
+}
+
+// Reload applies what SIGHUP changes in the recorder: the users file read
+// again, and the licence with the keys of the configuration. A users file
+// that does not read keeps the users as they were.
+func (r *Recorder) Reload(licenceKeys []ed25519.PublicKey) error {
+	n, err := r.users.Reload()
+	if err != nil {
+		return fmt.Errorf("users not reloaded: %w", err)
+	}
+	r.log.Info("users reloaded", "users", n)
+	r.licence.reload(licenceKeys, r.now())
+	return nil
 }

@@ -209,3 +209,17 @@ func (d *Directory) save(users []user) error {
 	}
 	return atomicfile.WriteBytes(d.path, append(data, '\n'), 0o640)
 }
+
+// Reload reads the users file again (an admin edited it, or restored it):
+// its users replace the ones in memory. A file that does not read or
+// validate changes nothing. It returns how many users there are.
+func (d *Directory) Reload() (int, error) {
+	fresh, err := OpenDirectory(d.path)
+	if err != nil {
+		return 0, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.users, d.byExt = fresh.users, fresh.byExt
+	return len(d.users), nil
+}
