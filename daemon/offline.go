@@ -13,9 +13,10 @@ import (
 // offline are the subcommands that work on a data dir without a running
 // daemon (the index is locked while one runs).
 var offline = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"verify":  runVerify,
-	"reindex": runReindex,
-	"license": runLicense,
+	"verify":       runVerify,
+	"reindex":      runReindex,
+	"license":      runLicense,
+	"check-config": runCheckConfig,
 }
 
 // offlineStore parses -config and -data (and the flags more adds) and
