@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/callvault/callvault/internal/manpage"
 )
 
 // The manual page callvault(1), printed by the hidden `callvault help
@@ -39,11 +41,6 @@ type manEntry struct {
 	path     []string
 	synopsis string
 	text     string
-}
-
-// manFlag is one flag as its flag set's help lists it.
-type manFlag struct {
-	name, arg, usage string
 }
 
 // helpOf runs the command line args followed by -h, as a user would, and
@@ -134,204 +131,66 @@ func consoleEntries() []manEntry {
 
 // commandHelp is a command's own help: its synopsis ("usage: callvault
 // SYNOPSIS") and flags, -socket left out (OPTIONS describes it).
-func commandHelp(path []string) (synopsis string, flags []manFlag) {
+func commandHelp(path []string) (synopsis string, flags []manpage.Flag) {
 	help := helpOf(path...)
 	if first, _, _ := strings.Cut(help, "\n"); strings.HasPrefix(first, "usage: callvault ") {
 		synopsis = strings.TrimPrefix(first, "usage: callvault ")
 	}
-	for _, f := range parseDefaults(help) {
-		if f.name != "socket" {
+	for _, f := range manpage.ParseDefaults(help) {
+		if f.Name != "socket" {
 			flags = append(flags, f)
 		}
 	}
 	return synopsis, flags
 }
 
-// parseDefaults reads the flags out of flag.PrintDefaults' text: a line
-// "  -name type" (or "  -x\tusage") per flag, then "    \tusage" lines.
-func parseDefaults(help string) []manFlag {
-	var flags []manFlag
-	for line := range strings.SplitSeq(help, "\n") {
-		switch {
-		case strings.HasPrefix(line, "    \t") && len(flags) > 0:
-			f := &flags[len(flags)-1]
-			f.usage = strings.TrimSpace(f.usage + " " + strings.TrimPrefix(line, "    \t"))
-		case strings.HasPrefix(line, "  -"):
-			head, usage, _ := strings.Cut(strings.TrimPrefix(line, "  -"), "\t")
-			name, arg, _ := strings.Cut(head, " ")
-			flags = append(flags, manFlag{name: name, arg: arg, usage: usage})
-		}
-	}
-	return flags
-}
-
-// synopsisWords splits a synopsis into words, a quoted phrase ("Full
-// Name") being one, and an option's brackets dropped.
-func synopsisWords(synopsis string) []string {
-	var words []string
-	for i, part := range strings.Split(synopsis, `"`) {
-		if i%2 == 1 {
-			words = append(words, `"`+part+`"`)
-			continue
-		}
-		for _, w := range strings.Fields(part) {
-			w = strings.TrimPrefix(w, "[")
-			if strings.Count(w, "]") > strings.Count(w, "[") {
-				w = strings.TrimSuffix(w, "]")
-			}
-			words = append(words, w)
-		}
-	}
-	return words
-}
-
-// argOf is the argument a synopsis names for flag f ("--ext EXT[,EXT]"
-// gives EXT[,EXT]), else the one its help printed, in capitals.
-func argOf(synopsis string, f manFlag) string {
-	if f.arg == "" {
-		return ""
-	}
-	words := synopsisWords(synopsis)
-	for i, w := range words[:max(len(words)-1, 0)] {
-		if (w == "--"+f.name || w == "-"+f.name) && !strings.HasPrefix(words[i+1], "-") {
-			return words[i+1]
-		}
-	}
-	return strings.ToUpper(f.arg)
-}
-
 // writeConsoleMan writes callvault(1) in roff.
 func writeConsoleMan(w io.Writer) error {
-	r := newRoff()
-	r.macro("TH", "CALLVAULT", "1", "", "callvault "+version, "User Commands")
-	r.section("NAME")
-	r.text("callvault - console and command line of the callvault call recorder")
-	r.section("SYNOPSIS")
-	r.synopsis("callvault", "[-socket PATH]")
-	r.macro("br")
-	r.synopsis("callvault", "[-socket PATH] COMMAND [ARGUMENTS]")
-	r.section("DESCRIPTION")
-	r.paragraphs(consoleDescription)
-	r.section("OPTIONS")
-	r.definitions(consoleOptions)
-	r.section("COMMANDS")
-	for _, e := range consoleEntries() {
-		r.command(e)
-	}
 	_, closing := usageParts(usage)
-	r.section("NOTES")
-	r.paragraphs(closing)
-	r.section("ENVIRONMENT")
-	r.definitions(consoleEnvironment)
-	r.section("SEE ALSO")
-	r.text("callvaultd(8), /usr/share/doc/callvault/README.md")
-	_, err := io.WriteString(w, r.String())
-	return err
+	page := manpage.Page{Name: "CALLVAULT", Section: "1", Source: "callvault " + version, Manual: "User Commands",
+		Sections: []manpage.Section{
+			manpage.NewSection("NAME", manpage.Text("callvault - console and command line of the callvault call recorder")),
+			manpage.NewSection("SYNOPSIS", manpage.Synopsis("callvault", "[-socket PATH]"), manpage.Break(),
+				manpage.Synopsis("callvault", "[-socket PATH] COMMAND [ARGUMENTS]")),
+			manpage.NewSection("DESCRIPTION", manpage.Paragraphs(consoleDescription)),
+			manpage.NewSection("OPTIONS", manpage.Definitions(consoleOptions)),
+			manpage.NewSection("COMMANDS", consoleCommandBlocks()...),
+			manpage.NewSection("NOTES", manpage.Paragraphs(closing)),
+			manpage.NewSection("ENVIRONMENT", manpage.Definitions(consoleEnvironment)),
+			manpage.NewSection("SEE ALSO", manpage.Text("callvaultd(8), /usr/share/doc/callvault/README.md")),
+		}}
+	return page.Write(w)
 }
 
-// command writes one command: its name, synopsis, text and flags.
-func (r *roff) command(e manEntry) {
-	synopsis, flags := e.synopsis, []manFlag(nil)
-	if len(e.path) > 0 && commands[e.path[0]] != nil {
-		var own string
-		if own, flags = commandHelp(e.path); own != "" {
-			synopsis = own
+// consoleCommandBlocks describes each command: its name, synopsis, text
+// and flags, the synopsis and flags from its own help where it has one.
+func consoleCommandBlocks() []manpage.Block {
+	var blocks []manpage.Block
+	for _, e := range consoleEntries() {
+		synopsis, flags := e.synopsis, []manpage.Flag(nil)
+		if len(e.path) > 0 && commands[e.path[0]] != nil {
+			var own string
+			if own, flags = commandHelp(e.path); own != "" {
+				synopsis = own
+			}
 		}
-	}
-	r.subsection("callvault " + strings.Join(e.path, " "))
-	r.synopsis("callvault", synopsis)
-	if e.text != "" {
-		r.macro("PP")
-		r.text(e.text)
-	}
-	for _, f := range flags {
-		r.macro("TP")
-		if arg := argOf(synopsis, f); arg != "" {
-			r.macro("BI", dashed(f.name)+" ", arg)
-		} else {
-			r.macro("B", dashed(f.name))
+		blocks = append(blocks, manpage.Subsection("callvault "+strings.Join(e.path, " ")), manpage.Synopsis("callvault", synopsis))
+		if e.text != "" {
+			blocks = append(blocks, manpage.Paragraph(e.text))
 		}
-		r.text(f.usage)
+		blocks = append(blocks, manpage.Flags(synopsis, manpage.DoubleDash, flags))
 	}
-}
-
-// dashed is a flag as the help text writes it: --json, but -o.
-func dashed(name string) string {
-	if len(name) == 1 {
-		return "-" + name
-	}
-	return "--" + name
+	return blocks
 }
 
 const consoleDescription = `callvault talks to callvaultd, the call-recording daemon, over its control socket: status, live calls, search, export, users, licences. With no command, on a terminal, it opens the interactive console (a dashboard, recordings, users, the licence, the sizing calculator and alarms); with a command it is a scriptable command line whose commands print text, or JSON with --json.
 
 What a user may do is decided by the daemon from the user and groups of the process: members of the callvault group (and root) may do everything; members of callvault-noc may watch and search, not export audio or change users, licences and recordings.`
 
-// definition is a term and its text, for the OPTIONS and ENVIRONMENT
-// sections.
-type definition struct{ term, text string }
-
-var consoleOptions = []definition{
-	{"-socket PATH", "The daemon's control socket; also accepted after any command that talks to the daemon. Without it, $CALLVAULT_SOCKET, else /run/callvault/control.sock."},
+var consoleOptions = []manpage.Definition{
+	{Term: "-socket PATH", Text: "The daemon's control socket; also accepted after any command that talks to the daemon. Without it, $CALLVAULT_SOCKET, else /run/callvault/control.sock."},
 }
 
-var consoleEnvironment = []definition{
-	{"CALLVAULT_SOCKET", "The control socket, when -socket is not given."},
-}
-
-// roff builds a manual page in the man macros.
-type roff struct{ strings.Builder }
-
-func newRoff() *roff { return &roff{} }
-
-// escape makes s literal roff text: backslashes and minus signs escaped,
-// and a leading dot or quote kept from reading as a request.
-func escape(s string) string {
-	s = strings.NewReplacer(`\`, `\e`, "-", `\-`).Replace(s)
-	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
-		s = `\&` + s
-	}
-	return s
-}
-
-// macro writes a request with its arguments, each quoted.
-func (r *roff) macro(name string, args ...string) {
-	r.WriteString("." + name)
-	for _, a := range args {
-		r.WriteString(` "` + strings.ReplaceAll(escape(a), `"`, `\(dq`) + `"`)
-	}
-	r.WriteString("\n")
-}
-
-func (r *roff) section(name string)    { r.macro("SH", name) }
-func (r *roff) subsection(name string) { r.macro("SS", name) }
-
-// text writes a line of running text.
-func (r *roff) text(s string) { r.WriteString(escape(s) + "\n") }
-
-// paragraphs writes text whose paragraphs are separated by blank lines.
-func (r *roff) paragraphs(s string) {
-	for i, p := range strings.Split(strings.TrimSpace(s), "\n\n") {
-		if i > 0 {
-			r.macro("PP")
-		}
-		r.text(strings.Join(strings.Fields(p), " "))
-	}
-}
-
-// synopsis writes a command in bold and its arguments.
-func (r *roff) synopsis(command, args string) {
-	r.macro("B", command)
-	if args != "" {
-		r.text(args)
-	}
-}
-
-// definitions writes one tagged paragraph per term.
-func (r *roff) definitions(defs []definition) {
-	for _, d := range defs {
-		r.macro("TP")
-		r.macro("B", d.term)
-		r.text(d.text)
-	}
+var consoleEnvironment = []manpage.Definition{
+	{Term: "CALLVAULT_SOCKET", Text: "The control socket, when -socket is not given."},
 }

@@ -5,12 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// plainMan is a manual page's text without roff escapes, for searching.
-func plainMan(page string) string {
-	return strings.NewReplacer(`\-`, "-", `\e`, `\`, `\&`, "", `\(dq`, `"`).Replace(page)
-}
+	"github.com/callvault/callvault/internal/manpage"
+)
 
 func consoleManPage(t *testing.T) string {
 	t.Helper()
@@ -25,7 +22,7 @@ func consoleManPage(t *testing.T) string {
 // every command of the table and names each flag its help lists.
 func TestManConsoleListsEveryCommandAndFlag(t *testing.T) {
 	page := consoleManPage(t)
-	text := plainMan(page)
+	text := manpage.Unescape(page)
 	if !strings.HasPrefix(page, `.TH "CALLVAULT" "1"`) {
 		t.Errorf("page starts %q, want a .TH for section 1", page[:min(len(page), 40)])
 	}
@@ -42,8 +39,8 @@ func TestManConsoleListsEveryCommandAndFlag(t *testing.T) {
 		_, own := commandHelp(e.path)
 		for _, f := range own {
 			flags++
-			if !strings.Contains(text, dashed(f.name)) || !strings.Contains(text, f.usage) {
-				t.Errorf("page lacks %s %s: %s", strings.Join(e.path, " "), dashed(f.name), f.usage)
+			if !strings.Contains(text, manpage.DoubleDash.Spell(f.Name)) || !strings.Contains(text, f.Usage) {
+				t.Errorf("page lacks %s %s: %s", strings.Join(e.path, " "), manpage.DoubleDash.Spell(f.Name), f.Usage)
 			}
 		}
 	}
@@ -81,26 +78,6 @@ func TestManConsoleEntries(t *testing.T) {
 	for i := range want {
 		if !slices.Equal(got[i].path, want[i].path) || got[i].synopsis != want[i].synopsis || got[i].text != want[i].text {
 			t.Errorf("entry %d = %q, want %q", i, got[i], want[i])
-		}
-	}
-}
-
-func TestManConsoleArgOf(t *testing.T) {
-	synopsis := `users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand] [--json] [-o FILE]`
-	for _, c := range []struct {
-		f    manFlag
-		want string
-	}{
-		{manFlag{name: "name", arg: "name"}, `"Full Name"`},
-		{manFlag{name: "ext", arg: "extensions"}, "EXT[,EXT]"},
-		{manFlag{name: "mode", arg: "mode"}, "always|on-demand"},
-		{manFlag{name: "o", arg: "string"}, "FILE"},
-		{manFlag{name: "json"}, ""},
-		{manFlag{name: "limit", arg: "N"}, "N"},
-		{manFlag{name: "user", arg: "username"}, "USERNAME"},
-	} {
-		if got := argOf(synopsis, c.f); got != c.want {
-			t.Errorf("argOf(-%s) = %q, want %q", c.f.name, got, c.want)
 		}
 	}
 }

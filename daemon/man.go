@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/callvault/callvault/internal/manpage"
 )
 
 // The manual page callvaultd(8), printed by the hidden `callvaultd
@@ -54,11 +56,6 @@ var manCommands = []manCommand{
 		"Prints a licence file signed with the key; it is valid to the end of its expiry day (UTC), or for ever without -expires."},
 }
 
-// manFlag is one flag as its flag set's help lists it.
-type manFlag struct {
-	name, arg, usage string
-}
-
 // helpOf runs the daemon's command line args followed by -h, as a user
 // would, and returns what it printed. Nothing else runs: -h stops every
 // command at its flag parsing.
@@ -68,34 +65,6 @@ func helpOf(args ...string) string {
 	cancel()
 	run(ctx, append(slices.Clone(args), "-h"), &out, &out)
 	return out.String()
-}
-
-// parseDefaults reads the flags out of flag.PrintDefaults' text: a line
-// "  -name type" (or "  -x\tusage") per flag, then "    \tusage" lines.
-func parseDefaults(help string) []manFlag {
-	var flags []manFlag
-	for line := range strings.SplitSeq(help, "\n") {
-		switch {
-		case strings.HasPrefix(line, "    \t") && len(flags) > 0:
-			f := &flags[len(flags)-1]
-			f.usage = strings.TrimSpace(f.usage + " " + strings.TrimPrefix(line, "    \t"))
-		case strings.HasPrefix(line, "  -"):
-			head, usage, _ := strings.Cut(strings.TrimPrefix(line, "  -"), "\t")
-			name, arg, _ := strings.Cut(head, " ")
-			flags = append(flags, manFlag{name: name, arg: arg, usage: usage})
-		}
-	}
-	return flags
-}
-
-// argOf is the argument a synopsis names for flag name ("-data DIR" gives
-// DIR), else the type the help printed.
-func argOf(synopsis string, f manFlag) string {
-	words := strings.Fields(strings.NewReplacer("[", " ", "]", " ").Replace(synopsis))
-	if i := slices.Index(words, "-"+f.name); i >= 0 && i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") {
-		return words[i+1]
-	}
-	return strings.ToUpper(f.arg)
 }
 
 // offlineCommands lists the subcommands to describe: those of manCommands
@@ -121,38 +90,44 @@ func offlineCommands() []manCommand {
 
 // writeDaemonMan writes callvaultd(8) in roff.
 func writeDaemonMan(w io.Writer) error {
-	r := newRoff()
-	r.macro("TH", "CALLVAULTD", "8", "", "callvault "+version, "System Administration")
-	r.section("NAME")
-	r.text("callvaultd - SIPREC call-recording daemon")
-	r.section("SYNOPSIS")
-	r.synopsis("callvaultd", manSynopsis)
+	page := manpage.Page{Name: "CALLVAULTD", Section: "8", Source: "callvault " + version, Manual: "System Administration",
+		Sections: []manpage.Section{
+			manpage.NewSection("NAME", manpage.Text("callvaultd - SIPREC call-recording daemon")),
+			manpage.NewSection("SYNOPSIS", daemonSynopses()...),
+			manpage.NewSection("DESCRIPTION", manpage.Paragraphs(daemonDescription)),
+			manpage.NewSection("OPTIONS", manpage.Flags(manSynopsis, manpage.SingleDash, manpage.ParseDefaults(helpOf()))),
+			manpage.NewSection("COMMANDS", daemonCommandBlocks()...),
+			manpage.NewSection("SIGNALS", manpage.Definitions(daemonSignals)),
+			manpage.NewSection("ENVIRONMENT", manpage.Definitions(daemonEnvironment)),
+			manpage.NewSection("FILES", manpage.Definitions(daemonFiles)),
+			manpage.NewSection("SEE ALSO", manpage.Text("callvault(1), systemd.service(5), systemd.exec(5), /usr/share/doc/callvault/README.md")),
+		}}
+	return page.Write(w)
+}
+
+// daemonSynopses is the daemon's synopsis, then each offline
+// subcommand's on a line of its own.
+func daemonSynopses() []manpage.Block {
+	blocks := []manpage.Block{manpage.Synopsis("callvaultd", manSynopsis)}
 	for _, c := range offlineCommands() {
-		r.macro("br")
-		r.synopsis("callvaultd "+c.path, c.synopsis)
+		blocks = append(blocks, manpage.Break(), manpage.Synopsis("callvaultd "+c.path, c.synopsis))
 	}
-	r.section("DESCRIPTION")
-	r.paragraphs(daemonDescription)
-	r.section("OPTIONS")
-	r.flags(manSynopsis, parseDefaults(helpOf()))
-	r.section("COMMANDS")
+	return blocks
+}
+
+// daemonCommandBlocks describes each offline subcommand: a subsection
+// with its text and the flags its help lists.
+func daemonCommandBlocks() []manpage.Block {
+	var blocks []manpage.Block
 	for _, c := range offlineCommands() {
-		r.subsection("callvaultd " + c.path)
+		blocks = append(blocks, manpage.Subsection("callvaultd "+c.path))
 		if c.text != "" {
-			r.text(c.text)
+			blocks = append(blocks, manpage.Text(c.text))
 		}
-		r.flags(c.synopsis, parseDefaults(helpOf(strings.Fields(c.path)...)))
+		flags := manpage.ParseDefaults(helpOf(strings.Fields(c.path)...))
+		blocks = append(blocks, manpage.Flags(c.synopsis, manpage.SingleDash, flags))
 	}
-	r.section("SIGNALS")
-	r.definitions(daemonSignals)
-	r.section("ENVIRONMENT")
-	r.definitions(daemonEnvironment)
-	r.section("FILES")
-	r.definitions(daemonFiles)
-	r.section("SEE ALSO")
-	r.text("callvault(1), systemd.service(5), systemd.exec(5), /usr/share/doc/callvault/README.md")
-	_, err := io.WriteString(w, r.String())
-	return err
+	return blocks
 }
 
 const daemonDescription = `callvaultd answers SIPREC recording sessions (RFC 7866) from Cisco CUBE and other SIPREC clients, receives both RTP legs of each call (G.711 and G.729A, SRTP with SDES keys), mixes them into a 32 kbps MP3 with ID3 tags, encrypts it with AES-256-GCM while the call runs and files it under the data directory, indexed for search. The callvault console talks to it over a unix socket.
@@ -161,96 +136,21 @@ Without -config the built-in defaults serve; a configuration file (TOML) changes
 
 The subcommands below work on a data directory without a running daemon.`
 
-// definition is a term and its text, for the SIGNALS, ENVIRONMENT and
-// FILES sections.
-type definition struct{ term, text string }
-
-var daemonSignals = []definition{
-	{"SIGTERM, SIGINT", "Drain: new INVITEs get 503, live calls are sealed, then the daemon exits. A second one stops it at once."},
-	{"SIGQUIT", "Stop at once; calls not sealed yet stay as .part files and are recovered at the next start."},
-	{"SIGHUP", "Re-read the configuration file and apply what can change without dropping a call; a file with an error changes nothing (systemctl reload callvaultd)."},
+var daemonSignals = []manpage.Definition{
+	{Term: "SIGTERM, SIGINT", Text: "Drain: new INVITEs get 503, live calls are sealed, then the daemon exits. A second one stops it at once."},
+	{Term: "SIGQUIT", Text: "Stop at once; calls not sealed yet stay as .part files and are recovered at the next start."},
+	{Term: "SIGHUP", Text: "Re-read the configuration file and apply what can change without dropping a call; a file with an error changes nothing (systemctl reload callvaultd)."},
 }
 
-var daemonEnvironment = []definition{
-	{"CALLVAULT_LOG", "Log level: debug, info (the default), warn or error. Logs go to standard error, the journal under systemd."},
-	{"CREDENTIALS_DIRECTORY", "Set by systemd's LoadCredential=. When it holds callvault.kek (32 raw bytes or 64 hex characters) that is the key-encryption key, instead of DATA/keys/kek; a bare tls_key name is read from it too."},
-	{"NOTIFY_SOCKET, WATCHDOG_USEC", "Set by systemd for Type=notify and WatchdogSec=."},
+var daemonEnvironment = []manpage.Definition{
+	{Term: "CALLVAULT_LOG", Text: "Log level: debug, info (the default), warn or error. Logs go to standard error, the journal under systemd."},
+	{Term: "CREDENTIALS_DIRECTORY", Text: "Set by systemd's LoadCredential=. When it holds callvault.kek (32 raw bytes or 64 hex characters) that is the key-encryption key, instead of DATA/keys/kek; a bare tls_key name is read from it too."},
+	{Term: "NOTIFY_SOCKET, WATCHDOG_USEC", Text: "Set by systemd for Type=notify and WatchdogSec=."},
 }
 
-var daemonFiles = []definition{
-	{"/etc/callvault/callvaultd.toml", "The configuration file of the packaged service."},
-	{"/var/lib/callvault", "The data directory: records/ (the encrypted recordings), index/, keys/, users.json."},
-	{"/var/lib/callvault/keys/kek", "The key-encryption key (mode 0600): without it no recording can be read. Back it up apart from the recordings."},
-	{"/run/callvault/control.sock", "The control socket of the console; the peer's user and groups (callvault, callvault-noc) decide what it may do."},
-}
-
-// roff builds a manual page in the man macros.
-type roff struct{ strings.Builder }
-
-func newRoff() *roff { return &roff{} }
-
-// escape makes s literal roff text: backslashes and minus signs escaped,
-// and a leading dot or quote kept from reading as a request.
-func escape(s string) string {
-	s = strings.NewReplacer(`\`, `\e`, "-", `\-`).Replace(s)
-	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
-		s = `\&` + s
-	}
-	return s
-}
-
-// macro writes a request with its arguments, each quoted.
-func (r *roff) macro(name string, args ...string) {
-	r.WriteString("." + name)
-	for _, a := range args {
-		r.WriteString(` "` + strings.ReplaceAll(escape(a), `"`, `\(dq`) + `"`)
-	}
-	r.WriteString("\n")
-}
-
-func (r *roff) section(name string)    { r.macro("SH", name) }
-func (r *roff) subsection(name string) { r.macro("SS", name) }
-
-// text writes a line of running text.
-func (r *roff) text(s string) { r.WriteString(escape(s) + "\n") }
-
-// paragraphs writes text whose paragraphs are separated by blank lines.
-func (r *roff) paragraphs(s string) {
-	for i, p := range strings.Split(s, "\n\n") {
-		if i > 0 {
-			r.macro("PP")
-		}
-		r.text(strings.Join(strings.Fields(p), " "))
-	}
-}
-
-// synopsis writes a command in bold and its arguments.
-func (r *roff) synopsis(command, args string) {
-	r.macro("B", command)
-	if args != "" {
-		r.text(args)
-	}
-}
-
-// flags writes one tagged paragraph per flag, its argument named as the
-// synopsis names it.
-func (r *roff) flags(synopsis string, flags []manFlag) {
-	for _, f := range flags {
-		r.macro("TP")
-		if arg := argOf(synopsis, f); arg != "" {
-			r.macro("BI", "-"+f.name+" ", arg)
-		} else {
-			r.macro("B", "-"+f.name)
-		}
-		r.text(f.usage)
-	}
-}
-
-// definitions writes one tagged paragraph per term.
-func (r *roff) definitions(defs []definition) {
-	for _, d := range defs {
-		r.macro("TP")
-		r.macro("B", d.term)
-		r.text(d.text)
-	}
+var daemonFiles = []manpage.Definition{
+	{Term: "/etc/callvault/callvaultd.toml", Text: "The configuration file of the packaged service."},
+	{Term: "/var/lib/callvault", Text: "The data directory: records/ (the encrypted recordings), index/, keys/, users.json."},
+	{Term: "/var/lib/callvault/keys/kek", Text: "The key-encryption key (mode 0600): without it no recording can be read. Back it up apart from the recordings."},
+	{Term: "/run/callvault/control.sock", Text: "The control socket of the console; the peer's user and groups (callvault, callvault-noc) decide what it may do."},
 }

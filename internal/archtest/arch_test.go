@@ -89,13 +89,15 @@ var rules = []rule{
 	// The console binary: the control client, its own packages and the
 	// terminal UI (tview, tcell and what they need); never badger, sipgo,
 	// media (cgo) or the vault.
-	{pkg: "console", allowed: []string{module + "/daemon/control", module + "/internal/atomicfile", module + "/internal/vocab",
+	{pkg: "console", allowed: []string{module + "/daemon/control", module + "/internal/atomicfile", module + "/internal/manpage", module + "/internal/vocab",
 		module + "/console/", "github.com/rivo/", "github.com/gdamore/", "github.com/lucasb-eyer/go-colorful",
 		"golang.org/x/sys/", "golang.org/x/term", "golang.org/x/text/"}},
 	{pkg: "console/format", allowed: []string{module + "/daemon/control", module + "/internal/vocab", "golang.org/x/sys/unix"}},
 	{pkg: "internal/vocab", allowed: []string{}},
 	{pkg: "internal/atomicfile", allowed: []string{}},
 	{pkg: "internal/httpserve", allowed: []string{}},
+	// The man-page writer both binaries print their pages with.
+	{pkg: "internal/manpage", allowed: []string{}},
 	// The console's model holds no view: views (tview) are built on it.
 	{pkg: "console/model", allowed: []string{module + "/daemon/control", module + "/internal/vocab", "golang.org/x/sys/unix"}},
 	{pkg: "console/calc", allowed: []string{}},
