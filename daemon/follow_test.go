@@ -49,6 +49,13 @@ var (
 // ready waits for READY=1, the daemon's exit or the deadline, whichever
 // comes first; it returns false when READY=1 did not come.
 func (n *notifySocket) ready(exited <-chan error, limit time.Duration) (bool, error) {
+	return n.await("READY=1", exited, limit)
+}
+
+// await waits for the sd_notify line want, the daemon's exit or the
+// deadline, whichever comes first; it returns false when want did not
+// come.
+func (n *notifySocket) await(want string, exited <-chan error, limit time.Duration) (bool, error) {
 	got := make(chan bool, 1)
 	go func() {
 		buf := make([]byte, 4096)
@@ -60,7 +67,7 @@ func (n *notifySocket) ready(exited <-chan error, limit time.Duration) (bool, er
 				return
 			}
 			for _, line := range strings.Split(string(buf[:k]), "\n") {
-				if line == "READY=1" {
+				if line == want {
 					got <- true
 					return
 				}

@@ -85,7 +85,8 @@ type daemonProc struct {
 	stderr  *syncBuffer
 	exited  chan error
 	stopped bool
-	events  *eventLog // the daemon's event stream, followed from READY=1
+	events  *eventLog     // the daemon's event stream, followed from READY=1
+	notify  *notifySocket // where the daemon's sd_notify datagrams arrive
 	// sippWait bounds each sipp run (default 80 s); a scenario that
 	// waits for a session to expire needs longer.
 	sippWait time.Duration
@@ -166,6 +167,7 @@ min_free = %q
 	}
 	d.stderr = &syncBuffer{}
 	notify := listenNotify(t, dir)
+	d.notify = notify
 	d.cmd = exec.Command(filepath.Join(bins(t), "callvaultd"), "-config", confPath)
 	d.cmd.Env = append(append(os.Environ(), "TZ="+d.tz, "CALLVAULT_LOG=debug", "NOTIFY_SOCKET="+notify.path), o.env...)
 	d.cmd.Stderr = d.stderr

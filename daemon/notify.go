@@ -9,9 +9,11 @@ import (
 )
 
 // notifySystemd tells systemd the daemon is ready (the listeners are bound
-// before it runs) and pings the watchdog until ctx ends. Outside systemd
+// before it runs) and pings the watchdog until ctx ends, each time health
+// says the daemon works: a failed check skips the ping, and systemd
+// restarts a daemon that misses them for WatchdogSec. Outside systemd
 // both are no-ops.
-func notifySystemd(ctx context.Context, log *slog.Logger) error {
+func notifySystemd(ctx context.Context, log *slog.Logger, health func(context.Context) error) error {
 	if ok, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
 		log.Warn("sd_notify ready", "err", err)
 	} else if ok {
@@ -29,6 +31,10 @@ func notifySystemd(ctx context.Context, log *slog.Logger) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			if err := health(ctx); err != nil {
+				log.Error("health check failed: the watchdog is not pinged", "err", err)
+				continue
+			}
 			daemon.SdNotify(false, daemon.SdNotifyWatchdog)
 		}
 	}

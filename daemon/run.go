@@ -207,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	g.Go(func() error { return phones.serve(gctx) })
 	g.Go(func() error { return scrapes.serve(gctx, backend.Status, log.With("component", "metrics")) })
-	g.Go(func() error { return notifySystemd(gctx, log) })
+	g.Go(func() error { return notifySystemd(gctx, log, healthCheck(store, ls.UDP.LocalAddr().String())) })
 	g.Go(func() error { reload.run(gctx); return nil })
 	g.Go(func() error { recorder.Every(gctx, time.Second, disk.Check); return nil })
 	if archiver != nil {

@@ -2,6 +2,7 @@ package siprec
 
 import (
 	"github.com/emiago/sipgo/sip"
+	"net/netip"
 )
 
 // onAck confirms a dialog. ACKs for unknown dialogs are dropped (an ACK is
@@ -61,10 +62,18 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+// selfProbe reports whether a request is the box's own health probe: an
+// OPTIONS from a loopback address, answered whatever the allow-list says
+// (the daemon's watchdog checks the SIP stack with it; OPTIONS changes
+// nothing).
+func selfProbe(method string, src netip.Addr) bool {
+	return method == "OPTIONS" && src.Unmap().IsLoopback()
+}
+
 // onOptions answers capability queries and keepalives, in or out of a
 // dialog.
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	if !s.gate.allowed(parseSource(req).Addr()) {
+	if src := parseSource(req).Addr(); !s.gate.allowed(src) && !selfProbe("OPTIONS", src) {
 		s.refuse(s.log, req, tx, RefuseSource)
 		return
 	}

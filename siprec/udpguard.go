@@ -74,7 +74,7 @@ func (g *udpGuard) judge(b []byte, n int, addr net.Addr) (int, bool) {
 		return n, true // a response or a keep-alive: sipgo's to match
 	}
 	src := addrPortOf(addr)
-	if !g.gate.allowed(src.Addr()) {
+	if !g.gate.allowed(src.Addr()) && !selfProbe(info.method, src.Addr()) {
 		g.note(addr, "sip request refused", "status", 403, "reason", RefuseSource.Text, "method", info.method)
 		g.answer(data, info, RefuseSource, "", addr)
 		return 0, false
