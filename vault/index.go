@@ -27,6 +27,7 @@ import (
 //	q/<id>                           empty value: waits for copies (copies.go)
 //	e/<nanos>/<id>                   empty value: its local file may go then
 //	meta/copies-queued/<target>      set once a target's missing copies were queued
+//	meta/audit-head                  the audit log's last entry: {seq, hash, size} (audit.go)
 //
 // <nanos> is the UTC start in unix nanoseconds, 20 digits zero-padded, so
 // keys sort by time. Values are escaped: '%' → "%25", '/' → "%2F", so a
