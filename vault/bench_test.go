@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -62,6 +64,12 @@ func BenchmarkWriteSeal(b *testing.B) {
 // fillIndex writes n recordings straight into the index in one batch:
 // 100 users, 1000 remotes, both directions, one call a minute.
 func fillIndex(b *testing.B, s *Store, n int) time.Time {
+	return fillIndexWith(b, s, n, true)
+}
+
+// fillIndexWith is fillIndex; without trigrams it writes the records and
+// their field keys only, as before trigram keys existed.
+func fillIndexWith(b *testing.B, s *Store, n int, trigrams bool) time.Time {
 	b.Helper()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	wb := s.db.NewWriteBatch()
@@ -78,8 +86,12 @@ func fillIndex(b *testing.B, s *Store, n int) time.Time {
 		if err := wb.Set(recordKey(rec.ID), val); err != nil {
 			b.Fatal(err)
 		}
-		for _, k := range indexKeys(rec) {
-			if err := wb.Set(k, nil); err != nil {
+		keys, vals := indexEntries(rec)
+		if !trigrams {
+			keys = keys[:5]
+		}
+		for i, k := range keys {
+			if err := wb.Set(k, vals[i]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -103,6 +115,8 @@ func BenchmarkSearch(b *testing.B) {
 		{"user100", Query{User: "user042"}, 100},
 		{"user_range", Query{User: "user042", From: base.Add(24 * time.Hour), To: base.Add(48 * time.Hour)}, 15},
 		{"remote_rare", Query{Remote: "+15550042"}, 10},
+		{"remote_partial", Query{Remote: "0042"}, 10},
+		{"remote_partial_miss", Query{Remote: "99999"}, 0},
 		{"direction_and_user", Query{Direction: "OUT", User: "user043"}, 100},
 		{"ext_and_direction_miss", Query{Extension: "2042", Direction: "OUT"}, 0},
 		{"range_1h", Query{From: base.Add(100 * time.Hour), To: base.Add(101 * time.Hour)}, 61},
@@ -160,8 +174,10 @@ func BenchmarkExport(b *testing.B) {
 }
 
 // BenchmarkSearch1M runs console queries, 50 a page, over 1,000,000
-// recordings (one a minute for 694 days, fillIndex's mix). Filling the
-// index takes about a minute; run it alone:
+// recordings (one a minute for 694 days, fillIndex's mix), each query with
+// a partial remote also as the scan that serves until the trigram keys are
+// complete (…/scan). Filling the index takes about two minutes; run it
+// alone:
 //
 //	go test ./vault -run '^$' -bench Search1M -benchtime 20x
 func BenchmarkSearch1M(b *testing.B) {
@@ -169,7 +185,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	s := openTest(b, b.TempDir())
 	start := time.Now()
 	base := fillIndex(b, s, n)
-	b.Logf("filled %d recordings in %v", n, time.Since(start).Round(time.Second))
+	b.Logf("filled %d recordings in %v, index %d MiB", n, time.Since(start).Round(time.Second), dirSize(b, s.indexDir())>>20)
 	mid := base.Add(n / 2 * time.Minute)
 	day := Query{From: mid, To: mid.Add(24*time.Hour - time.Nanosecond)}
 	for _, bc := range []struct {
@@ -182,24 +198,83 @@ func BenchmarkSearch1M(b *testing.B) {
 		{"day_middle50", Query{From: day.From, To: day.To, Limit: 50}},
 		{"page_middle50", Query{After: Position{Start: mid, ID: "~"}, Limit: 50}},
 		{"user_day_middle50", Query{User: "user042", From: day.From, To: day.To, Limit: 50}},
-		// Partial remote: no index key, a scan of the start keys.
+		{"min_duration_day_miss", Query{MinDurationMS: 200_000, From: day.From, To: day.To, Limit: 50}},
+		// Partial remote: the trigram lists.
 		{"remote_partial50", Query{Remote: "0042", Limit: 50}},
 		{"remote_partial_day_middle50", Query{Remote: "0042", From: day.From, To: day.To, Limit: 50}},
 		{"remote_partial_day_miss", Query{Remote: "99999", From: day.From, To: day.To, Limit: 50}},
-		{"min_duration_day_miss", Query{MinDurationMS: 200_000, From: day.From, To: day.To, Limit: 50}},
 		{"remote_partial_miss_all", Query{Remote: "99999", Limit: 50}},
+		{"remote_3digits50", Query{Remote: "042", Limit: 50}},
+		{"remote_whole_number50", Query{Remote: "+1 555 0042", Limit: 50}},
+		{"remote_partial_page_middle50", Query{Remote: "0042", After: Position{Start: mid, ID: "~"}, Limit: 50}},
+		{"remote_partial_user50", Query{Remote: "0042", User: "user042", Limit: 50}},
+		{"remote_partial_user_miss", Query{Remote: "0042", User: "user043", Limit: 50}},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			var got int
-			for b.Loop() {
-				recs, err := s.Search(bc.q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got = len(recs)
-			}
-			b.ReportMetric(float64(got), "results")
-		})
+		b.Run(bc.name, func(b *testing.B) { benchSearch(b, s, bc.q, true) })
+		if RemoteDigits(bc.q.Remote) != "" {
+			b.Run(bc.name+"/scan", func(b *testing.B) { benchSearch(b, s, bc.q, false) })
+		}
 	}
+}
+
+// benchSearch runs q, with or without the trigram lists, and reports the
+// results of the last run.
+func benchSearch(b *testing.B, s *Store, q Query, trigrams bool) {
+	b.ReportAllocs()
+	var got int
+	for b.Loop() {
+		recs, err := s.search(q, trigrams)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got = len(recs)
+	}
+	b.ReportMetric(float64(got), "results")
+}
+
+// BenchmarkTrigramBackfill1M measures the backfill of the trigram keys of
+// 1,000,000 recordings written without them (fillIndex's mix), from Open
+// to the marker, with nothing else writing. Run it alone, once:
+//
+//	go test ./vault -run '^$' -bench TrigramBackfill1M -benchtime 1x
+func BenchmarkTrigramBackfill1M(b *testing.B) {
+	const n = 1_000_000
+	dir := b.TempDir()
+	s := openTest(b, dir)
+	fillIndexWith(b, s, n, false)
+	b.Logf("index without trigram keys: %d MiB", dirSize(b, s.indexDir())>>20)
+	for b.Loop() {
+		b.StopTimer()
+		dropTrigrams(b, s)
+		s.Close()
+		b.StartTimer()
+		s = openTest(b, dir)
+		s.waitTrigrams()
+		b.StopTimer()
+		if !hasMeta(b, s, trigramMarker) {
+			b.Fatal("backfill did not complete")
+		}
+		b.StartTimer()
+	}
+	b.Logf("index with trigram keys: %d MiB", dirSize(b, s.indexDir())>>20)
+}
+
+// dirSize is the size in bytes of the files under dir.
+func dirSize(b *testing.B, dir string) int64 {
+	b.Helper()
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			size += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return size
 }

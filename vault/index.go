@@ -22,17 +22,24 @@ import (
 //	i/ext/<extension>/<nanos>/<id>   empty value
 //	i/remote/<remote>/<nanos>/<id>   empty value
 //	i/dir/<IN|OUT>/<nanos>/<id>      empty value (direction upper-cased)
+//	i/rtri/<ddd>/<nanos>/<id>        one per distinct run of 3 digits in the
+//	                                 remote; value: where they start (trigram.go)
 //	seq/<year>                       Badger sequence lease (ids.go)
 //	meta/kek                         hex id of the KEK (store.go)
 //	q/<id>                           empty value: waits for copies (copies.go)
 //	e/<nanos>/<id>                   empty value: its local file may go then
 //	meta/copies-queued/<target>      set once a target's missing copies were queued
 //	meta/audit-head                  the audit log's last entry: {seq, hash, size} (audit.go)
+//	meta/rtri                        set once every record has its
+//	                                 i/rtri keys (trigram.go)
+//	meta/rtri-next                   the r/<id> key the trigram backfill
+//	                                 resumes at (trigram.go)
 //
 // <nanos> is the UTC start in unix nanoseconds, 20 digits zero-padded, so
 // keys sort by time. Values are escaped: '%' → "%25", '/' → "%2F", so a
 // value never contains the separator. The record and all its index keys are
-// written in one transaction.
+// written in one transaction, and a re-index deletes the old record's keys
+// (every kind, trigram keys included) in the same one.
 
 const (
 	// memTableSize is Badger's memtable size. Each memtable's log is a file
@@ -113,16 +120,27 @@ func fieldPrefix(field, value string) string {
 	return "i/" + field + "/" + escapeValue(value) + "/"
 }
 
-// indexKeys returns every index key of rec.
+// indexKeys returns every index key of rec: the five field keys, then its
+// remote's trigram keys.
 func indexKeys(rec Recording) [][]byte {
-	tail := fmt.Sprintf("%020d/%s", nanosOf(rec.Start), rec.ID)
-	return [][]byte{
+	keys, _ := indexEntries(rec)
+	return keys
+}
+
+// indexEntries returns every index key of rec (as indexKeys) and its value:
+// empty, but for a trigram key the positions of its trigram (trigram.go).
+func indexEntries(rec Recording) (keys, vals [][]byte) {
+	tail := PositionOf(rec).keyTail()
+	keys = [][]byte{
 		[]byte(fieldPrefix("start", "") + tail),
 		[]byte(fieldPrefix("user", rec.User) + tail),
 		[]byte(fieldPrefix("ext", rec.Extension) + tail),
 		[]byte(fieldPrefix("remote", rec.Remote) + tail),
 		[]byte(fieldPrefix("dir", strings.ToUpper(rec.Direction)) + tail),
 	}
+	vals = make([][]byte, len(keys))
+	tk, tv := trigramEntries(rec.Remote, tail)
+	return append(keys, tk...), append(vals, tv...)
 }
 
 // index writes rec and its index keys in one transaction. A re-index of
@@ -204,8 +222,9 @@ func putRecord(set func(k, v []byte) error, rec Recording, val []byte) error {
 	if err := set(recordKey(rec.ID), val); err != nil {
 		return err
 	}
-	for _, k := range indexKeys(rec) {
-		if err := set(k, nil); err != nil {
+	keys, vals := indexEntries(rec)
+	for i, k := range keys {
+		if err := set(k, vals[i]); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package vault
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -247,5 +248,170 @@ func TestSearchIDsOutOfStartOrder(t *testing.T) {
 		if got := searchIDs(t, s, q); !slices.Equal(got, want) {
 			t.Errorf("%+v:\n%v, want\n%v", q, got, want)
 		}
+	}
+}
+
+// TestSearchRemoteTrigrams: a partial remote of 3 digits or more is found
+// through the trigram lists wherever its digits lie in the number, and
+// only where they are contiguous.
+func TestSearchRemoteTrigrams(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	indexAll(t, s,
+		Recording{ID: "2026000000001", Start: at, Remote: "+15558201320", User: "ann"},
+		Recording{ID: "2026000000002", Start: at.Add(time.Minute), Remote: "5820 7201", User: "bob"}, // 820 and 201, not 8201
+		Recording{ID: "2026000000003", Start: at.Add(2 * time.Minute), Remote: "+44 20 7946 0958", User: "ann"},
+		Recording{ID: "2026000000004", Start: at.Add(3 * time.Minute), Remote: "8201", Extension: "2501"},
+		Recording{ID: "2026000000005", Start: at.Add(4 * time.Minute), Remote: "12"},
+		Recording{ID: "2026000000006", Start: at.Add(5 * time.Minute), Remote: "sip:555@x"},
+	)
+	for _, tt := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{Remote: "155"}, []string{"2026000000001"}},                                 // start
+		{Query{Remote: "8201"}, []string{"2026000000004", "2026000000001"}},               // middle, and the whole number
+		{Query{Remote: "1320"}, []string{"2026000000001"}},                                // end
+		{Query{Remote: "+1 555 820"}, []string{"2026000000001"}},                          // + and spaces
+		{Query{Remote: "(555) 820-1320"}, []string{"2026000000001"}},                      // punctuation
+		{Query{Remote: "555"}, []string{"2026000000006", "2026000000001"}},                // 3 digits: one list
+		{Query{Remote: "2079460958"}, []string{"2026000000003"}},                          // across the spaces of the number
+		{Query{Remote: "58207201"}, []string{"2026000000002"}},                            // the number whose trigrams mislead
+		{Query{Remote: "82013"}, []string{"2026000000001"}},                               // 8201 is in 4 too, 82013 only in 1
+		{Query{Remote: "8201", User: "ann"}, []string{"2026000000001"}},                   // joined with the user's list
+		{Query{Remote: "8201", User: "bob"}, nil},                                         // bob's has 820 and 201 only
+		{Query{Remote: "8201", Extension: "2501"}, []string{"2026000000004"}},             // joined with the extension's list
+		{Query{Remote: "8201", Direction: "in"}, nil},                                     // direction checked on the record
+		{Query{Remote: "8201", To: at.Add(2 * time.Minute)}, []string{"2026000000001"}},   // To
+		{Query{Remote: "8201", From: at.Add(time.Nanosecond)}, []string{"2026000000004"}}, // From
+		{Query{Remote: "8201", From: at, To: at.Add(3 * time.Minute)}, []string{"2026000000004", "2026000000001"}},
+		{Query{Remote: "8201", Limit: 1}, []string{"2026000000004"}},
+		{Query{Remote: "999"}, nil},
+		{Query{Remote: "12"}, []string{"2026000000005"}}, // under 3 digits: the scan
+		{Query{Remote: "+1"}, []string{"2026000000005", "2026000000004", "2026000000002", "2026000000001"}},
+	} {
+		if got := searchIDs(t, s, tt.q); !slices.Equal(got, tt.want) {
+			t.Errorf("%+v: %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	// The answers above come from the trigram lists: a match whose
+	// trigram keys are gone is not found any more (the scan finds it).
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		for _, k := range trigramKeys("8201", Position{Start: at.Add(3 * time.Minute), ID: "2026000000004"}.keyTail()) {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, s, Query{Remote: "8201"}); !slices.Equal(got, []string{"2026000000001"}) {
+		t.Errorf("without 4's trigram keys: %v, want only 1", got)
+	}
+	if got, err := s.search(Query{Remote: "8201"}, false); err != nil || len(got) != 2 {
+		t.Errorf("scan: %d results, %v; want 2", len(got), err)
+	}
+}
+
+// TestSearchRemoteTrigramsPaging: pages of a trigram search, joined with a
+// user's list or not, list what one big page does, in its order.
+func TestSearchRemoteTrigramsPaging(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var recs []Recording
+	for i := range 200 {
+		recs = append(recs, Recording{
+			ID:     formatID(2026000000001 + uint64(i)),
+			Start:  base.Add(time.Duration(i/3) * time.Minute), // starts shared by 3: the id orders them
+			User:   []string{"a", "b", "c"}[i%3],
+			Remote: fmt.Sprintf("+1 555 %04d", i%17*37),
+		})
+	}
+	if err := s.indexNew(recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []Query{
+		{Remote: "555"},
+		{Remote: "5550"},
+		{Remote: "0111", User: "b"},
+		{Remote: "555 03", From: base.Add(5 * time.Minute), To: base.Add(50 * time.Minute)},
+	} {
+		whole := q
+		whole.Limit = 1000
+		want := searchIDs(t, s, whole)
+		if len(want) == 0 {
+			t.Fatalf("%+v: no match", q)
+		}
+		var got []string
+		q.Limit = 4
+		for page := 0; ; page++ {
+			if page > 200 {
+				t.Fatalf("%+v: no end of pages", q)
+			}
+			recs, err := s.Search(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				got = append(got, r.ID)
+			}
+			if len(recs) < q.Limit {
+				break
+			}
+			q.After = PositionOf(recs[len(recs)-1])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: pages gave\n%v, one page\n%v", q, got, want)
+		}
+	}
+}
+
+// TestReindexRemoteDropsOldTrigrams: a re-index that changes the remote
+// deletes the old number's trigram keys in the same transaction.
+func TestReindexRemoteDropsOldTrigrams(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	rec := Recording{ID: "2026000000001", Start: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Remote: "+15558201320"}
+	indexAll(t, s, rec)
+	if got := searchIDs(t, s, Query{Remote: "8201"}); len(got) != 1 {
+		t.Fatalf("before: %v", got)
+	}
+	rec.Remote = "+4930 1234"
+	indexAll(t, s, rec)
+	if got := searchIDs(t, s, Query{Remote: "8201"}); got != nil {
+		t.Errorf("old number still found: %v", got)
+	}
+	if got := searchIDs(t, s, Query{Remote: "301234"}); !slices.Equal(got, []string{rec.ID}) {
+		t.Errorf("new number: %v", got)
+	}
+	want := map[string]bool{}
+	for _, k := range trigramKeys(rec.Remote, PositionOf(rec).keyTail()) {
+		want[string(k)] = true
+	}
+	if got := trigramKeysIn(t, s); !maps.Equal(got, want) {
+		t.Errorf("trigram keys %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+}
+
+// TestSearchTrigramsApartNotRead: a recording whose trigram keys hold the
+// query's trigrams apart is rejected on its keys: its record is not read
+// (here it could not be decoded).
+func TestSearchTrigramsApartNotRead(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	indexAll(t, s,
+		Recording{ID: "2026000000001", Start: at, Remote: "+15558201320"},
+		Recording{ID: "2026000000002", Start: at.Add(time.Minute), Remote: "5820 7201"},
+	)
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(recordKey("2026000000002"), []byte("{not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, s, Query{Remote: "8201"}); !slices.Equal(got, []string{"2026000000001"}) {
+		t.Errorf("8201: %v", got)
+	}
+	if _, err := s.Search(Query{Remote: "5820"}); err == nil {
+		t.Error("5820: the undecodable record was not read")
 	}
 }

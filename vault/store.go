@@ -53,7 +53,8 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by every index operation
 	closed bool
-	live   fileSet // files being written: RecoverParts leaves them alone
+	live   fileSet     // files being written: RecoverParts leaves them alone
+	tri    trigramFill // the trigram keys' backfill (trigram.go)
 
 	// statfs reads the free and total bytes of a file system (space.go);
 	// tests replace it.
@@ -139,6 +140,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	} else if err := s.RestoreReserve(); err != nil {
 		log.Warn("index reserve not taken", "err", err)
 	}
+	s.startTrigrams()
 	return s, nil
 }
 
@@ -244,6 +246,7 @@ func checkKEK(db *badger.DB, k *kek) error {
 // Close releases unused id leases and closes the index. Writers still open
 // can no longer Seal. Close is idempotent.
 func (s *Store) Close() error {
+	s.stopTrigrams()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
