@@ -10,6 +10,7 @@ import (
 	"github.com/callvault/callvault/daemon/recorder"
 	"github.com/callvault/callvault/vault"
 	"github.com/callvault/callvault/vault/target"
+	"github.com/callvault/callvault/vault/target/s3target"
 )
 
 // archivePass is how often the copy queue is walked.
@@ -40,6 +41,8 @@ func openTarget(cfg target.Config) (target.Target, error) {
 	switch cfg.Kind {
 	case target.KindDir:
 		return target.NewDir(cfg)
+	case target.KindS3:
+		return s3target.New(cfg)
 	}
 	return nil, fmt.Errorf("storage.target %q: kind %q is not built into this callvaultd", cfg.Name, cfg.Kind)
 }

@@ -23,8 +23,8 @@ type reloader struct {
 	setAllow func(parsed)
 	// reloadRecorder reads the users and the licence again.
 	reloadRecorder func(parsed) error
-	log      *slog.Logger
-	now      func() time.Time
+	log            *slog.Logger
+	now            func() time.Time
 
 	mu    sync.Mutex
 	state control.ConfigState

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/internal/testaudio"
+	"github.com/callvault/callvault/internal/testservers"
+	"github.com/callvault/callvault/vault/target"
+	"github.com/callvault/callvault/vault/target/s3target"
 )
 
 // storageTables is a daemon's [storage] keys and one target.
@@ -47,27 +51,76 @@ func (d *daemonProc) copied(id string, evicted bool, targets ...string) control.
 	return rec
 }
 
-// fileSHA256 is the hex SHA-256 of a file.
-func fileSHA256(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
+// archiveCase is a target of the copies test: its [[storage.target]]
+// table, the same target as the test reads it, and how to take it away
+// and bring it back.
+type archiveCase struct {
+	name   string
+	table  string
+	target target.Target
+	down   func()
+	up     func()
+}
+
+// dirCase is a NAS directory; it goes away as an unmounted share would
+// (a file where the directory was).
+func dirCase(t *testing.T) archiveCase {
+	nas := filepath.Join(t.TempDir(), "nas")
+	tg, err := target.NewDir(target.Config{Name: "archive", Path: nas})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return archiveCase{name: "dir", table: dirTarget("archive", nas, "site-a/"), target: tg,
+		down: func() {
+			if err := os.Rename(nas, nas+".away"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(nas, []byte("not a directory"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		up: func() {
+			if err := os.Remove(nas); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(nas+".away", nas); err != nil {
+				t.Fatal(err)
+			}
+		}}
 }
 
-// TestCopiesToDirTarget: a NAS directory as the target. A call is
-// recorded, copied byte for byte under <prefix>node-<N>/<file>, its local
-// file removed (keep_local 0), then exported through the daemon from the
-// copy and read by ffprobe. With the target gone, copies wait and fail;
-// once it is back every recording arrives, once.
-func TestCopiesToDirTarget(t *testing.T) {
+// s3Case is a bucket on a real versitygw, stopped and started again.
+func s3Case(t *testing.T) archiveCase {
+	gw := testservers.StartVersityGW(t)
+	cfg := target.Config{Name: "archive", Kind: target.KindS3, Endpoint: gw.Endpoint, Bucket: "recordings",
+		Prefix: "site-a/", PathStyle: true, Credentials: gw.CredentialsFile()}
+	tg, err := s3target.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := fmt.Sprintf("[[storage.target]]\nname = \"archive\"\nkind = \"s3\"\nendpoint = %q\nbucket = \"recordings\"\n"+
+		"prefix = \"site-a/\"\npath_style = true\ncredentials = %q\n", gw.Endpoint, gw.CredentialsFile())
+	return archiveCase{name: "s3", table: table, target: tg, down: gw.Stop, up: gw.Start}
+}
+
+// TestCopiesToTargets: for each kind of target, a call is recorded,
+// copied byte for byte under <prefix>node-<N>/<file>, its local file
+// removed (keep_local 0), then exported through the daemon from the copy
+// and read by ffprobe. With the target down, copies wait and fail; once
+// it is back every recording arrives, once.
+func TestCopiesToTargets(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe")
-	t.Parallel()
-	nas := filepath.Join(t.TempDir(), "nas")
-	d := startDaemon(t, daemonOptions{tables: storageTables(2, "0", dirTarget("nas", nas, "site-a/"))})
+	for _, mk := range []func(*testing.T) archiveCase{dirCase, s3Case} {
+		t.Run("", func(t *testing.T) {
+			t.Parallel()
+			checkCopies(t, mk(t))
+		})
+	}
+}
+
+func checkCopies(t *testing.T, c archiveCase) {
+	ctx := context.Background()
+	d := startDaemon(t, daemonOptions{tables: storageTables(2, "0", c.table)})
 	d.cli("users", "add", "alice", "--name", "Alice Archer", "--ext", "2501")
 	spec := callSpec{scenario: "cube-invite.xml", transport: "t1", caller: "2501", callee: "+15558201320", codec: "PCMU"}
 
@@ -77,10 +130,17 @@ func TestCopiesToDirTarget(t *testing.T) {
 	if first.ID[4] != '2' {
 		t.Errorf("record id %s of node 2: want its sequence to start with 2", first.ID)
 	}
-	rec := d.copied(first.ID, true, "nas")
-	object := filepath.Join(nas, "site-a", "node-2", filepath.FromSlash(rec.File))
-	if got := fileSHA256(t, object); got != rec.SHA256 || rec.Copies[0].Key != "site-a/node-2/"+rec.File {
-		t.Errorf("object %s: sha256 %s, key %q; want the recording's %s under site-a/node-2/", object, got, rec.Copies[0].Key, rec.SHA256)
+	local, err := os.ReadFile(filepath.Join(d.data, filepath.FromSlash(first.File)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := d.copied(first.ID, true, "archive")
+	key := "site-a/node-2/" + rec.File
+	if rec.Copies[0].Key != key {
+		t.Errorf("%s: copy key %q, want %q", c.name, rec.Copies[0].Key, key)
+	}
+	if object := readObject(t, c.target, key); !bytes.Equal(object, local) {
+		t.Errorf("%s: the object has %d bytes, not the local file's %d", c.name, len(object), len(local))
 	}
 	if _, err := os.Stat(filepath.Join(d.data, filepath.FromSlash(rec.File))); !os.IsNotExist(err) {
 		t.Errorf("local file still there with keep_local 0: %v", err)
@@ -95,14 +155,8 @@ func TestCopiesToDirTarget(t *testing.T) {
 		t.Errorf("verify from the copy: %s", v)
 	}
 
-	// The target goes away (a NAS unmounted, a file where the share was):
-	// the next calls wait for it.
-	if err := os.Rename(nas, nas+".away"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(nas, []byte("not a directory"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// The target goes away mid-backlog: the next calls wait for it.
+	c.down()
 	var ids []string
 	for range 2 {
 		s := d.setup(spec)
@@ -118,9 +172,6 @@ func TestCopiesToDirTarget(t *testing.T) {
 		t.Errorf("storage status while the target is down:\n%s", out)
 	}
 	for _, id := range ids {
-		if _, err := os.Stat(filepath.Join(d.data, "records")); err != nil {
-			t.Fatal(err)
-		}
 		var r control.Recording
 		d.cliJSON(&r, "show", id)
 		if !r.Evicted.IsZero() {
@@ -129,22 +180,14 @@ func TestCopiesToDirTarget(t *testing.T) {
 	}
 
 	// Back: every recording arrives, once.
-	if err := os.Remove(nas); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(nas+".away", nas); err != nil {
-		t.Fatal(err)
-	}
+	c.up()
 	for _, id := range ids {
-		d.copied(id, true, "nas")
+		d.copied(id, true, "archive")
 	}
 	var objects []string
-	filepath.WalkDir(nas, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			objects = append(objects, p)
-		}
-		return nil
-	})
+	if err := c.target.List(ctx, "site-a/", func(o target.Object) error { objects = append(objects, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if len(objects) != 3 {
 		t.Errorf("objects on the target: %q, want the 3 recordings once each", objects)
 	}
@@ -152,6 +195,21 @@ func TestCopiesToDirTarget(t *testing.T) {
 	if s := st.Storage; s.Backlog != 0 || s.Targets[0].State != "up" || s.Targets[0].Copied != 3 {
 		t.Errorf("storage after the outage: %+v", s)
 	}
+}
+
+// readObject reads an object whole.
+func readObject(t *testing.T, tg target.Target, key string) []byte {
+	t.Helper()
+	rc, _, err := tg.Open(context.Background(), key)
+	if err != nil {
+		t.Fatalf("open %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestTwoNodesOneTarget: two recorders (nodes 1 and 2, one key) copy to

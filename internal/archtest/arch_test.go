@@ -150,12 +150,15 @@ func allowedDep(allowed []string, dep string) bool {
 	return false
 }
 
-// TestTestSupportStaysOutOfBinaries: internal/testaudio is for tests only.
+// TestTestSupportStaysOutOfBinaries: internal/testaudio and
+// internal/testservers are for tests only.
 func TestTestSupportStaysOutOfBinaries(t *testing.T) {
 	for _, p := range listPackages(t) {
 		for _, dep := range p.Deps {
-			if dep == module+"/internal/testaudio" {
-				t.Errorf("%s depends on internal/testaudio, which is test support", p.ImportPath)
+			for _, support := range []string{"internal/testaudio", "internal/testservers"} {
+				if dep == module+"/"+support {
+					t.Errorf("%s depends on %s, which is test support", p.ImportPath, support)
+				}
 			}
 		}
 	}
