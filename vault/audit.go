@@ -9,10 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -150,29 +148,8 @@ type auditReq struct {
 	done    bool
 }
 
-// audits maps each Store to its audit log. The Store holds no field for
-// it (store.go belongs to another change): the map is keyed by a weak
-// pointer, and the entry goes, with its file, when the Store is collected.
-var audits sync.Map // weak.Pointer[Store] → *auditLog
-
 // audit returns the audit log of s.
-func (s *Store) audit() *auditLog {
-	key := weak.Make(s)
-	if v, ok := audits.Load(key); ok {
-		return v.(*auditLog)
-	}
-	l := &auditLog{dir: filepath.Join(s.dir, "audit"), log: s.log, now: time.Now}
-	v, loaded := audits.LoadOrStore(key, l)
-	if !loaded {
-		runtime.AddCleanup(s, func(l *auditLog) {
-			audits.Delete(key)
-			l.writeMu.Lock()
-			l.closeFile()
-			l.writeMu.Unlock()
-		}, l)
-	}
-	return v.(*auditLog)
-}
+func (s *Store) audit() *auditLog { return s.auditLog }
 
 // checkOpen returns ErrClosed (wrapped with op) once the store is closed.
 func (s *Store) checkOpen(op string) error {

@@ -66,9 +66,10 @@ type Store struct {
 	memMu       sync.Mutex  // guards nextMem
 	nextMem     string      // the memtable log Badger creates next
 
-	usage   usageBook                 // the sealed files' sizes by day (usage.go)
-	fetch   atomic.Pointer[FetchFunc] // reads evicted recordings back (copies.go)
-	archive bool                      // seals queue copies (Config.Archive)
+	usage    usageBook                 // the sealed files' sizes by day (usage.go)
+	fetch    atomic.Pointer[FetchFunc] // reads evicted recordings back (copies.go)
+	archive  bool                      // seals queue copies (Config.Archive)
+	auditLog *auditLog                 // the audit trail (audit.go)
 }
 
 // Open opens (creating on first start) the store in cfg.Dir.
@@ -96,7 +97,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("open vault: %w", err)
 		}
 	}
-	s := &Store{dir: dir, loc: loc, log: log, statfs: statfs, reserve: filepath.Join(dir, reserveName)}
+	s := &Store{dir: dir, loc: loc, log: log, statfs: statfs, reserve: filepath.Join(dir, reserveName),
+		auditLog: &auditLog{dir: filepath.Join(dir, "audit"), log: log, now: time.Now}}
 	s.reserveSize = cfg.IndexReserve
 	if s.reserveSize == 0 {
 		s.reserveSize = DefaultIndexReserve
@@ -247,6 +249,9 @@ func checkKEK(db *badger.DB, k *kek) error {
 // can no longer Seal. Close is idempotent.
 func (s *Store) Close() error {
 	s.stopTrigrams()
+	s.auditLog.writeMu.Lock()
+	s.auditLog.closeFile()
+	s.auditLog.writeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
