@@ -20,7 +20,7 @@ DEB_DEBS := dpkg-dev
 RUN_DATA ?= ./var
 RUN_SIP ?= 0.0.0.0:5060
 
-.PHONY: all deps test-deps build run test bench load vet fmt clean deb
+.PHONY: all deps test-deps build run test bench load vet fmt clean deb package-test
 
 all: build
 
@@ -64,6 +64,12 @@ test: test-deps
 deb: deps
 	$(call apt_install,$(DEB_DEBS))
 	packaging/build-deb
+
+# Installs the .deb into a throwaway Debian root (debootstrap, cached in
+# ~/.cache/callvault), records a call with it, drains it, removes and
+# purges it; see packaging/package-test. Needs root (it uses sudo if not).
+package-test: test-deps
+	packaging/package-test
 
 # Speed and memory figures for BENCHMARKS.md.
 bench: test-deps
