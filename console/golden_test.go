@@ -47,6 +47,12 @@ var goldenCases = []goldenCase{
 	{name: "status_alarms", setup: alarmStatus, args: []string{"status"}},
 	{name: "storage_status", setup: alarmStatus, args: []string{"storage", "status"}},
 	{name: "storage_none", args: []string{"storage", "status"}},
+	{name: "audit", setup: auditTrail, args: []string{"audit", "--id", "2026000000004"}},
+	{name: "audit_verify", setup: auditTrail, args: []string{"audit", "verify"}},
+	{name: "audit_verify_broken", setup: func(t *testing.T, b *controltest.Backend) {
+		auditTrail(t, b)
+		b.SetAuditReport(control.AuditReport{Entries: 2, FirstBroken: 3, Problem: "entry 3: prev is not the SHA-256 of entry 2", HeadSeq: 3})
+	}, args: []string{"audit", "verify"}},
 	{name: "calls", args: []string{"calls"}},
 	{name: "calls_none", setup: func(_ *testing.T, b *controltest.Backend) { b.SetCalls(nil) }, args: []string{"calls"}},
 	{name: "search", args: []string{"search"}},
@@ -260,6 +266,17 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0.Add(-10 * time.Hour), Status: "failed",
 		Codec: "PCMU", File: "records/2026/03/02/2026000000005_20260302003000____.mp3.enc"}, nil)
 	return b, sock
+}
+
+func auditTrail(_ *testing.T, b *controltest.Backend) {
+	b.AddAudit(
+		control.AuditEntry{Seq: 1, Time: t0, Action: "recording.created", ID: "2026000000004", Actor: "system", UID: -1,
+			Detail: "complete, 3723499 ms", Prev: ""},
+		control.AuditEntry{Seq: 2, Time: t0.Add(time.Hour), Action: "user.added", Actor: "root", UID: 0, Detail: "jdoe (John Doe): extensions 2501, mode always",
+			Prev: "5e2bf57d3f40c4b6df69daf1936cb766f832374b4fc0259a7cbff06e2f70f269"},
+		control.AuditEntry{Seq: 3, Time: t0.Add(2 * time.Hour), Action: "recording.exported", ID: "2026000000004", Actor: "alice", UID: 1001,
+			Prev: "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da804a26"})
+	b.SetAuditReport(control.AuditReport{Entries: 3, HeadSeq: 3})
 }
 
 func alarmStatus(_ *testing.T, b *controltest.Backend) {

@@ -40,6 +40,10 @@ Commands:
   license show           the licence in force and its use
   license install FILE   verify a licence file and put it in force
   storage status         copies off the box: backlog, targets, throughput
+  audit [--id ID] [--from T] [--to T]
+                         the audit trail: who did what to which recording
+  audit verify           check the audit trail's hash chain; exits 1 where
+                         it breaks
   calc disk --agents N --hours H [--service 8x6|24x7 | --days D] --months M
                          disk that recordings fill over their retention
   calc channels --bhca N --duration SECONDS [--gos 0.01]
@@ -97,6 +101,7 @@ var commands = map[string]commandFunc{
 	"license": (*cli).license,
 	"calc":    (*cli).calc,
 	"storage": (*cli).storage,
+	"audit":   (*cli).audit,
 }
 
 // run is the whole program: main only adds the process around it.

@@ -17,6 +17,7 @@ var offline = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"reindex":      runReindex,
 	"license":      runLicense,
 	"check-config": runCheckConfig,
+	"audit":        runAudit,
 }
 
 // offlineStore parses -config and -data (and the flags more adds) and
@@ -117,5 +118,28 @@ func runReindex(args []string, stdout, stderr io.Writer) error {
 	if len(rep.Failed) > 0 {
 		return fmt.Errorf("reindex: %d files could not be indexed", len(rep.Failed))
 	}
+	return nil
+}
+
+// runAudit checks the audit trail of a data dir offline: callvaultd audit
+// verify [-config FILE] [-data DIR]. It prints what it found and fails
+// when the chain is broken.
+func runAudit(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("audit: want \"audit verify [-config FILE] [-data DIR]\"")
+	}
+	cfg, _, log, err := offlineStore("audit verify", args[1:], stderr, nil)
+	if err != nil {
+		return err
+	}
+	rep, err := vault.VerifyAudit(cfg, log)
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
+	if rep.FirstBroken != 0 || rep.Problem != "" {
+		fmt.Fprintf(stdout, "BROKEN at entry %d of %d: %s\n", rep.FirstBroken, rep.Entries, rep.Problem)
+		return fmt.Errorf("audit verify: the audit trail is broken at entry %d", rep.FirstBroken)
+	}
+	fmt.Fprintf(stdout, "intact: %d entries, the chain and the index head (entry %d) agree\n", rep.Entries, rep.Head.Seq)
 	return nil
 }

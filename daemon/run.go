@@ -93,6 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// The index closes last, after every live call is sealed.
 	defer store.Close()
+	if err := store.OpenAudit(); err != nil {
+		return fmt.Errorf("audit trail: %w", err)
+	}
 
 	users, err := recorder.OpenDirectory(filepath.Join(cfg.DataDir, "users.json"))
 	if err != nil {

@@ -35,6 +35,11 @@ type Backend interface {
 	// existing user (u passed User.Validate): ErrNotFound when there is no
 	// such user, ErrExists when an extension is another user's.
 	UpdateUser(ctx context.Context, u User) error
+	// Audit calls fn with each entry of the audit trail that matches q,
+	// oldest first, and stops at fn's error.
+	Audit(ctx context.Context, q AuditQuery, fn func(AuditEntry) error) error
+	// AuditVerify checks the audit trail's hash chain end to end.
+	AuditVerify(ctx context.Context) (AuditReport, error)
 	// Subscribe returns the events that happen from now on. The channel is
 	// closed when ctx is done; the backend may also close it earlier (on
 	// shutdown), which ends the client's stream. A slow subscriber must not

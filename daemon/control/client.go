@@ -354,31 +354,5 @@ func (c *Client) VerifyAll(ctx context.Context, fn func(Check) error) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return readError(resp)
-	}
-	dec := json.NewDecoder(resp.Body)
-	n := 0
-	for {
-		var ch Check
-		err := dec.Decode(&ch)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return ctxErr
-			}
-			return fmt.Errorf("verify: stream broke after %d files: %w", n, err)
-		}
-		n++
-		if err := fn(ch); err != nil {
-			return err
-		}
-	}
-	if msg := resp.Trailer.Get(TrailerError); msg != "" {
-		return fmt.Errorf("verify: %s", msg)
-	}
-	return nil
+	return readLines(ctx, resp, "verify", fn)
 }

@@ -52,6 +52,8 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /v1/events", h.events)
 	mux.HandleFunc("POST /v1/record", h.record)
 	mux.HandleFunc("PUT /v1/license", h.installLicense)
+	mux.HandleFunc("GET /v1/audit", h.audit)
+	mux.HandleFunc("GET /v1/audit/verify", h.auditVerify)
 	return mux
 }
 

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/internal/vocab"
 	"github.com/callvault/callvault/media"
+	"github.com/callvault/callvault/vault"
 )
 
 // A Live Keep call that ends before its keep is parked: its media is
@@ -58,6 +60,7 @@ func (r *Recorder) destroy(c *call, why string) {
 		return
 	}
 	r.unkept.Add(1)
+	r.audit(context.Background(), vault.AuditRecordingDeleted, c.w.ID(), "live keep call not kept: "+why)
 	c.log.Info("live keep call not kept: destroyed, its data key first", "why", why)
 	view := c.view(r.users.byExtension)
 	r.events.publish(control.Event{Type: control.EventRecordingDestroyed, Time: r.now().UTC(), Call: &view})

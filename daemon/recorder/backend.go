@@ -218,7 +218,10 @@ func (b *backend) Recording(ctx context.Context, id string) (control.Recording, 
 // Export sends nothing of a file that does not authenticate whole: the
 // vault checks it before the first byte.
 func (b *backend) Export(ctx context.Context, id string, w io.Writer) error {
-	return mapVaultErr(b.store.Export(id, w), id)
+	if err := b.store.Export(id, w); err != nil {
+		return mapVaultErr(err, id)
+	}
+	return b.rec.audit(ctx, vault.AuditRecordingExported, id, "")
 }
 
 func (b *backend) Verify(ctx context.Context, id string) (control.Check, error) {
@@ -226,7 +229,7 @@ func (b *backend) Verify(ctx context.Context, id string) (control.Check, error) 
 	if err != nil {
 		return control.Check{}, mapVaultErr(err, id)
 	}
-	return control.Check(c), nil
+	return control.Check(c), b.rec.audit(ctx, vault.AuditRecordingVerified, id, strings.TrimSpace(c.Status+" "+c.Detail))
 }
 
 func (b *backend) VerifyAll(ctx context.Context, fn func(control.Check) error) error {
@@ -267,6 +270,9 @@ func (b *backend) AddUser(ctx context.Context, u control.User) error {
 	if err := b.users.add(nu); err != nil {
 		return err
 	}
+	if err := b.rec.audit(ctx, vault.AuditUserAdded, "", userDetail(u)); err != nil {
+		return err
+	}
 	b.events.publish(control.Event{Type: control.EventUserAdded, Time: time.Now().UTC(), User: &u})
 	return nil
 }
@@ -277,12 +283,18 @@ func (b *backend) UpdateUser(ctx context.Context, u control.User) error {
 	if err := b.users.update(nu); err != nil {
 		return err
 	}
+	if err := b.rec.audit(ctx, vault.AuditUserChanged, "", userDetail(u)); err != nil {
+		return err
+	}
 	b.events.publish(control.Event{Type: control.EventUserUpdated, Time: time.Now().UTC(), User: &u})
 	return nil
 }
 
 func (b *backend) RemoveUser(ctx context.Context, username string) error {
 	if err := b.users.remove(username); err != nil {
+		return err
+	}
+	if err := b.rec.audit(ctx, vault.AuditUserRemoved, "", username); err != nil {
 		return err
 	}
 	b.events.publish(control.Event{Type: control.EventUserRemoved, Time: time.Now().UTC(), User: &control.User{Username: username}})
@@ -294,7 +306,16 @@ func (b *backend) Record(ctx context.Context, req control.RecordRequest) (contro
 }
 
 func (b *backend) InstallLicense(ctx context.Context, file []byte) (control.License, error) {
-	return b.rec.InstallLicence(file)
+	lic, err := b.rec.InstallLicence(file)
+	if err != nil {
+		return lic, err
+	}
+	return lic, b.rec.audit(ctx, vault.AuditLicenseInstalled, "", fmt.Sprintf("%s, %s, %d, expires %s", lic.Customer, lic.Model, lic.Count, lic.Expires))
+}
+
+// userDetail describes a user in an audit entry.
+func userDetail(u control.User) string {
+	return fmt.Sprintf("%s (%s): extensions %s, mode %s", u.Username, u.FullName, strings.Join(u.Extensions, ","), u.Mode)
 }
 
 func (b *backend) Subscribe(ctx context.Context) <-chan control.Event {

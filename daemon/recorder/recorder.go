@@ -517,6 +517,7 @@ func (r *Recorder) conclude(c *call, reason string, res media.Result, stopErr er
 		return
 	}
 	r.totals.sealedAs(rec.Status)
+	r.audit(context.Background(), vault.AuditRecordingCreated, rec.ID, sealedDetail(rec))
 	c.log.Info("recording sealed", "reason", reason, "file", rec.File, "duration_ms", rec.DurationMS, "status", rec.Status)
 	r.events.publish(eventRecording(r.now(), rec))
 }

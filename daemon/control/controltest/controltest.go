@@ -33,6 +33,8 @@ type Backend struct {
 	users      []control.User
 	lastQuery  control.Query
 	states     map[string]string // record state by call id, after Record
+	audit      []control.AuditEntry
+	auditRep   control.AuditReport
 	subs       map[chan control.Event]context.Context
 	gone       chan struct{}
 }
@@ -403,4 +405,43 @@ func Serve(t testing.TB, b control.Backend) string {
 		<-done
 	})
 	return path
+}
+
+// AddAudit appends entries to the audit trail the backend serves.
+func (b *Backend) AddAudit(entries ...control.AuditEntry) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.audit = append(b.audit, entries...)
+}
+
+// SetAuditReport sets what AuditVerify answers.
+func (b *Backend) SetAuditReport(r control.AuditReport) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.auditRep = r
+}
+
+func (b *Backend) Audit(ctx context.Context, q control.AuditQuery, fn func(control.AuditEntry) error) error {
+	b.mu.Lock()
+	entries := slices.Clone(b.audit)
+	b.mu.Unlock()
+	for _, e := range entries {
+		if (q.ID != "" && e.ID != q.ID) || (!q.From.IsZero() && e.Time.Before(q.From)) || (!q.To.IsZero() && e.Time.After(q.To)) {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Backend) AuditVerify(ctx context.Context) (control.AuditReport, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	rep := b.auditRep
+	if rep.Entries == 0 {
+		rep.Entries = len(b.audit)
+	}
+	return rep, nil
 }
