@@ -40,6 +40,9 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_DEBS))
+	# The storage targets' real servers: versitygw (S3) and Azurite
+	# (Azure Blob), into .tools/.
+	scripts/install-versitygw
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/callvaultd ./daemon
