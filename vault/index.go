@@ -29,6 +29,8 @@ import (
 //	q/<id>                           empty value: waits for copies (copies.go)
 //	e/<nanos>/<id>                   empty value: its local file may go then
 //	meta/copies-queued/<target>      set once a target's missing copies were queued
+//	h/<id>                           empty value: under legal hold (lifecycle.go)
+//	t/<id>                           Tombstone JSON of a removed recording
 //	meta/audit-head                  the audit log's last entry: {seq, hash, size} (audit.go)
 //	meta/rtri                        set once every record has its
 //	                                 i/rtri keys (trigram.go)

@@ -63,6 +63,8 @@ type Recording struct {
 	// Evicted is when the local file was removed, once copied ([storage]
 	// keep_local); zero while it is on the local disk.
 	Evicted time.Time `json:"evicted,omitzero"`
+	// Hold is the legal hold on the recording, nil when none (lifecycle.go).
+	Hold *Hold `json:"hold,omitempty"`
 }
 
 // Span is a stretch of a recording: AtMS from its start, DurMS long.
