@@ -74,7 +74,7 @@ func (c *cli) search(ctx context.Context, args []string) error {
 		func(r control.Recording) string {
 			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.ID, formatLocal(r.Start),
 				formatDuration(r.DurationMS), dash(r.User), dash(r.Extension), dash(r.Remote),
-				dash(r.Direction), dash(r.Status), formatBytes(r.Size))
+				dash(r.Direction), statusHeld(r), formatBytes(r.Size))
 		})
 	if err == nil && next != "" && !*asJSON {
 		fmt.Fprintf(c.stderr, "more: %s\n", nextPageCommand(fs.FlagSet, next))
@@ -196,6 +196,9 @@ func (c *cli) show(ctx context.Context, args []string) error {
 	for _, cp := range r.Copies {
 		fmt.Fprintf(tw, "copy\t%s\n", formatCopy(cp))
 	}
+	if r.Hold != nil {
+		fmt.Fprintf(tw, "legal hold\tsince %s by %s: %s\n", formatLocal(r.Hold.Since), r.Hold.Actor, r.Hold.Reason)
+	}
 	if !r.Evicted.IsZero() {
 		fmt.Fprintf(tw, "local file\tremoved %s once copied (export and verify read a copy)\n", formatLocal(r.Evicted))
 	}
@@ -227,4 +230,12 @@ func (c *cli) export(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stderr, "wrote %d bytes to %s\n", n, *out)
 	return nil
+}
+
+// statusHeld is a recording's status, marked "held" under a legal hold.
+func statusHeld(r control.Recording) string {
+	if r.Hold != nil {
+		return dash(r.Status) + ",held"
+	}
+	return dash(r.Status)
 }

@@ -54,7 +54,7 @@ func (c *cli) usersList(ctx context.Context, args []string) error {
 }
 
 func (c *cli) usersAdd(ctx context.Context, args []string) error {
-	fs := c.flags("users add", `users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep] [--direction in|out|both] [--external only|any]`)
+	fs := c.flags("users add", `users add USERNAME --name "Full Name" --ext EXT[,EXT] [--mode always|on-demand|live-keep] [--direction in|out|both] [--external only|any] [--retention MONTHS]`)
 	var u control.User
 	fs.StringVar(&u.FullName, "name", "", "the user's first and last `name`")
 	var exts listFlag
@@ -62,6 +62,7 @@ func (c *cli) usersAdd(ctx context.Context, args []string) error {
 	fs.StringVar(&u.Mode, "mode", control.ModeAlways, "recording `mode`: always, on-demand or live-keep")
 	fs.StringVar(&u.Direction, "direction", "", "record only the user's inbound (in) or outbound (out) calls, or both (default: [policy] direction)")
 	fs.StringVar(&u.External, "external", "", "record only calls with an external remote number (only), or any (default: [policy] external)")
+	fs.IntVar(&u.RetentionMonths, "retention", 0, "keep the user's recordings `months` before the purge removes them (default: [retention] months)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -102,13 +103,16 @@ func modeAndFilters(u control.User) string {
 	case control.FilterAny:
 		s += ", any number"
 	}
+	if u.RetentionMonths > 0 {
+		s += fmt.Sprintf(", kept %d months", u.RetentionMonths)
+	}
 	return s
 }
 
 // usersEdit changes what its flags name of an existing user; the rest
 // stays as it is.
 func (c *cli) usersEdit(ctx context.Context, args []string) error {
-	fs := c.flags("users edit", `users edit USERNAME [--name "Full Name"] [--ext EXT[,EXT]] [--mode always|on-demand|live-keep] [--direction in|out|both] [--external only|any]`)
+	fs := c.flags("users edit", `users edit USERNAME [--name "Full Name"] [--ext EXT[,EXT]] [--mode always|on-demand|live-keep] [--direction in|out|both] [--external only|any] [--retention MONTHS]`)
 	var name, mode, direction, external string
 	var exts listFlag
 	fs.StringVar(&name, "name", "", "the user's first and last `name`")
@@ -116,6 +120,7 @@ func (c *cli) usersEdit(ctx context.Context, args []string) error {
 	fs.StringVar(&mode, "mode", "", "recording `mode`: always, on-demand or live-keep")
 	fs.StringVar(&direction, "direction", "", "record only the user's inbound (in) or outbound (out) calls, or both")
 	fs.StringVar(&external, "external", "", "record only calls with an external remote number (only), or any")
+	retention := fs.Int("retention", 0, "keep the user's recordings `months` before the purge removes them (0: [retention] months)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -126,8 +131,8 @@ func (c *cli) usersEdit(ctx context.Context, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["name"] && !set["ext"] && !set["mode"] && !set["direction"] && !set["external"] {
-		return usagef("users edit: nothing to change (--name, --ext, --mode, --direction, --external)")
+	if !set["name"] && !set["ext"] && !set["mode"] && !set["direction"] && !set["external"] && !set["retention"] {
+		return usagef("users edit: nothing to change (--name, --ext, --mode, --direction, --external, --retention)")
 	}
 	users, err := c.client.Users(ctx)
 	if err != nil {
@@ -152,6 +157,9 @@ func (c *cli) usersEdit(ctx context.Context, args []string) error {
 	}
 	if set["external"] {
 		u.External = external
+	}
+	if set["retention"] {
+		u.RetentionMonths = *retention
 	}
 	if err := u.Validate(); err != nil {
 		return &usageError{err: fmt.Errorf("users edit: %w", err)}

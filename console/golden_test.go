@@ -47,6 +47,10 @@ var goldenCases = []goldenCase{
 	{name: "status_alarms", setup: alarmStatus, args: []string{"status"}},
 	{name: "storage_status", setup: alarmStatus, args: []string{"storage", "status"}},
 	{name: "storage_none", args: []string{"storage", "status"}},
+	{name: "hold_add", args: []string{"hold", "add", "2026000000004", "--reason", "case 2026-114"}},
+	{name: "hold_no_reason", args: []string{"hold", "add", "--user", "asmith"}},
+	{name: "purge_dry_run", args: []string{"purge", "--dry-run"}},
+	{name: "purge_before_no_reason", args: []string{"purge", "--before", "2026-01-01"}},
 	{name: "audit", setup: auditTrail, args: []string{"audit", "--id", "2026000000004"}},
 	{name: "audit_verify", setup: auditTrail, args: []string{"audit", "verify"}},
 	{name: "audit_verify_broken", setup: func(t *testing.T, b *controltest.Backend) {
@@ -262,7 +266,7 @@ func goldenServe(t *testing.T) (*controltest.Backend, string) {
 				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", At: t0.Add(3 * time.Hour)},
 			{Target: "archive", State: "failed", Attempts: 3, Error: "dial tcp 192.0.2.7:443: connect: connection refused", At: t0.Add(4 * time.Hour),
 				NextTry: t0.Add(4*time.Hour + 40*time.Second)}},
-		Evicted: t0.Add(5 * time.Hour)}, []byte("x"))
+		Evicted: t0.Add(5 * time.Hour), Hold: &control.Hold{Reason: "case 2026-114", Since: t0.Add(6 * time.Hour), Actor: "alice"}}, []byte("x"))
 	b.AddRecording(control.Recording{ID: "2026000000005", Start: t0.Add(-10 * time.Hour), Status: "failed",
 		Codec: "PCMU", File: "records/2026/03/02/2026000000005_20260302003000____.mp3.enc"}, nil)
 	return b, sock

@@ -44,6 +44,12 @@ Commands:
                          the audit trail: who did what to which recording
   audit verify           check the audit trail's hash chain; exits 1 where
                          it breaks
+  hold add|rm ID...|--user U|--from T --to T --reason TEXT
+                         put recordings under legal hold (no purge removes
+                         them), or lift it
+  purge [--dry-run]      remove what retention no longer keeps
+  purge --before T --reason TEXT [--dry-run]
+                         remove every unheld recording that started before T
   calc disk --agents N --hours H [--service 8x6|24x7 | --days D] --months M
                          disk that recordings fill over their retention
   calc channels --bhca N --duration SECONDS [--gos 0.01]
@@ -102,6 +108,8 @@ var commands = map[string]commandFunc{
 	"calc":    (*cli).calc,
 	"storage": (*cli).storage,
 	"audit":   (*cli).audit,
+	"purge":   (*cli).purge,
+	"hold":    (*cli).hold,
 }
 
 // run is the whole program: main only adds the process around it.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -45,6 +46,25 @@ func openTarget(cfg target.Config) (target.Target, error) {
 		return s3target.New(cfg)
 	}
 	return nil, fmt.Errorf("storage.target %q: kind %q is not built into this callvaultd", cfg.Name, cfg.Kind)
+}
+
+// removeCopies is the recorder's RemoveCopies: nil without an archiver.
+func removeCopies(a *archive.Archiver) func(context.Context, vault.Recording) error {
+	if a == nil {
+		return nil
+	}
+	return a.DeleteCopies
+}
+
+// purge runs the retention's purge and logs what it did.
+func purge(ctx context.Context, rec *recorder.Recorder, log *slog.Logger) {
+	res, err := rec.Purge(ctx, control.PurgeRequest{})
+	switch {
+	case err != nil:
+		log.Error("purge", "err", err, "purged", len(res.Purged))
+	case len(res.Purged)+len(res.Held) > 0:
+		log.Info("purge", "purged", len(res.Purged), "kept_by_hold", len(res.Held))
+	}
 }
 
 // storageStatus is the Host's Storage: nil without an archiver.

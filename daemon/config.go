@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/callvault/callvault/daemon/recorder"
+	"github.com/callvault/callvault/internal/vocab"
 	"github.com/callvault/callvault/vault/target"
 )
 
@@ -44,6 +45,11 @@ type Config struct {
 		HoldTimeout string `toml:"hold_timeout"`
 	} `toml:"rtp"`
 	Storage StorageConfig `toml:"storage"`
+	// Retention is how long recordings are kept before the purge
+	// removes them ([retention] months; 0: for ever).
+	Retention struct {
+		Months int `toml:"months"`
+	} `toml:"retention"`
 	Policy  PolicyConfig  `toml:"policy"`
 	License LicenseConfig `toml:"license"`
 	Phone   PhoneConfig   `toml:"phone"`
@@ -204,6 +210,9 @@ func (c Config) validate() (parsed, error) {
 	c.validatePhone(&p, bad)
 	c.validateMetrics(bad)
 	c.validateStorage(&p, bad)
+	if msg := vocab.CheckRetention(c.Retention.Months); msg != "" {
+		bad("retention.months: %s", msg)
+	}
 	return p, errors.Join(errs...)
 }
 

@@ -115,30 +115,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	events := recorder.NewHub()
 	disk := recorder.NewDiskGuard(store, p.minFree, log.With("component", "disk"), events, time.Now)
 	disk.OnSpaceBack(func() { go salvage.Run() }) // seals that failed for want of space
-	rec := recorder.New(recorder.Options{
-		Log:           log.With("component", "recorder"),
-		Pool:          pool,
-		Store:         store,
-		Users:         users,
-		Media:         media.Config{Stereo: cfg.Stereo, Reorder: p.reorder},
-		RecordUnknown: cfg.RecordUnknown,
-		Latch:         cfg.RTP.Latch,
-		RTPTimeout:    p.rtpTimeout,
-		HoldTimeout:   p.holdTimeout,
-		Location:      p.location,
-		SourcePorts:   p.sourcePorts,
-		Filters:       p.filters,
-		KeepGrace:     p.keepGrace,
-		DataDir:       cfg.DataDir,
-		LicenseKeys:   p.licenseKeys,
-		Disk:          disk,
-		Events:        events,
-	})
-	disk.Check()
 	archiver, err := newArchiver(p, store, events, log.With("component", "archive"))
 	if err != nil {
 		return err
 	}
+	rec := recorder.New(recorder.Options{
+		Log:             log.With("component", "recorder"),
+		Pool:            pool,
+		Store:           store,
+		Users:           users,
+		Media:           media.Config{Stereo: cfg.Stereo, Reorder: p.reorder},
+		RecordUnknown:   cfg.RecordUnknown,
+		Latch:           cfg.RTP.Latch,
+		RTPTimeout:      p.rtpTimeout,
+		HoldTimeout:     p.holdTimeout,
+		Location:        p.location,
+		SourcePorts:     p.sourcePorts,
+		Filters:         p.filters,
+		KeepGrace:       p.keepGrace,
+		DataDir:         cfg.DataDir,
+		LicenseKeys:     p.licenseKeys,
+		Disk:            disk,
+		Events:          events,
+		RetentionMonths: cfg.Retention.Months,
+		RemoveCopies:    removeCopies(archiver),
+	})
+	disk.Check()
 	tlsConf, err := sipTLS(cfg, os.Getenv("CREDENTIALS_DIRECTORY"))
 	if err != nil {
 		return err
@@ -216,6 +218,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if archiver != nil {
 		g.Go(func() error { archiver.Run(gctx, archivePass); return nil })
 	}
+	g.Go(func() error {
+		purge(gctx, rec, log)
+		recorder.Every(gctx, time.Hour, func() { purge(gctx, rec, log) })
+		return nil
+	})
 	// Not in the group: a long count need not hold up the drain.
 	go recorder.CountUsage(gctx, store, log.With("component", "usage"))
 	g.Go(func() error {
@@ -223,6 +230,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			now := time.Now()
 			rec.CheckSilence(now)
 			rec.CheckLicence(now)
+			rec.CheckClock(now)
 			rec.PublishStats(now)
 		})
 		return nil

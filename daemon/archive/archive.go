@@ -318,3 +318,20 @@ func backoff(n int) time.Duration {
 	}
 	return min(d, retryMax)
 }
+
+// DeleteCopies removes every copy of rec on the configured targets (before
+// the recording is purged or erased). A copy on a target no longer
+// configured is left, and logged.
+func (a *Archiver) DeleteCopies(ctx context.Context, rec vault.Recording) error {
+	for _, c := range rec.Copies {
+		t, ok := a.byName[c.Target]
+		if !ok {
+			a.o.Log.Warn("copy left on a target no longer configured", "id", rec.ID, "target", c.Target, "key", c.Key)
+			continue
+		}
+		if err := t.Delete(ctx, c.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

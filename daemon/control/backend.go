@@ -40,6 +40,11 @@ type Backend interface {
 	Audit(ctx context.Context, q AuditQuery, fn func(AuditEntry) error) error
 	// AuditVerify checks the audit trail's hash chain end to end.
 	AuditVerify(ctx context.Context) (AuditReport, error)
+	// Purge removes what the request selects, never a held recording.
+	Purge(ctx context.Context, req PurgeRequest) (PurgeResult, error)
+	// Hold puts the selected recordings under legal hold, or releases
+	// them, and returns them.
+	Hold(ctx context.Context, req HoldRequest) ([]Recording, error)
 	// Subscribe returns the events that happen from now on. The channel is
 	// closed when ctx is done; the backend may also close it earlier (on
 	// shutdown), which ends the client's stream. A slow subscriber must not

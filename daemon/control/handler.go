@@ -54,6 +54,8 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("PUT /v1/license", h.installLicense)
 	mux.HandleFunc("GET /v1/audit", h.audit)
 	mux.HandleFunc("GET /v1/audit/verify", h.auditVerify)
+	mux.HandleFunc("POST /v1/purge", h.purge)
+	mux.HandleFunc("POST /v1/holds", h.hold)
 	return mux
 }
 

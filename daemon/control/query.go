@@ -216,6 +216,9 @@ func (u User) Validate() error {
 	if p := vocab.CheckFilter(u.Direction, u.External); p != "" {
 		problems = append(problems, p)
 	}
+	if p := vocab.CheckRetention(u.RetentionMonths); p != "" {
+		problems = append(problems, p)
+	}
 	return invalid(problems)
 }
 

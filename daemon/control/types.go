@@ -334,6 +334,8 @@ type Recording struct {
 	// verify then read a copy).
 	Copies  []Copy    `json:"copies,omitempty"`
 	Evicted time.Time `json:"evicted,omitzero"`
+	// Hold is the recording's legal hold; absent when none.
+	Hold *Hold `json:"hold,omitempty"`
 }
 
 // Span is a stretch of a recording: AtMS from its start, DurMS long.
@@ -434,6 +436,9 @@ type User struct {
 	// which of the user's calls are recorded; "" keeps [policy]'s.
 	Direction string `json:"direction,omitempty"`
 	External  string `json:"external,omitempty"`
+	// RetentionMonths keeps the user's recordings that many months
+	// before the purge removes them; 0 keeps [retention] months.
+	RetentionMonths int `json:"retention_months,omitempty"`
 }
 
 // Event types.

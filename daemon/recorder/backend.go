@@ -84,6 +84,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		st.Alarms = append(st.Alarms, alarms...)
 	}
 	st.Alarms = append(st.Alarms, b.rec.licence.alarms.active()...)
+	st.Alarms = append(st.Alarms, b.rec.retention.alarms.active()...)
 	if b.Storage != nil {
 		var alarms []control.Alarm
 		st.Storage, alarms = b.Storage()
@@ -259,14 +260,14 @@ func (b *backend) Users(ctx context.Context) ([]control.User, error) {
 	var out []control.User
 	for _, u := range b.users.list() {
 		out = append(out, control.User{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode,
-			Direction: u.Direction, External: u.External})
+			Direction: u.Direction, External: u.External, RetentionMonths: u.RetentionMonths})
 	}
 	return out, nil
 }
 
 func (b *backend) AddUser(ctx context.Context, u control.User) error {
 	nu := user{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode,
-		Direction: u.Direction, External: u.External}
+		Direction: u.Direction, External: u.External, RetentionMonths: u.RetentionMonths}
 	if err := b.users.add(nu); err != nil {
 		return err
 	}
@@ -279,7 +280,7 @@ func (b *backend) AddUser(ctx context.Context, u control.User) error {
 
 func (b *backend) UpdateUser(ctx context.Context, u control.User) error {
 	nu := user{Username: u.Username, FullName: u.FullName, Extensions: u.Extensions, Mode: u.Mode,
-		Direction: u.Direction, External: u.External}
+		Direction: u.Direction, External: u.External, RetentionMonths: u.RetentionMonths}
 	if err := b.users.update(nu); err != nil {
 		return err
 	}

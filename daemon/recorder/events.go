@@ -127,6 +127,9 @@ func wireRecording(r vault.Recording) control.Recording {
 		w.Copies = append(w.Copies, control.Copy(c))
 	}
 	w.Evicted = r.Evicted
+	if r.Hold != nil {
+		w.Hold = &control.Hold{Reason: r.Hold.Reason, Since: r.Hold.Since, Actor: r.Hold.Actor}
+	}
 	return w
 }
 

@@ -56,6 +56,7 @@ type Recorder struct {
 	// ([policy] keep_grace); unkept counts those destroyed.
 	keepGrace time.Duration
 	licence   *licensing
+	retention *retention
 	unkept    atomic.Int64
 	totals    totals // sealed recordings and RTP of the calls that ended
 
@@ -94,6 +95,12 @@ type Options struct {
 	// force.
 	DataDir     string
 	LicenseKeys []ed25519.PublicKey
+	// RetentionMonths is how long recordings are kept ([retention]
+	// months; 0: for ever); a user's own retention wins over it.
+	RetentionMonths int
+	// RemoveCopies removes a recording's copies off the box before a
+	// purge removes the recording; nil: there are none.
+	RemoveCopies func(context.Context, vault.Recording) error
 	// Filters choose the calls recorded: by direction, by external remote
 	// number ([policy]; a user's own settings come first).
 	Filters Filters
@@ -133,6 +140,7 @@ func New(o Options) *Recorder {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r.licence = newLicensing(o.DataDir, o.LicenseKeys, log.With("part", "licence"), newAlarmBoard(log, r.events, now), now())
+	r.retention = newRetention(o, newAlarmBoard(log.With("part", "retention"), r.events, now), now())
 	return r
 }
 

@@ -27,6 +27,9 @@ type user struct {
 	// vocab.FilterOut, vocab.FilterBoth; vocab.FilterOnly, vocab.FilterAny); "" keeps [policy]'s.
 	Direction string `json:"direction,omitempty"`
 	External  string `json:"external,omitempty"`
+	// RetentionMonths keeps the user's recordings that long; 0: the
+	// [retention] months of the configuration.
+	RetentionMonths int `json:"retention_months,omitempty"`
 	// Added is when the user was added: a user licence covers the first
 	// users added. Zero for users added before it was kept (they come
 	// first, by name).
@@ -113,6 +116,9 @@ func validateUser(u user) error {
 		errs = append(errs, errors.New(p))
 	}
 	if p := vocab.CheckFilter(u.Direction, u.External); p != "" {
+		errs = append(errs, errors.New(p))
+	}
+	if p := vocab.CheckRetention(u.RetentionMonths); p != "" {
 		errs = append(errs, errors.New(p))
 	}
 	return errors.Join(errs...)

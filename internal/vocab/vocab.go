@@ -163,3 +163,15 @@ func CheckUser(username, fullName string, extensions []string, mode string) []st
 	add(CheckMode(mode))
 	return problems
 }
+
+// MaxRetentionMonths bounds a retention: 100 years.
+const MaxRetentionMonths = 1200
+
+// CheckRetention returns what is wrong with a retention in months (0 is
+// fine: the default applies); "" when it is fine.
+func CheckRetention(months int) string {
+	if months < 0 || months > MaxRetentionMonths {
+		return fmt.Sprintf("retention %d months: want 1 to %d, or 0 for [retention] months", months, MaxRetentionMonths)
+	}
+	return ""
+}

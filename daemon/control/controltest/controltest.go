@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/callvault/callvault/daemon/control"
 )
@@ -444,4 +445,25 @@ func (b *Backend) AuditVerify(ctx context.Context) (control.AuditReport, error) 
 		rep.Entries = len(b.audit)
 	}
 	return rep, nil
+}
+
+func (b *Backend) Purge(ctx context.Context, req control.PurgeRequest) (control.PurgeResult, error) {
+	return control.PurgeResult{DryRun: req.DryRun, Purged: []string{}, Held: []string{}}, nil
+}
+
+func (b *Backend) Hold(ctx context.Context, req control.HoldRequest) ([]control.Recording, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []control.Recording
+	for i, r := range b.recs {
+		if slices.Contains(req.IDs, r.ID) || (req.User != "" && r.User == req.User) {
+			if req.Release {
+				b.recs[i].Hold = nil
+			} else {
+				b.recs[i].Hold = &control.Hold{Reason: req.Reason, Since: time.Now().UTC(), Actor: "test"}
+			}
+			out = append(out, b.recs[i])
+		}
+	}
+	return out, nil
 }
