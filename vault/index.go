@@ -59,7 +59,14 @@ const (
 // openIndex opens Badger tuned for a 2-core appliance. The defaults (64 MB
 // memtables x5, 256 MB block cache, 4 compactors) are sized for servers.
 func openIndex(dir string, log *slog.Logger) (*badger.DB, error) {
+	return openIndexWith(dir, log, false)
+}
+
+// openIndexWith is openIndex, read-only when readOnly (an old index a
+// reindex reads back what the files cannot tell).
+func openIndexWith(dir string, log *slog.Logger, readOnly bool) (*badger.DB, error) {
 	opts := badger.DefaultOptions(dir).
+		WithReadOnly(readOnly).
 		WithLogger(badgerLogger{log.With("component", "badger")}).
 		WithLoggingLevel(badger.WARNING).
 		WithSyncWrites(true).           // a Seal is durable when it returns

@@ -120,6 +120,9 @@ type ReindexReport struct {
 	Indexed      int     // recordings indexed
 	Failed       []Check // sealed files not indexed, and why
 	MovedIndexTo string  // where the old index went; "" when there was none
+	// Carried counts what came over from the old index that the files
+	// cannot tell: holds, copies, evicted recordings, tombstones.
+	Carried int
 }
 
 // Reindex rebuilds the index from the files alone: it moves <Dir>/index
@@ -175,6 +178,13 @@ func reindexWith(cfg Config, log *slog.Logger, now time.Time, sources []TargetSo
 	}()
 	if err := s.reindexFiles(&rep); err != nil {
 		return rep, fmt.Errorf("reindex: %w", err)
+	}
+	if rep.MovedIndexTo != "" {
+		if n, err := s.carryOver(rep.MovedIndexTo); err != nil {
+			log.Warn("reindex: holds, copies and tombstones of the old index not all carried over", "err", err, "carried", n)
+		} else {
+			rep.Carried = n
+		}
 	}
 	if err := s.reindexTargets(context.Background(), sources, &rep, now); err != nil {
 		return rep, fmt.Errorf("reindex: %w", err)
