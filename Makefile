@@ -43,6 +43,7 @@ test-deps: deps
 	# The storage targets' real servers: versitygw (S3) and Azurite
 	# (Azure Blob), into .tools/.
 	scripts/install-versitygw
+	scripts/install-azurite
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/callvaultd ./daemon

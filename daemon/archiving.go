@@ -11,6 +11,7 @@ import (
 	"github.com/callvault/callvault/daemon/recorder"
 	"github.com/callvault/callvault/vault"
 	"github.com/callvault/callvault/vault/target"
+	"github.com/callvault/callvault/vault/target/azuretarget"
 	"github.com/callvault/callvault/vault/target/s3target"
 )
 
@@ -44,6 +45,8 @@ func openTarget(cfg target.Config) (target.Target, error) {
 		return target.NewDir(cfg)
 	case target.KindS3:
 		return s3target.New(cfg)
+	case target.KindAzure:
+		return azuretarget.New(cfg)
 	}
 	return nil, fmt.Errorf("storage.target %q: kind %q is not built into this callvaultd", cfg.Name, cfg.Kind)
 }

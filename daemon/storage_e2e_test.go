@@ -17,6 +17,7 @@ import (
 	"github.com/callvault/callvault/internal/testaudio"
 	"github.com/callvault/callvault/internal/testservers"
 	"github.com/callvault/callvault/vault/target"
+	"github.com/callvault/callvault/vault/target/azuretarget"
 	"github.com/callvault/callvault/vault/target/s3target"
 )
 
@@ -103,6 +104,20 @@ func s3Case(t *testing.T) archiveCase {
 	return archiveCase{name: "s3", table: table, target: tg, down: gw.Stop, up: gw.Start}
 }
 
+// azureCase is a container on a real Azurite, stopped and started again.
+func azureCase(t *testing.T) archiveCase {
+	az := testservers.StartAzurite(t)
+	cfg := target.Config{Name: "archive", Kind: target.KindAzure, Endpoint: az.Endpoint, Bucket: "recordings",
+		Prefix: "site-a/", Credentials: az.CredentialsFile()}
+	tg, err := azuretarget.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := fmt.Sprintf("[[storage.target]]\nname = \"archive\"\nkind = \"azure\"\nendpoint = %q\nbucket = \"recordings\"\n"+
+		"prefix = \"site-a/\"\ncredentials = %q\n", az.Endpoint, az.CredentialsFile())
+	return archiveCase{name: "azure", table: table, target: tg, down: az.Stop, up: az.Start}
+}
+
 // TestCopiesToTargets: for each kind of target, a call is recorded,
 // copied byte for byte under <prefix>node-<N>/<file>, its local file
 // removed (keep_local 0), then exported through the daemon from the copy
@@ -110,7 +125,7 @@ func s3Case(t *testing.T) archiveCase {
 // it is back every recording arrives, once.
 func TestCopiesToTargets(t *testing.T) {
 	testaudio.Require(t, "sipp", "ffprobe")
-	for _, mk := range []func(*testing.T) archiveCase{dirCase, s3Case} {
+	for _, mk := range []func(*testing.T) archiveCase{dirCase, s3Case, azureCase} {
 		t.Run("", func(t *testing.T) {
 			t.Parallel()
 			checkCopies(t, mk(t))

@@ -31,8 +31,8 @@ func ReadCredentials(name string) (id, secret string, err error) {
 		return "", line, nil // a SAS token, whatever it holds
 	}
 	id, secret, ok := strings.Cut(line, ":")
-	if !ok {
-		return "", line, nil
+	if !ok || strings.ContainsAny(id, "=&") {
+		return "", line, nil // a SAS token as the portal shows it (sp=...&st=2026-...T10:00:00Z&...)
 	}
 	if id == "" || secret == "" {
 		return "", "", fmt.Errorf("credentials %s: want ID:SECRET on one line", path)
