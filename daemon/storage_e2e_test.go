@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,22 +227,22 @@ func readObject(t *testing.T, tg target.Target, key string) []byte {
 }
 
 // TestTwoNodesOneTarget: two recorders (nodes 1 and 2, one key) copy to
-// one target while recording at the same time: no record id or object
+// one S3 bucket (a real versitygw) while recording at the same time: no record id or object
 // name collides, and a fresh node's `reindex -from-target` lists both
 // nodes' recordings and exports them from the target.
 func TestTwoNodesOneTarget(t *testing.T) {
 	testaudio.Require(t, "sipp")
 	t.Parallel()
-	nas := filepath.Join(t.TempDir(), "nas")
+	bucket := s3Case(t)
 	creds := t.TempDir()
 	if err := os.WriteFile(filepath.Join(creds, "callvault.kek"), []byte(strings.Repeat("5a", 32)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"CREDENTIALS_DIRECTORY=" + creds}
-	target := dirTarget("nas", nas, "site-a/")
+	table := bucket.table
 	var nodes []*daemonProc
 	for n := 1; n <= 2; n++ {
-		d := startDaemon(t, daemonOptions{env: env, tables: storageTables(n, "", target)})
+		d := startDaemon(t, daemonOptions{env: env, tables: storageTables(n, "", table)})
 		d.cli("users", "add", "alice", "--ext", "2501")
 		nodes = append(nodes, d)
 	}
@@ -262,22 +261,17 @@ func TestTwoNodesOneTarget(t *testing.T) {
 			t.Errorf("record id %s handed out twice", rec.ID)
 		}
 		ids[rec.ID] = true
-		s.d.copied(rec.ID, false, "nas")
+		s.d.copied(rec.ID, false, "archive")
 	}
-	var objects int
-	filepath.WalkDir(nas, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".mp3.enc") {
-			objects++
-		}
-		return nil
-	})
-	if objects != 4 {
-		t.Errorf("%d objects on the target, want the 4 recordings", objects)
+	var objects []string
+	err := bucket.target.List(context.Background(), "site-a/", func(o target.Object) error { objects = append(objects, o.Key); return nil })
+	if err != nil || len(objects) != 4 {
+		t.Errorf("objects in the bucket: %q, %v; want the 4 recordings, under node-1/ and node-2/", objects, err)
 	}
 
 	fresh := t.TempDir()
 	conf := filepath.Join(fresh, "callvaultd.toml")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf("data_dir = %q\n[storage]\nnode = 3\n%s", filepath.Join(fresh, "data"), target)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("data_dir = %q\n[storage]\nnode = 3\n%s", filepath.Join(fresh, "data"), table)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(fresh, "data"), 0o750); err != nil {
@@ -289,7 +283,7 @@ func TestTwoNodesOneTarget(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "reindexed 4 recordings") {
 		t.Fatalf("reindex -from-target: %v\n%s", err, out)
 	}
-	d := startDaemon(t, daemonOptions{dir: fresh, data: filepath.Join(fresh, "data"), env: env, tables: storageTables(3, "", target)})
+	d := startDaemon(t, daemonOptions{dir: fresh, data: filepath.Join(fresh, "data"), env: env, tables: storageTables(3, "", table)})
 	var found []control.Recording
 	d.cliJSON(&found, "search", "--user", "alice")
 	if len(found) != 4 {
