@@ -49,11 +49,14 @@ func TestManDaemonListsEveryFlagAndCommand(t *testing.T) {
 	}
 }
 
-// TestManDaemonSynopsisNamesEveryArgument: each flag that takes a value
-// has its argument named in the synopsis, not a Go type.
-func TestManDaemonSynopsisNamesEveryArgument(t *testing.T) {
+// TestManDaemonSynopsisNamesEveryFlag: each flag is in its synopsis,
+// and one that takes a value has its argument named there, not a Go type.
+func TestManDaemonSynopsisNamesEveryFlag(t *testing.T) {
 	check := func(synopsis string, flags []manpage.Flag) {
 		for _, f := range flags {
+			if !slices.Contains(strings.Fields(strings.NewReplacer("[", " ", "]", " ").Replace(synopsis)), "-"+f.Name) {
+				t.Errorf("synopsis %q lacks -%s", synopsis, f.Name)
+			}
 			if f.Arg != "" && manpage.ArgOf(synopsis, f) == strings.ToUpper(f.Arg) {
 				t.Errorf("synopsis %q names no argument for -%s", synopsis, f.Name)
 			}
