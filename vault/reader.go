@@ -12,9 +12,10 @@ import (
 // decryptFile reads a whole sealed file (format version 1 or 2) from r,
 // authenticating every part, and writes the audio head and audio to w.
 // wantID, when not 0, is the record id the header must carry. It returns
-// the metadata JSON of the head slot. It never trusts a length before
-// bounding it.
-func decryptFile(r io.Reader, k *kek, wantID uint64, w io.Writer) ([]byte, error) {
+// the metadata JSON of the head slot. k opens the data key: the store's key
+// ring (which picks the KEK the header names) or one KEK. It never trusts a
+// length before bounding it.
+func decryptFile(r io.Reader, k unwrapper, wantID uint64, w io.Writer) ([]byte, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	h, raw, aead, err := readHeader(br, k, wantID)
 	if err != nil {
@@ -93,10 +94,11 @@ func decryptFile(r io.Reader, k *kek, wantID uint64, w io.Writer) ([]byte, error
 }
 
 // readHeader reads the 100-byte header from r, checks it (and the record
-// id, when wantID is not 0) and unwraps the data key. It returns the
+// id, when wantID is not 0) and unwraps the data key with the KEK its key
+// block names (ErrWrongKey, naming the id, when k lacks it). It returns the
 // parsed header, its raw bytes (raw[:identitySize] is the AAD of every
 // slot and segment) and the data key's AEAD.
-func readHeader(r io.Reader, k *kek, wantID uint64) (header, []byte, cipher.AEAD, error) {
+func readHeader(r io.Reader, k unwrapper, wantID uint64) (header, []byte, cipher.AEAD, error) {
 	raw := make([]byte, headerSize)
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return header{}, nil, nil, readErr("header", err)

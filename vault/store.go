@@ -47,7 +47,7 @@ type Store struct {
 	dir string
 	loc *time.Location
 	log *slog.Logger
-	kek *kek
+	kek *keyRing // the current KEK and the retired ones (keys.go, rotate.go)
 	db  *badger.DB
 	ids *ids
 
@@ -115,24 +115,17 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open vault %s: %w", dir, err)
 	}
-	k, created, err := loadKEK(cfg.CredentialsDir, filepath.Join(dir, "keys"))
-	if err == nil {
-		err = checkKEK(db, k)
-		if err != nil && created {
-			os.Remove(filepath.Join(dir, "keys", "kek"))
-		}
-	}
+	ring, adopted, err := openKeys(db, cfg.CredentialsDir, filepath.Join(dir, "keys"), log)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open vault %s: %w", dir, err)
 	}
-	if k.source == "file" {
-		if fi, err := os.Stat(filepath.Join(dir, "keys", "kek")); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			log.Warn("key-encryption key file readable by others", "path", filepath.Join(dir, "keys", "kek"), "mode", fi.Mode().Perm().String())
-		}
+	log.Info("vault open", "dir", dir, "kek_id", ring.idHex(), "kek_source", ring.current().source,
+		"kek_retired", ring.retiredIDs())
+	s.kek, s.db, s.ids = ring, db, newIDs(db, cfg.Node)
+	if adopted != "" {
+		s.auditAdopted(adopted)
 	}
-	log.Info("vault open", "dir", dir, "kek_id", k.idHex(), "kek_source", k.source, "kek_created", created)
-	s.kek, s.db, s.ids = k, db, newIDs(db, cfg.Node)
 	s.archive = cfg.Archive
 	s.preallocate()
 	if s.reserveSize < 0 {
@@ -144,6 +137,34 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	s.startTrigrams()
 	return s, nil
+}
+
+// openKeys loads the key ring (keys.go) from credDir and keysDir and
+// checks it against the index (checkKEK), removing a key file it created
+// if the index refuses it. It warns about key files readable by others
+// and tightens the keys dir once it holds retired keys. adopted is the
+// KEK id the index held when the current KEK replaced it here.
+func openKeys(db *badger.DB, credDir, keysDir string, log *slog.Logger) (ring *keyRing, adopted string, err error) {
+	ring, created, err := loadRing(credDir, keysDir, log)
+	if err != nil {
+		return nil, "", err
+	}
+	if adopted, err = checkKEK(db, ring, created); err != nil {
+		if created {
+			os.Remove(filepath.Join(keysDir, "kek"))
+		}
+		return nil, "", err
+	}
+	if ring.current().source == "file" {
+		warnOpenMode(log, filepath.Join(keysDir, "kek"))
+	}
+	if len(ring.retiredIDs()) > 0 {
+		tightenKeysDir(keysDir, log)
+	}
+	if created {
+		log.Info("key-encryption key created", "path", filepath.Join(keysDir, "kek"), "kek_id", ring.idHex())
+	}
+	return ring, adopted, nil
 }
 
 // errIndexInUse: another open store (this process or another) holds the
@@ -220,12 +241,18 @@ func checkExisting(cfg Config) error {
 // indexDir is <dir>/index, Badger's directory.
 func (s *Store) indexDir() string { return filepath.Join(s.dir, "index") }
 
-// checkKEK records the KEK id in the index on first start and refuses a
-// different KEK later: a lost or swapped key file must not silently start a
-// second key generation that cannot read the existing recordings.
-func checkKEK(db *badger.DB, k *kek) error {
+// checkKEK records the current KEK's id in the index on first start and
+// refuses a different KEK later: a lost or swapped key file must not
+// silently start a second key generation that cannot read the existing
+// recordings. A current KEK that differs from the index's is taken only
+// when the index's KEK is in the ring as a retired key (so every recording
+// stays readable) and the current one was not created just now: a rotation
+// cut short after keys/kek was replaced, or an admin's rotation of the
+// credential (rotate.go). It then returns the id the index held.
+func checkKEK(db *badger.DB, ring *keyRing, created bool) (adopted string, err error) {
 	key := []byte("meta/kek")
-	return db.Update(func(txn *badger.Txn) error {
+	k := ring.current()
+	err = db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return txn.Set(key, []byte(k.idHex()))
@@ -237,12 +264,17 @@ func checkKEK(db *badger.DB, k *kek) error {
 		if err != nil {
 			return fmt.Errorf("check key: %w", err)
 		}
-		if string(v) != k.idHex() {
-			return fmt.Errorf("check key: key id %s (%s) but the index was written under %s: restore that key: %w",
-				k.idHex(), k.source, v, ErrWrongKey)
+		switch {
+		case string(v) == k.idHex():
+			return nil
+		case !created && ring.findHex(string(v)) != nil:
+			adopted = string(v)
+			return txn.Set(key, []byte(k.idHex()))
 		}
-		return nil
+		return fmt.Errorf("check key: key id %s (%s) but the index was written under %s, which is not in keys/ as %s either: restore that key: %w",
+			k.idHex(), k.source, v, retiredName(string(v)), ErrWrongKey)
 	})
+	return adopted, err
 }
 
 // Close releases unused id leases and closes the index. Writers still open
@@ -285,6 +317,6 @@ func (s *Store) Path(rec Recording) string {
 // Dir returns the absolute data dir.
 func (s *Store) Dir() string { return s.dir }
 
-// KEKID returns the hex id of the key-encryption key (the first 8 bytes of
-// its SHA-256), safe to log and show.
+// KEKID returns the hex id of the current key-encryption key (the first 8
+// bytes of its SHA-256), safe to log and show.
 func (s *Store) KEKID() string { return s.kek.idHex() }

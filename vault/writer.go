@@ -75,8 +75,9 @@ type Writer struct {
 
 // Create allocates the next record id (its year from start in the server
 // zone), creates records/YYYY/MM/DD/<id>.part (the day of start in the
-// server zone) and writes the file header with a freshly wrapped random data
-// key, and zeros over the head slot and the draft slots, so that neither
+// server zone) and writes the file header with a random data key freshly
+// wrapped under the current KEK (the one RotateKEK last made current),
+// and zeros over the head slot and the draft slots, so that neither
 // Describe nor Seal needs new disk blocks for them. A zero start means now.
 func (s *Store) Create(start time.Time) (*Writer, error) {
 	if start.IsZero() {
@@ -108,7 +109,7 @@ func (s *Store) create(n uint64, start time.Time, dirRel, name string) (*Writer,
 	if err := ensureDir(s.dir, dirRel); err != nil {
 		return nil, err
 	}
-	aead, h, err := s.kek.newDataKey(n, start.UnixNano())
+	aead, h, err := s.kek.current().newDataKey(n, start.UnixNano())
 	if err != nil {
 		return nil, err
 	}
