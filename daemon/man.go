@@ -58,6 +58,10 @@ var manCommands = []manCommand{
 		"Writes a new licence signing key to DIR/license.key (mode 0600) and prints its public key, for [license] public_keys. Run it on the issuer's machine, not the recorder's."},
 	{"license issue", "-key FILE -customer NAME -model user|channel -count N [-expires YYYY-MM-DD]",
 		"Prints a licence file signed with the key; it is valid to the end of its expiry day (UTC), or for ever without -expires."},
+	{"keys rotate", "[-config FILE] [-data DIR]",
+		"Makes a new key-encryption key current, with the daemon stopped, and prints the old and new key ids. The old key is kept as DATA/keys/kek-<id> (mode 0600) so that older recordings stay readable; new recordings use the new key. Back up DATA/keys/kek afterwards. With the key from the systemd credential it refuses and says how to rotate by hand: keep the current key as DATA/keys/kek-<id>, install a new credential, restart."},
+	{"keys rewrap", "[-config FILE] [-data DIR]",
+		"With the daemon stopped, rewraps the data key of every recording written under an older key to the current key, in place (no audio is re-encrypted), updates each file's SHA-256 in the index and queues its copies to be made again. It can be run again after an interruption. It prints the counts and the rm command for each old key file no recording needs any more. Exits 1 when a file could not be rewrapped."},
 }
 
 // helpOf runs the daemon's command line args followed by -h, as a user

@@ -18,6 +18,7 @@ var offline = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"license":      runLicense,
 	"check-config": runCheckConfig,
 	"audit":        runAudit,
+	"keys":         runKeys,
 }
 
 // offlineStore parses -config and -data (and the flags more adds) and
