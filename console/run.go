@@ -50,6 +50,8 @@ Commands:
   purge [--dry-run]      remove what retention no longer keeps
   purge --before T --reason TEXT [--dry-run]
                          remove every unheld recording that started before T
+  keys rotate            a new key-encryption key for new recordings; the old
+                         one still reads the older ones (then callvaultd keys rewrap)
   calc disk --agents N --hours H [--service 8x6|24x7 | --days D] --months M
                          disk that recordings fill over their retention
   calc channels --bhca N --duration SECONDS [--gos 0.01]
@@ -110,6 +112,7 @@ var commands = map[string]commandFunc{
 	"audit":   (*cli).audit,
 	"purge":   (*cli).purge,
 	"hold":    (*cli).hold,
+	"keys":    (*cli).keys,
 }
 
 // run is the whole program: main only adds the process around it.

@@ -42,6 +42,18 @@ func TestAuditTrail(t *testing.T) {
 		t.Errorf("audit verify: %s", out)
 	}
 
+	// An admin rotates the key online: audited with their uid, and the
+	// recording from before still exports.
+	if out := d.cli("keys", "rotate"); !strings.Contains(out, "is current") {
+		t.Errorf("keys rotate: %s", out)
+	}
+	d.cli("export", rec.ID, "-o", filepath.Join(t.TempDir(), "y.mp3"))
+	all = nil
+	d.cliJSON(&all, "audit", "--json")
+	if n := len(all); n != 5 || all[3].Action != "key.rotated" || all[3].UID != uid {
+		t.Errorf("the trail after a rotation: %+v, want key.rotated by uid %d then the export", all, uid)
+	}
+
 	// One byte of entry 2 changed, the daemon stopped: the offline check
 	// names entry 2.
 	d.stop()

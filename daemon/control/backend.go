@@ -45,6 +45,9 @@ type Backend interface {
 	// Hold puts the selected recordings under legal hold, or releases
 	// them, and returns them.
 	Hold(ctx context.Context, req HoldRequest) ([]Recording, error)
+	// RotateKey makes a new key-encryption key current; older
+	// recordings stay readable under the retired one.
+	RotateKey(ctx context.Context) (KeyRotation, error)
 	// Subscribe returns the events that happen from now on. The channel is
 	// closed when ctx is done; the backend may also close it earlier (on
 	// shutdown), which ends the client's stream. A slow subscriber must not

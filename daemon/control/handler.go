@@ -56,6 +56,7 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /v1/audit/verify", h.auditVerify)
 	mux.HandleFunc("POST /v1/purge", h.purge)
 	mux.HandleFunc("POST /v1/holds", h.hold)
+	mux.HandleFunc("POST /v1/keys/rotate", h.rotateKey)
 	return mux
 }
 

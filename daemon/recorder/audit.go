@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/callvault/callvault/daemon/control"
@@ -45,4 +46,15 @@ func (b *backend) AuditVerify(ctx context.Context) (control.AuditReport, error) 
 		return control.AuditReport{}, err
 	}
 	return control.AuditReport{Entries: rep.Entries, FirstBroken: rep.FirstBroken, Problem: rep.Problem, HeadSeq: rep.Head.Seq}, nil
+}
+
+// RotateKey rotates the vault's key-encryption key for ctx's caller (the
+// vault audits it).
+func (b *backend) RotateKey(ctx context.Context) (control.KeyRotation, error) {
+	actor, uid := actorOf(ctx)
+	old, cur, err := b.store.RotateKEK(actor, uid)
+	if errors.Is(err, vault.ErrCredentialKEK) {
+		return control.KeyRotation{}, fmt.Errorf("%w: %w", control.ErrNotAllowed, err)
+	}
+	return control.KeyRotation{Old: old, New: cur}, err
 }

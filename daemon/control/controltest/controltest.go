@@ -467,3 +467,7 @@ func (b *Backend) Hold(ctx context.Context, req control.HoldRequest) ([]control.
 	}
 	return out, nil
 }
+
+func (b *Backend) RotateKey(ctx context.Context) (control.KeyRotation, error) {
+	return control.KeyRotation{Old: "0123456789abcdef", New: "fedcba9876543210"}, nil
+}
