@@ -31,6 +31,7 @@ import (
 //	meta/copies-queued/<target>      set once a target's missing copies were queued
 //	h/<id>                           empty value: under legal hold (lifecycle.go)
 //	t/<id>                           Tombstone JSON of a removed recording
+//	w/<file>                         a key block rewrap in progress (rewrap.go)
 //	meta/audit-head                  the audit log's last entry: {seq, hash, size} (audit.go)
 //	meta/rtri                        set once every record has its
 //	                                 i/rtri keys (trigram.go)

@@ -11,7 +11,7 @@ import (
 // carryOver brings into the fresh index what the files cannot give back
 // and the old index (moved aside to oldDir) still holds: legal holds,
 // copies off the box, evicted recordings (whose local file is gone),
-// pending evictions, tombstones and the audit head. It is best effort:
+// pending evictions, tombstones, rewrap intents and the audit head. It is best effort:
 // an old index that does not open or read is reported and left.
 func (s *Store) carryOver(oldDir string) (int, error) {
 	old, err := openIndexWith(oldDir, s.log, true)
@@ -53,7 +53,8 @@ func (s *Store) carryKey(key, val []byte) (bool, error) {
 			return false, nil // a damaged record: the file's head slot stands
 		}
 		return s.carryRecord(old)
-	case bytes.HasPrefix(key, []byte("t/")), bytes.HasPrefix(key, []byte("e/")), bytes.Equal(key, []byte("meta/audit-head")):
+	case bytes.HasPrefix(key, []byte("t/")), bytes.HasPrefix(key, []byte("e/")), bytes.HasPrefix(key, []byte("w/")),
+		bytes.Equal(key, []byte("meta/audit-head")):
 		return true, s.update("carry over", func(txn *badger.Txn) error { return txn.Set(key, val) })
 	}
 	return false, nil
