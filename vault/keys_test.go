@@ -40,9 +40,9 @@ func TestKEKCreatedAndReused(t *testing.T) {
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, "keys", ".*")); len(leftovers) != 0 {
 		t.Errorf("temp files left: %v", leftovers)
 	}
-	for _, d := range []string{"records", "index", "keys"} {
-		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || fi.Mode().Perm() != 0o750 {
-			t.Errorf("dir %q: mode %v, err %v", d, fi.Mode().Perm(), err)
+	for d, want := range map[string]os.FileMode{"records": 0o750, "index": 0o750, "keys": 0o700} {
+		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("dir %q: mode %v, err %v; want %v", d, fi.Mode().Perm(), err, want)
 		}
 	}
 
@@ -163,5 +163,23 @@ func TestNoKeyMaterialLogged(t *testing.T) {
 	}
 	if !bytes.Contains(logs.Bytes(), []byte(s.KEKID())) {
 		t.Errorf("log does not name the KEK id: %s", logs.String())
+	}
+}
+
+// TestOpenTightensModes: a data dir left open to others is closed on start.
+func TestOpenTightensModes(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"records", "keys"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(dir, d), 0o777)
+	}
+	os.Chmod(dir, 0o777)
+	openTest(t, dir)
+	for d, want := range map[string]os.FileMode{".": 0o750, "records": 0o750, "keys": 0o700} {
+		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, %v; want %v", d, fi.Mode().Perm(), err, want)
+		}
 	}
 }

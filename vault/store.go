@@ -92,10 +92,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if loc == nil {
 		loc = time.Local
 	}
-	for _, d := range []string{dir, filepath.Join(dir, "records"), filepath.Join(dir, "index"), filepath.Join(dir, "keys")} {
-		if err := os.MkdirAll(d, dirPerm); err != nil {
-			return nil, fmt.Errorf("open vault: %w", err)
-		}
+	if err := makeDirs(dir, log); err != nil {
+		return nil, fmt.Errorf("open vault: %w", err)
 	}
 	s := &Store{dir: dir, loc: loc, log: log, statfs: statfs, reserve: filepath.Join(dir, reserveName),
 		auditLog: &auditLog{dir: filepath.Join(dir, "audit"), log: log, now: time.Now}}
@@ -320,3 +318,31 @@ func (s *Store) Dir() string { return s.dir }
 // KEKID returns the hex id of the current key-encryption key (the first 8
 // bytes of its SHA-256), safe to log and show.
 func (s *Store) KEKID() string { return s.kek.idHex() }
+
+// keysPerm is the keys directory's mode: the KEK files are its owner's only.
+const keysPerm = 0o700
+
+// makeDirs makes the data dir and its records, index and keys dirs, and
+// tightens a mode more open than the vault's own (0750; keys 0700): a data
+// dir restored by hand, or made by an older version, is closed on start.
+func makeDirs(dir string, log *slog.Logger) error {
+	for _, d := range []struct {
+		path string
+		perm os.FileMode
+	}{{dir, dirPerm}, {filepath.Join(dir, "records"), dirPerm}, {filepath.Join(dir, "index"), dirPerm}, {filepath.Join(dir, "keys"), keysPerm}} {
+		if err := os.MkdirAll(d.path, d.perm); err != nil {
+			return err
+		}
+		fi, err := os.Stat(d.path)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&^d.perm != 0 {
+			if err := os.Chmod(d.path, d.perm); err != nil {
+				return err
+			}
+			log.Warn("data dir mode tightened", "dir", d.path, "was", fi.Mode().Perm().String(), "now", d.perm.String())
+		}
+	}
+	return nil
+}
