@@ -42,8 +42,9 @@ type session struct {
 	d         *daemonProc
 	transport string
 	keys      map[string]string
-	ports     map[string]int // the recorder's RTP port of each labelled leg
-	from      map[string]int // the gateway's RTP port of each leg: one source for the whole call
+	ports     map[string]int          // the recorder's RTP port of each labelled leg
+	from      map[string]int          // the gateway's RTP port of each leg: one source for the whole call
+	conns     map[string]*net.UDPConn // the sockets of those ports, open for the test's life
 	ssrc      uint32
 }
 
@@ -52,14 +53,16 @@ type session struct {
 // call, as a gateway does.
 func (d *daemonProc) newSession(transport string, keys map[string]string) *session {
 	d.t.Helper()
-	s := &session{d: d, transport: transport, keys: keys, ports: map[string]int{}, from: map[string]int{}, ssrc: 0x1000}
+	s := &session{d: d, transport: transport, keys: keys, ports: map[string]int{}, from: map[string]int{},
+		conns: map[string]*net.UDPConn{}, ssrc: 0x1000}
 	for _, label := range []string{"1", "2"} {
 		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
 			d.t.Fatal(err)
 		}
+		d.t.Cleanup(func() { c.Close() })
 		s.from[label] = c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
+		s.conns[label] = c
 	}
 	return s
 }
@@ -131,7 +134,7 @@ func (s *session) stream(codec string, seconds float64, labels ...string) error 
 	var streams []testaudio.Stream
 	for _, l := range labels {
 		k, _ := strconv.Atoi(l)
-		streams = append(streams, testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports[l]}, From: s.from[l],
+		streams = append(streams, testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports[l]}, Conn: s.conns[l],
 			PT: c.pt, SSRC: s.ssrc + uint32(k), PacketBytes: c.bytes, Payload: c.encode(testaudio.Tone(tones[l], 8000, n, 12000))})
 	}
 	return testaudio.SendPaced(streams)

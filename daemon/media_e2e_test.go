@@ -363,7 +363,7 @@ func TestStreamAddedMidCall(t *testing.T) {
 	}
 	n := 2 * 8000
 	err := testaudio.SendPaced([]testaudio.Stream{
-		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, From: s.from["1"], PT: 0, SSRC: 0x9001, Payload: testaudio.EncodeUlaw(testaudio.Tone(toneLeg1, 8000, n, 12000))},
+		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.ports["1"]}, Conn: s.conns["1"], PT: 0, SSRC: 0x9001, Payload: testaudio.EncodeUlaw(testaudio.Tone(toneLeg1, 8000, n, 12000))},
 		{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port3}, PT: 0, SSRC: 0x9003, Payload: testaudio.EncodeUlaw(testaudio.Tone(third, 8000, n, 12000))},
 	})
 	if err != nil {

@@ -182,7 +182,9 @@ func checkCopies(t *testing.T, c archiveCase) {
 		d.cliJSON(&st, "status")
 		return st.Storage != nil && st.Storage.Backlog == 2 && st.Storage.Targets[0].State == "down" && st.Storage.Targets[0].Error != ""
 	})
-	if out := d.cli("storage", "status"); !strings.Contains(out, "backlog      2 recordings") || !strings.Contains(out, "down") {
+	// The target may be "up" again for its next try by now, but its last
+	// error stays until a copy succeeds.
+	if out := d.cli("storage", "status"); !strings.Contains(out, "backlog      2 recordings") || strings.HasSuffix(strings.TrimSpace(out), " -") {
 		t.Errorf("storage status while the target is down:\n%s", out)
 	}
 	for _, id := range ids {

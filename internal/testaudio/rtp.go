@@ -22,6 +22,10 @@ type Stream struct {
 	// From is the local port to send from (the port the gateway's SDP
 	// announced, for a recorder that takes RTP only from there); 0 for any.
 	From int
+	// Conn, when set, is the socket to send from (kept open by the caller
+	// for the whole call, so that no other process takes its port between
+	// streams); From is then ignored.
+	Conn *net.UDPConn
 	// SRTP, when set, encrypts the stream's packets with its SDES key.
 	SRTP *SRTP
 }
@@ -31,7 +35,7 @@ type Stream struct {
 // schedule, as a gateway would. It returns after the last packet.
 func SendPaced(streams []Stream) error {
 	const samplesPerPacket = 160 // 20 ms at 8 kHz, the RTP timestamp step
-	conns := make([]*net.UDPConn, len(streams))
+	send := make([]func([]byte) error, len(streams))
 	crypt := make([]*srtp.Context, len(streams))
 	for i, s := range streams {
 		if s.SRTP != nil {
@@ -39,6 +43,11 @@ func SendPaced(streams []Stream) error {
 			if crypt[i], err = s.SRTP.encrypter(); err != nil {
 				return err
 			}
+		}
+		if s.Conn != nil {
+			conn, to := s.Conn, s.To
+			send[i] = func(p []byte) error { _, err := conn.WriteToUDP(p, to); return err }
+			continue
 		}
 		var from *net.UDPAddr
 		if s.From != 0 {
@@ -49,7 +58,7 @@ func SendPaced(streams []Stream) error {
 			return fmt.Errorf("dial rtp %s: %w", s.To, err)
 		}
 		defer c.Close()
-		conns[i] = c
+		send[i] = func(p []byte) error { _, err := c.Write(p); return err }
 	}
 	start := time.Now()
 	buf := make([]byte, 0, 1500)
@@ -86,7 +95,7 @@ func SendPaced(streams []Stream) error {
 					return fmt.Errorf("srtp: %w", err)
 				}
 			}
-			if _, err := conns[i].Write(pkt); err != nil {
+			if err := send[i](pkt); err != nil {
 				return fmt.Errorf("send rtp to %s: %w", s.To, err)
 			}
 			sent = true
