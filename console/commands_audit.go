@@ -26,15 +26,8 @@ func (c *cli) audit(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("audit: unexpected argument %q (audit verify checks the trail)", pos[0])
 	}
-	if *from != "" {
-		if q.From, err = parseTime("from", *from, false); err != nil {
-			return err
-		}
-	}
-	if *to != "" {
-		if q.To, err = parseTime("to", *to, true); err != nil {
-			return err
-		}
+	if q.From, q.To, err = parseRange(*from, *to); err != nil {
+		return err
 	}
 	var entries []control.AuditEntry
 	if err := c.client.Audit(ctx, q, func(e control.AuditEntry) error { entries = append(entries, e); return nil }); err != nil {

@@ -81,15 +81,8 @@ func (c *cli) hold(ctx context.Context, args []string) error {
 		return err
 	}
 	req.IDs = pos
-	if *from != "" {
-		if req.From, err = parseTime("from", *from, false); err != nil {
-			return err
-		}
-	}
-	if *to != "" {
-		if req.To, err = parseTime("to", *to, true); err != nil {
-			return err
-		}
+	if req.From, req.To, err = parseRange(*from, *to); err != nil {
+		return err
 	}
 	if err := req.Validate(); err != nil {
 		return &usageError{err: fmt.Errorf("hold %s: %w", verb, err)}

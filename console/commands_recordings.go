@@ -32,15 +32,8 @@ func (c *cli) search(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("search: unexpected argument %q (filters are flags, e.g. --user %s)", pos[0], pos[0])
 	}
-	if *from != "" {
-		if q.From, err = parseTime("from", *from, false); err != nil {
-			return err
-		}
-	}
-	if *to != "" {
-		if q.To, err = parseTime("to", *to, true); err != nil {
-			return err
-		}
+	if q.From, q.To, err = parseRange(*from, *to); err != nil {
+		return err
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
 		return usagef("search: --from %s is after --to %s", *from, *to)

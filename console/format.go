@@ -112,3 +112,17 @@ func plural[N int | int64](n N, one, many string) string {
 	}
 	return many
 }
+
+// parseRange reads --from and --to values (either may be ""): the start
+// of from, the end of to (a date alone as --to takes in the whole day).
+func parseRange(from, to string) (f, t time.Time, err error) {
+	if from != "" {
+		if f, err = parseTime("from", from, false); err != nil {
+			return f, t, err
+		}
+	}
+	if to != "" {
+		t, err = parseTime("to", to, true)
+	}
+	return f, t, err
+}

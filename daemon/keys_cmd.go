@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,21 +23,7 @@ const keysUsage = `usage:
 // runKeys is `callvaultd keys rotate|rewrap`: key rotation on a data dir
 // whose daemon is stopped.
 func runKeys(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		io.WriteString(stderr, keysUsage)
-		return errors.New("keys: missing subcommand: rotate or rewrap")
-	}
-	switch args[0] {
-	case "rotate":
-		return runKeysRotate(args[1:], stdout, stderr)
-	case "rewrap":
-		return runKeysRewrap(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		io.WriteString(stdout, keysUsage)
-		return flag.ErrHelp
-	}
-	io.WriteString(stderr, keysUsage)
-	return fmt.Errorf("keys: unknown subcommand %q: want rotate or rewrap", args[0])
+	return runVerbs("keys", keysUsage, []verb{{"rotate", runKeysRotate}, {"rewrap", runKeysRewrap}}, args, stdout, stderr)
 }
 
 // runKeysRotate makes a new KEK current and prints both ids. The audit

@@ -23,21 +23,7 @@ const licenseUsage = `usage:
 // runLicense is `callvaultd license keygen|issue`: the vendor's offline
 // side of licences (the daemon only verifies them).
 func runLicense(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		io.WriteString(stderr, licenseUsage)
-		return errors.New("license: missing subcommand: keygen or issue")
-	}
-	switch args[0] {
-	case "keygen":
-		return runLicenseKeygen(args[1:], stdout, stderr)
-	case "issue":
-		return runLicenseIssue(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		io.WriteString(stdout, licenseUsage)
-		return flag.ErrHelp
-	}
-	io.WriteString(stderr, licenseUsage)
-	return fmt.Errorf("license: unknown subcommand %q: want keygen or issue", args[0])
+	return runVerbs("license", licenseUsage, []verb{{"keygen", runLicenseKeygen}, {"issue", runLicenseIssue}}, args, stdout, stderr)
 }
 
 func licenseFlags(verb string, stderr io.Writer) *flag.FlagSet {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/callvault/callvault/vault"
 )
@@ -126,10 +127,12 @@ func runReindex(args []string, stdout, stderr io.Writer) error {
 // verify [-config FILE] [-data DIR]. It prints what it found and fails
 // when the chain is broken.
 func runAudit(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("audit: want \"audit verify [-config FILE] [-data DIR]\"")
-	}
-	cfg, _, log, err := offlineStore("audit verify", args[1:], stderr, nil)
+	return runVerbs("audit", "usage: callvaultd audit verify [-config FILE] [-data DIR]\n", []verb{{"verify", runAuditVerify}}, args, stdout, stderr)
+}
+
+// runAuditVerify is `callvaultd audit verify`.
+func runAuditVerify(args []string, stdout, stderr io.Writer) error {
+	cfg, _, log, err := offlineStore("audit verify", args, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -143,4 +146,36 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "intact: %d entries, the chain and the index head (entry %d) agree\n", rep.Entries, rep.Head.Seq)
 	return nil
+}
+
+// verb is one subcommand of an offline command with several.
+type verb struct {
+	name string
+	run  func(args []string, stdout, stderr io.Writer) error
+}
+
+// runVerbs runs the verb args[0] of command name; a missing or unknown
+// verb prints usage and fails, help prints it.
+func runVerbs(name, usage string, verbs []verb, args []string, stdout, stderr io.Writer) error {
+	var names []string
+	for _, v := range verbs {
+		names = append(names, v.name)
+	}
+	want := strings.Join(names, " or ")
+	if len(args) == 0 {
+		io.WriteString(stderr, usage)
+		return fmt.Errorf("%s: missing subcommand: %s", name, want)
+	}
+	for _, v := range verbs {
+		if v.name == args[0] {
+			return v.run(args[1:], stdout, stderr)
+		}
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		io.WriteString(stdout, usage)
+		return flag.ErrHelp
+	}
+	io.WriteString(stderr, usage)
+	return fmt.Errorf("%s: unknown subcommand %q: want %s", name, args[0], want)
 }
