@@ -105,3 +105,25 @@ func (c *cli) hold(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "%s %d recordings%s\n", done, len(recs), idList(ids))
 	return nil
 }
+
+// erase erases one recording for good: callvault erase ID --reason TEXT.
+func (c *cli) erase(ctx context.Context, args []string) error {
+	fs := c.flags("erase", "erase ID --reason TEXT")
+	reason := fs.String("reason", "", "why (`TEXT`: the request it answers), kept in the tombstone and the audit trail")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	id, err := oneID("erase", "recording ID", pos)
+	if err != nil {
+		return err
+	}
+	if *reason == "" {
+		return usagef("erase: a --reason is needed")
+	}
+	if err := c.client.Erase(ctx, control.EraseRequest{ID: id, Reason: *reason}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "erased %s: its data key destroyed, its file, copies and index entry removed; a tombstone remains\n", id)
+	return nil
+}

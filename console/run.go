@@ -50,6 +50,8 @@ Commands:
   purge [--dry-run]      remove what retention no longer keeps
   purge --before T --reason TEXT [--dry-run]
                          remove every unheld recording that started before T
+  erase ID --reason TEXT  erase a recording for good (its data key first);
+                         refused under legal hold
   keys rotate            a new key-encryption key for new recordings; the old
                          one still reads the older ones (then callvaultd keys rewrap)
   calc disk --agents N --hours H [--service 8x6|24x7 | --days D] --months M
@@ -113,6 +115,7 @@ var commands = map[string]commandFunc{
 	"purge":   (*cli).purge,
 	"hold":    (*cli).hold,
 	"keys":    (*cli).keys,
+	"erase":   (*cli).erase,
 }
 
 // run is the whole program: main only adds the process around it.

@@ -77,7 +77,23 @@ func TestHoldAndPurge(t *testing.T) {
 	if held1 != 1 || purged != 2 {
 		t.Errorf("audit: %d hold and %d purge entries with uid %d, want 1 and 2:\n%+v", held1, purged, uid, trail)
 	}
+	// Erasure: refused under hold; released, the recording is erased, its
+	// file gone, and an export says when and why.
+	if _, err := d.cliErr("erase", held.ID, "--reason", "GDPR request 17"); err == nil || !strings.Contains(err.Error(), "legal hold") {
+		t.Errorf("erase under hold: %v", err)
+	}
 	if out := d.cli("hold", "rm", held.ID); !strings.Contains(out, "released 1") {
 		t.Errorf("hold rm: %s", out)
+	}
+	d.cli("erase", held.ID, "--reason", "GDPR request 17")
+	if _, err := os.Stat(filepath.Join(d.data, filepath.FromSlash(held.File))); !os.IsNotExist(err) {
+		t.Errorf("the erased recording's file: %v", err)
+	}
+	if _, err := d.cliErr("export", held.ID, "-o", filepath.Join(t.TempDir(), "x.mp3")); err == nil || !strings.Contains(err.Error(), "erased") || !strings.Contains(err.Error(), "GDPR request 17") {
+		t.Errorf("export after the erasure: %v", err)
+	}
+	d.cliJSON(&trail, "audit", "--id", held.ID, "--json")
+	if last := trail[len(trail)-1]; last.Action != "recording.erased" || last.UID != uid {
+		t.Errorf("the erasure's audit entry: %+v", last)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -211,4 +212,40 @@ func scanKeys(txn *badger.Txn, prefix []byte, fn func(key []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// Erase destroys recording id on request (a data subject's erasure): its
+// data key first — the key block of its local file is overwritten with
+// zeros and synced, as Destroy does for an unkept call — then the file
+// and the index entry, leaving a tombstone with Action AuditRecordingErased.
+// A recording under hold is refused (ErrHeld). Its copies off the box are
+// the caller's to remove first.
+//
+// A copy of the file taken before the erase (a backup) still holds the
+// wrapped key: it stays readable with the KEK until that KEK is retired.
+func (s *Store) Erase(id string, t Tombstone) error {
+	rec, err := s.Get(id)
+	if err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	if rec.Hold != nil {
+		return fmt.Errorf("erase %s: %w since %s: %s", id, ErrHeld, rec.Hold.Since.Format(time.RFC3339), rec.Hold.Reason)
+	}
+	if rec.Evicted.IsZero() {
+		f, err := os.OpenFile(s.Path(rec), os.O_WRONLY, 0)
+		switch {
+		case err == nil:
+			err = shredKey(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("erase %s: %w", id, err)
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("erase %s: %w", id, err)
+		}
+	}
+	t.Action = AuditRecordingErased
+	return s.Remove(id, t)
 }

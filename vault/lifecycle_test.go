@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"io"
 	"os"
 	"testing"
 	"time"
@@ -61,5 +62,37 @@ func TestHoldAndRemove(t *testing.T) {
 	}
 	if got, _ := s.StartedBefore(t0.Add(72*time.Hour), Position{}, 10); len(got) != 1 || got[0].ID != newer.ID {
 		t.Errorf("started before after the remove: %v", recIDs(got))
+	}
+}
+
+// TestErase: the key block goes before the file; a held recording is
+// refused; the tombstone says erased.
+func TestErase(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	head, audio := fakeMP3(3000)
+	rec := record(t, s, Recording{User: "alice"}, head, audio)
+	held := record(t, s, Recording{User: "bob"}, head, audio)
+	if _, err := s.SetHold(held.ID, &Hold{Reason: "case 1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Erase(held.ID, Tombstone{Reason: "request"}); !errors.Is(err, ErrHeld) {
+		t.Errorf("erase a held recording: %v, want ErrHeld", err)
+	}
+	// A hard link keeps the file's blocks: they must hold no usable key.
+	keep := s.Path(rec) + ".link"
+	if err := os.Link(s.Path(rec), keep); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Erase(rec.ID, Tombstone{Reason: "GDPR request 17", Actor: "dpo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exportBytes(s, rec.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("export after erase: %v", err)
+	}
+	if _, err := s.ExportFile(keep, io.Discard); err == nil {
+		t.Error("the erased file's blocks still decrypt")
+	}
+	if ts, ok, _ := s.TombstoneOf(rec.ID); !ok || ts.Action != AuditRecordingErased || ts.Reason != "GDPR request 17" {
+		t.Errorf("tombstone %+v", ts)
 	}
 }

@@ -48,6 +48,8 @@ type Backend interface {
 	// RotateKey makes a new key-encryption key current; older
 	// recordings stay readable under the retired one.
 	RotateKey(ctx context.Context) (KeyRotation, error)
+	// Erase erases one recording for good (refused under hold).
+	Erase(ctx context.Context, req EraseRequest) error
 	// Subscribe returns the events that happen from now on. The channel is
 	// closed when ctx is done; the backend may also close it earlier (on
 	// shutdown), which ends the client's stream. A slow subscriber must not

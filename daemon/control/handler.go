@@ -57,6 +57,7 @@ func NewHandler(b Backend, log *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/purge", h.purge)
 	mux.HandleFunc("POST /v1/holds", h.hold)
 	mux.HandleFunc("POST /v1/keys/rotate", h.rotateKey)
+	mux.HandleFunc("POST /v1/erase", h.erase)
 	return mux
 }
 

@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -104,4 +105,40 @@ func (r HoldRequest) Validate() error {
 		problems = append(problems, "to is before from")
 	}
 	return invalid(problems)
+}
+
+// EraseRequest erases one recording (crypto-shredding its data key, then
+// removing its file, copies and index entry); refused under hold.
+type EraseRequest struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+func (h *handler) erase(w http.ResponseWriter, r *http.Request) {
+	var req EraseRequest
+	if err := decodeBody(w, r, "erase", &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var problems []string
+	if len(req.ID) != 13 {
+		problems = append(problems, fmt.Sprintf("recording id %q is malformed", req.ID))
+	}
+	if req.Reason == "" {
+		problems = append(problems, "an erasure needs a reason")
+	}
+	if err := invalid(problems); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.b.Erase(r.Context(), req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.reply(w, r, http.StatusOK, req)
+}
+
+// Erase erases one recording for good.
+func (c *Client) Erase(ctx context.Context, req EraseRequest) error {
+	return c.do(ctx, http.MethodPost, "/v1/erase", nil, req, nil)
 }

@@ -220,7 +220,7 @@ func (b *backend) Recording(ctx context.Context, id string) (control.Recording, 
 // vault checks it before the first byte.
 func (b *backend) Export(ctx context.Context, id string, w io.Writer) error {
 	if err := b.store.Export(id, w); err != nil {
-		return mapVaultErr(err, id)
+		return b.mapGone(err, id)
 	}
 	return b.rec.audit(ctx, vault.AuditRecordingExported, id, "")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -286,4 +287,43 @@ func (b *backend) holdTargets(req control.HoldRequest) ([]string, error) {
 		}
 		q.After = vault.PositionOf(recs[len(recs)-1])
 	}
+}
+
+// Erase destroys one recording on request: its copies off the box, then
+// its data key, file and index entry (vault.Store.Erase), and audits it
+// with ctx's caller and the reason. A held recording is refused.
+func (b *backend) Erase(ctx context.Context, req control.EraseRequest) error {
+	rec, err := b.store.Get(req.ID)
+	if err != nil {
+		return b.mapGone(err, req.ID)
+	}
+	if rec.Hold != nil {
+		return fmt.Errorf("%w: recording %s is under legal hold since %s (%s): release it first",
+			control.ErrNotAllowed, rec.ID, rec.Hold.Since.Format(time.RFC3339), rec.Hold.Reason)
+	}
+	if rt := b.rec.retention; rt.remove != nil {
+		if err := rt.remove(ctx, rec); err != nil {
+			return fmt.Errorf("erase %s: its copies: %w", rec.ID, err)
+		}
+	}
+	actor, _ := actorOf(ctx)
+	if err := b.store.Erase(rec.ID, vault.Tombstone{Reason: req.Reason, Actor: actor, Time: b.rec.now().UTC()}); err != nil {
+		if errors.Is(err, vault.ErrHeld) {
+			return fmt.Errorf("%w: %w", control.ErrNotAllowed, err)
+		}
+		return err
+	}
+	return b.rec.audit(ctx, vault.AuditRecordingErased, rec.ID, req.Reason)
+}
+
+// mapGone is mapVaultErr, and for a recording that is gone, its tombstone:
+// when, why and by whom it was removed.
+func (b *backend) mapGone(err error, id string) error {
+	if errors.Is(err, vault.ErrNotFound) {
+		if ts, ok, _ := b.store.TombstoneOf(id); ok {
+			return fmt.Errorf("%w: recording %s was %s on %s by %s: %s", control.ErrNotFound, id,
+				strings.TrimPrefix(ts.Action, "recording."), ts.Time.Format(time.RFC3339), ts.Actor, ts.Reason)
+		}
+	}
+	return mapVaultErr(err, id)
 }

@@ -471,3 +471,14 @@ func (b *Backend) Hold(ctx context.Context, req control.HoldRequest) ([]control.
 func (b *Backend) RotateKey(ctx context.Context) (control.KeyRotation, error) {
 	return control.KeyRotation{Old: "0123456789abcdef", New: "fedcba9876543210"}, nil
 }
+
+func (b *Backend) Erase(ctx context.Context, req control.EraseRequest) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.recs, func(r control.Recording) bool { return r.ID == req.ID })
+	if i < 0 {
+		return fmt.Errorf("recording %s: %w", req.ID, control.ErrNotFound)
+	}
+	b.recs = slices.Delete(b.recs, i, i+1)
+	return nil
+}
