@@ -211,7 +211,7 @@ func (b *backend) Search(ctx context.Context, q control.Query) ([]control.Record
 func (b *backend) Recording(ctx context.Context, id string) (control.Recording, error) {
 	r, err := b.store.Get(id)
 	if err != nil {
-		return control.Recording{}, mapVaultErr(err, id)
+		return control.Recording{}, b.mapGone(err, id)
 	}
 	return wireRecording(r), nil
 }
