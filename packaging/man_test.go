@@ -62,7 +62,7 @@ func TestDebManPageDaemon(t *testing.T) {
 			t.Errorf("callvaultd(8) does not describe %q", s[1])
 		}
 		for _, f := range flagNames(helpOutput(bin, append(strings.Fields(s[1]), "-h")...)) {
-			if !strings.Contains(page, "-"+f+" ") {
+			if !regexp.MustCompile(`-` + regexp.QuoteMeta(f) + `[ "\]]`).MatchString(page) {
 				t.Errorf("callvaultd(8) lacks %s -%s", s[1], f)
 			}
 		}
