@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/callvault/callvault/vault/target"
 	"github.com/callvault/callvault/vault/target/azuretarget"
 	"github.com/callvault/callvault/vault/target/s3target"
+	"github.com/callvault/callvault/vault/target/targettest"
 )
 
 // storageTables is a daemon's [storage] keys and one target.
@@ -153,7 +153,7 @@ func checkCopies(t *testing.T, c archiveCase) {
 	if rec.Copies[0].Key != key {
 		t.Errorf("%s: copy key %q, want %q", c.name, rec.Copies[0].Key, key)
 	}
-	if object := readObject(t, c.target, key); !bytes.Equal(object, local) {
+	if object := targettest.Read(t, c.target, key); !bytes.Equal(object, local) {
 		t.Errorf("%s: the object has %d bytes, not the local file's %d", c.name, len(object), len(local))
 	}
 	if _, err := os.Stat(filepath.Join(d.data, filepath.FromSlash(rec.File))); !os.IsNotExist(err) {
@@ -211,21 +211,6 @@ func checkCopies(t *testing.T, c archiveCase) {
 	if s := st.Storage; s.Backlog != 0 || s.Targets[0].State != "up" || s.Targets[0].Copied != 3 {
 		t.Errorf("storage after the outage: %+v", s)
 	}
-}
-
-// readObject reads an object whole.
-func readObject(t *testing.T, tg target.Target, key string) []byte {
-	t.Helper()
-	rc, _, err := tg.Open(context.Background(), key)
-	if err != nil {
-		t.Fatalf("open %s: %v", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestTwoNodesOneTarget: two recorders (nodes 1 and 2, one key) copy to

@@ -70,7 +70,7 @@ func TestPutShowsWholeObjectsOnly(t *testing.T) {
 		if _, err := tg.Put(ctx, "kept", f.r, int64(len(other)), f.sum); err == nil {
 			t.Errorf("Put with %s: no error", name)
 		}
-		if got := readAll(t, tg, "kept"); !bytes.Equal(got, data) {
+		if got := targettest.Read(t, tg, "kept"); !bytes.Equal(got, data) {
 			t.Errorf("after a Put with %s: %d bytes, not the %d of the object before", name, len(got), len(data))
 		}
 	}
@@ -114,7 +114,7 @@ func TestOpenChecksWhatItReads(t *testing.T) {
 	if _, err := tg.Put(ctx, "k", bytes.NewReader(data), int64(len(data)), sum(data)); err != nil {
 		t.Fatal(err)
 	}
-	if got := readAll(t, tg, "k"); !bytes.Equal(got, data) {
+	if got := targettest.Read(t, tg, "k"); !bytes.Equal(got, data) {
 		t.Fatalf("Open gave %d bytes, not the %d put", len(got), len(data))
 	}
 	forged := random(t, 3000)
@@ -244,7 +244,7 @@ func TestOutageKeepsSecretsOut(t *testing.T) {
 	}
 
 	az.Start()
-	if got := readAll(t, tg, "before"); !bytes.Equal(got, data) {
+	if got := targettest.Read(t, tg, "before"); !bytes.Equal(got, data) {
 		t.Errorf("after a restart: %d bytes, want the %d put before", len(got), len(data))
 	}
 	if _, err := tg.Put(ctx, "after", bytes.NewReader(data), int64(len(data)), sum(data)); err != nil {
@@ -315,20 +315,6 @@ func credFile(t testing.TB, line string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func readAll(t testing.TB, tg *Target, key string) []byte {
-	t.Helper()
-	rc, _, err := tg.Open(context.Background(), key)
-	if err != nil {
-		t.Fatalf("Open %s: %v", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("read %s: %v", key, err)
-	}
-	return b
 }
 
 func random(t testing.TB, n int) []byte {

@@ -46,7 +46,7 @@ func Run(t *testing.T, tg target.Target, prefix string, o Options) {
 		if err != nil || st.Size != int64(len(data)) || (st.SHA256 != "" && st.SHA256 != sum(data)) {
 			t.Errorf("Stat = %+v, %v", st, err)
 		}
-		if got := read(t, tg, key); !bytes.Equal(got, data) {
+		if got := Read(t, tg, key); !bytes.Equal(got, data) {
 			t.Errorf("Open gave %d bytes, not the %d put", len(got), len(data))
 		}
 	})
@@ -65,7 +65,7 @@ func Run(t *testing.T, tg target.Target, prefix string, o Options) {
 	t.Run("replace", func(t *testing.T) {
 		other := random(t, 1000)
 		put(t, tg, key, other)
-		if got := read(t, tg, key); !bytes.Equal(got, other) {
+		if got := Read(t, tg, key); !bytes.Equal(got, other) {
 			t.Errorf("after a second Put: %d bytes, want the second object's %d", len(got), len(other))
 		}
 		put(t, tg, key, data)
@@ -115,7 +115,7 @@ func Run(t *testing.T, tg target.Target, prefix string, o Options) {
 			if obj := put(t, tg, k, big); obj.Size != int64(len(big)) {
 				t.Errorf("Put = %+v, want %d bytes", obj, len(big))
 			}
-			if got := read(t, tg, k); !bytes.Equal(got, big) {
+			if got := Read(t, tg, k); !bytes.Equal(got, big) {
 				t.Errorf("Open gave %d bytes, not the %d put", len(got), len(big))
 			}
 		})
@@ -131,7 +131,8 @@ func put(t *testing.T, tg target.Target, key string, data []byte) target.Object 
 	return obj
 }
 
-func read(t *testing.T, tg target.Target, key string) []byte {
+// Read reads the object under key whole, failing t when it cannot.
+func Read(t testing.TB, tg target.Target, key string) []byte {
 	t.Helper()
 	rc, _, err := tg.Open(context.Background(), key)
 	if err != nil {
