@@ -36,6 +36,13 @@ func (h *Hub) Alarm(a control.Alarm) {
 	h.publish(control.Event{Type: control.EventAlarm, Time: time.Now().UTC(), Alarm: &a})
 }
 
+// listened reports whether anyone follows the events.
+func (h *Hub) listened() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
+}
+
 func (h *Hub) publish(e control.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -143,6 +150,9 @@ func wireCounters(l vault.LegSummary) control.LegCounters {
 // PublishStats sends the once-a-second stats event: live calls and their
 // legs' counters, the call rate at now, the licence's use and the disk.
 func (r *Recorder) PublishStats(now time.Time) {
+	if !r.events.listened() {
+		return // nobody follows the stream: nothing to gather
+	}
 	live := r.live()
 	calls := make([]control.CallLegs, 0, len(live))
 	for _, c := range live {
