@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callvault/callvault/siprec"
 	"github.com/callvault/callvault/sim/codec"
+	"github.com/callvault/callvault/siprec"
 )
 
 func testOffer() Offer {
