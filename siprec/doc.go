@@ -23,6 +23,11 @@
 //     a=crypto lines for SRTP in crypto.go), and the
 //     RFC 7865 recording metadata in its current and draft dialects
 //     (metadata.go), with partial and complete updates (merge.go);
+//   - Cisco UCM's recording calls, which are not SIPREC: two plain
+//     INVITEs per recorded call, one per voice, told from a stray INVITE
+//     and described by their From header's parameters (ucm.go, which
+//     makes their metadata), and the decision which two belong together
+//     (UCMPairs, ucm_pair.go);
 //   - the session model (Session, MediaStream, Metadata) and the mapping
 //     of errors to SIP statuses (StatusError), with every refusal and the
 //     SIP reason phrases in one table (status.go);

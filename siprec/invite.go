@@ -37,9 +37,14 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	var ucm *UCMHalf
 	if !isSiprecOffer(req, body) {
-		s.refuse(log, req, tx, RefuseNotSiprec)
-		return
+		// Not SIPREC: a Cisco UCM recording call, or a stray INVITE.
+		if ucm = ucmHalfOf(req); ucm == nil {
+			s.refuse(log, req, tx, RefuseNotSiprec)
+			return
+		}
+		log = log.With("ucm", ucm.Role)
 	}
 	if body.SDP == nil {
 		s.refuse(log, req, tx, RefuseNoSDP)
@@ -51,7 +56,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var md *Metadata
-	if body.Metadata != nil {
+	switch {
+	case ucm != nil:
+		media, md = labelUCM(media, ucm.Role), ucm.Metadata()
+	case body.Metadata != nil:
 		if md, err = ParseMetadata(body.Metadata); err != nil {
 			s.rejectErr(log, req, tx, err)
 			return
@@ -79,6 +87,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		Started:   time.Now(),
 		Media:     media,
 		Metadata:  md,
+		UCM:       ucm,
 	}
 	if h := req.From(); h != nil {
 		sess.From = h.Address.String()

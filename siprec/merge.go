@@ -22,6 +22,8 @@ func Merge(old, upd *Metadata) *Metadata {
 		End:       upd.End,
 		Caller:    upd.Caller,
 		Recorded:  upd.Recorded,
+		// Only a UCM call's own metadata sets it, and that is never merged.
+		OnlyRecorded: upd.OnlyRecorded || old != nil && old.OnlyRecorded,
 	}
 	if old == nil {
 		out.Participants = slices.Clone(upd.Participants)

@@ -44,7 +44,19 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 			s.rejectErr(log, req, tx, err)
 			return
 		}
+		if next.UCM != nil {
+			media = labelUCM(media, next.UCM.Role)
+		}
 		next.Media = media
+	}
+	ucmChanged := false
+	if next.UCM != nil {
+		// A transfer or conference names the new far end in the From
+		// header; what UCM sends is its own, not SIPREC metadata.
+		body.Metadata = nil
+		if h := ucmHalfOf(req); h != nil && h.Role == next.UCM.Role && *h != *next.UCM {
+			next.UCM, next.Metadata, ucmChanged = h, h.Metadata(), true
+		}
 	}
 	if body.Metadata != nil {
 		md, err := ParseMetadata(body.Metadata)
@@ -64,7 +76,7 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 
 	var answer []byte
 	switch {
-	case body.SDP != nil || body.Metadata != nil:
+	case body.SDP != nil || body.Metadata != nil || ucmChanged:
 		snap := next
 		answers, err := s.rec.Update(s.baseCtx, &snap)
 		if err != nil {
@@ -78,11 +90,14 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 			answer = d.lastSDP
 		}
 		log.Info("recording session updated", "method", string(req.Method),
-			"new_sdp", body.SDP != nil, "new_metadata", body.Metadata != nil)
+			"new_sdp", body.SDP != nil, "new_metadata", body.Metadata != nil || ucmChanged)
 	case req.IsInvite():
 		// A re-INVITE without a body asks for an offer: offer what we
 		// answered last (unchanged version). Its ACK carries the answer.
 		answer = d.lastSDP
+	}
+	if next.UCM != nil && req.IsInvite() && answer == nil {
+		answer = d.lastSDP // UCM's re-INVITE of a new far end, without SDP
 	}
 	s.armExpiry(d)
 

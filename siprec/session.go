@@ -63,8 +63,14 @@ type Session struct {
 	Started time.Time
 	// Media lists the offered m-lines in SDP order.
 	Media []MediaStream
-	// Metadata is nil until an RFC 7865 document has been received.
+	// Metadata is nil until an RFC 7865 document has been received. For
+	// a Cisco UCM recording call it is made from the From header's
+	// parameters (UCMHalf.Metadata).
 	Metadata *Metadata
+	// UCM is set when the session is one of the two recording calls of
+	// Cisco UCM (see ParseUCM), not SIPREC: its streams are labelled by
+	// its role (UCMNear, UCMFar).
+	UCM *UCMHalf
 }
 
 // MediaStream is one m-line of the SRC's offer.
@@ -122,6 +128,10 @@ type Metadata struct {
 	// (Metaswitch recordedParty, BroadWorks userID): the call's owner when
 	// it is a user.
 	Recorded string
+	// OnlyRecorded: the call belongs to Recorded or to no one, whatever
+	// the other participants are (Cisco UCM records one line: its near
+	// end).
+	OnlyRecorded bool `json:",omitempty"`
 }
 
 // Participant is one party of the recorded call.
