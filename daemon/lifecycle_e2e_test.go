@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/callvault/callvault/daemon/control"
 	"github.com/callvault/callvault/internal/testaudio"
+	"github.com/callvault/callvault/vault"
 )
 
 // TestHoldAndPurge: three recordings, one held; `purge --before` a time
@@ -85,8 +88,15 @@ func TestHoldAndPurge(t *testing.T) {
 	if out := d.cli("hold", "rm", held.ID); !strings.Contains(out, "released 1") {
 		t.Errorf("hold rm: %s", out)
 	}
+	// A backup of the file taken before the erase: its own bytes, its key
+	// block intact.
+	heldPath := filepath.Join(d.data, filepath.FromSlash(held.File))
+	backup, err := os.ReadFile(heldPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	d.cli("erase", held.ID, "--reason", "GDPR request 17")
-	if _, err := os.Stat(filepath.Join(d.data, filepath.FromSlash(held.File))); !os.IsNotExist(err) {
+	if _, err := os.Stat(heldPath); !os.IsNotExist(err) {
 		t.Errorf("the erased recording's file: %v", err)
 	}
 	if _, err := d.cliErr("export", held.ID, "-o", filepath.Join(t.TempDir(), "x.mp3")); err == nil || !strings.Contains(err.Error(), "erased") || !strings.Contains(err.Error(), "GDPR request 17") {
@@ -96,4 +106,15 @@ func TestHoldAndPurge(t *testing.T) {
 	if last := trail[len(trail)-1]; last.Action != "recording.erased" || last.UID != uid {
 		t.Errorf("the erasure's audit entry: %+v", last)
 	}
+	// The backup put back where it was cannot be decrypted with the KEK.
+	d.stop()
+	if err := os.WriteFile(heldPath, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(bins(t), "callvaultd"), "verify", "-data", d.data).Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("callvaultd verify with the erased file's backup back: %v, want exit 1", err)
+	}
+	checkVerifyLines(t, "callvaultd verify", string(out), map[string]string{held.ID: vault.CheckErased})
 }

@@ -6,12 +6,13 @@ import (
 	"fmt"
 )
 
-// On-disk format. New files are version 2; version 1 files (no draft
-// slots) are still read. FORMAT.md documents both byte by byte; keep the
-// two in step.
+// On-disk format. New files are version 3; versions 2 (the same layout,
+// the data key wrapped unmasked) and 1 (no draft slots either) are still
+// read. FORMAT.md documents them byte by byte; keep the two in step.
 const (
 	formatMagic    = "CVAULT"
-	formatVersion  = 2 // written
+	formatVersion  = 3 // written: the wrapped data key is masked by an erasure secret (secrets.go)
+	formatVersion2 = 2 // read: data key wrapped as it is
 	formatVersion1 = 1 // read: no draft slots
 
 	identitySize = 32                     // bytes 0..31: the segment AAD
@@ -82,7 +83,7 @@ func parseHeader(b []byte) (header, error) {
 	if string(b[0:6]) != formatMagic {
 		return h, fmt.Errorf("header: bad magic %q: %w", b[0:6], ErrCorrupt)
 	}
-	if b[6] != formatVersion && b[6] != formatVersion1 {
+	if b[6] != formatVersion && b[6] != formatVersion2 && b[6] != formatVersion1 {
 		return h, fmt.Errorf("header: unsupported version %d: %w", b[6], ErrCorrupt)
 	}
 	if b[7] != 0 {
@@ -104,6 +105,10 @@ func parseHeader(b []byte) (header, error) {
 	copy(h.wrappedKey[:], b[52:100])
 	return h, nil
 }
+
+// masked reports whether the header's wrapped data key is masked by an
+// erasure secret (version 3, and a header being made).
+func (h *header) masked() bool { return h.version == 0 || h.version >= formatVersion }
 
 // layout is where the parts of a file begin, from its header.
 type layout struct {

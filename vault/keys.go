@@ -125,24 +125,40 @@ func parseKEK(b []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%d bytes, want %d raw or %d hex", len(b), keySize, 2*keySize)
 }
 
-// newDataKey makes a fresh random AES-256 data key for one recording and
-// returns its AEAD and the complete header, the key wrapped under the KEK
-// with header bytes 0..51 (identity, KEK id, wrap nonce) as AAD.
-func (k *kek) newDataKey(recordID uint64, start int64) (cipher.AEAD, header, error) {
+// newDataKey makes a fresh random AES-256 data key for record recordID
+// and returns its AEAD, the complete header (version 3: the key masked
+// with a fresh erasure secret, wrapped under the current KEK with header
+// bytes 0..51 as AAD) and the ticket of the secret's entry, which must be
+// durable before the file is synced.
+func (r *keyRing) newDataKey(recordID uint64, start int64) (cipher.AEAD, header, secretTicket, error) {
 	h := header{recordID: recordID, start: start, headSlot: headSlotSize, segment: segmentSize}
 	key := make([]byte, keySize)
 	defer clear(key)
 	if _, err := rand.Read(key); err != nil {
-		return nil, h, fmt.Errorf("data key: %w", err)
+		return nil, h, secretTicket{}, fmt.Errorf("data key: %w", err)
 	}
 	aead, err := newGCM(key)
 	if err != nil {
-		return nil, h, err
+		return nil, h, secretTicket{}, err
 	}
-	if err := k.wrap(&h, key); err != nil {
-		return nil, h, err
+	secret, ticket, err := r.secrets.add(recordID, start)
+	if err != nil {
+		return nil, h, secretTicket{}, err
 	}
-	return aead, h, nil
+	mask(key, &secret)
+	if err := r.current().wrap(&h, key); err != nil {
+		return nil, h, secretTicket{}, err
+	}
+	return aead, h, ticket, nil
+}
+
+// mask XORs key with secret in place and clears secret: masking twice
+// with the same secret gives the key back.
+func mask(key []byte, secret *[keySize]byte) {
+	for i := range key {
+		key[i] ^= secret[i]
+	}
+	clear(secret[:])
 }
 
 // wrap fills the key block of h (KEK id, a fresh random wrap nonce, the
@@ -158,8 +174,13 @@ func (k *kek) wrap(h *header, key []byte) error {
 	return nil
 }
 
-// unwrap opens the data key of a parsed header and returns its AEAD.
+// unwrap opens the data key of a parsed header of a version that does
+// not mask it (1, 2) and returns its AEAD; a masked one needs the key
+// ring's erasure secrets.
 func (k *kek) unwrap(h *header, raw []byte) (cipher.AEAD, error) {
+	if h.masked() {
+		return nil, fmt.Errorf("version %d data key: the erasure secrets of a key ring are needed: %w", h.version, ErrWrongKey)
+	}
 	key, err := k.openKey(h, raw)
 	if err != nil {
 		return nil, err
@@ -168,8 +189,8 @@ func (k *kek) unwrap(h *header, raw []byte) (cipher.AEAD, error) {
 	return newGCM(key)
 }
 
-// openKey returns the raw data key of a parsed header (raw: its 100
-// bytes); the caller clears it.
+// openKey returns the data key of a parsed header (raw: its 100 bytes) as
+// wrapped: masked in version 3. The caller clears it.
 func (k *kek) openKey(h *header, raw []byte) ([]byte, error) {
 	if h.kekID != k.id {
 		return nil, fmt.Errorf("key id %x, have %s: %w", h.kekID, k.idHex(), ErrWrongKey)
@@ -203,6 +224,9 @@ type keyRing struct {
 	cur     atomic.Pointer[kek]
 	mu      sync.RWMutex             // guards retired
 	retired map[[kekIDSize]byte]*kek // never holds the current KEK
+
+	// secrets are the erasure secrets of version 3 files (secrets.go).
+	secrets *secretStore
 
 	rotateMu sync.Mutex // serialises RotateKEK
 	// fail, when set (tests), is called at each named step of a rotation
@@ -245,7 +269,20 @@ func (r *keyRing) unwrap(h *header, raw []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("key id %x is neither the current key %s nor a retired key (keys/%s%x): %w",
 			h.kekID, r.idHex(), retiredPrefix, h.kekID, ErrWrongKey)
 	}
-	return k.unwrap(h, raw)
+	if !h.masked() {
+		return k.unwrap(h, raw)
+	}
+	key, err := k.openKey(h, raw)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	secret, err := r.secrets.lookup(h.recordID, h.start)
+	if err != nil {
+		return nil, err
+	}
+	mask(key, &secret)
+	return newGCM(key)
 }
 
 // retire keeps k readable as a retired KEK.
@@ -285,7 +322,7 @@ func loadRing(credDir, keysDir string, log *slog.Logger) (*keyRing, bool, error)
 	if err != nil {
 		return nil, false, err
 	}
-	r := &keyRing{}
+	r := &keyRing{secrets: openSecrets(keysDir)}
 	r.cur.Store(k)
 	if err := r.loadRetired(keysDir, log); err != nil {
 		return nil, false, err

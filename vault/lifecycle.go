@@ -214,15 +214,19 @@ func scanKeys(txn *badger.Txn, prefix []byte, fn func(key []byte) error) error {
 	return nil
 }
 
-// Erase destroys recording id on request (a data subject's erasure): its
-// data key first — the key block of its local file is overwritten with
-// zeros and synced, as Destroy does for an unkept call — then the file
-// and the index entry, leaving a tombstone with Action AuditRecordingErased.
-// A recording under hold is refused (ErrHeld). Its copies off the box are
-// the caller's to remove first.
+// Erase destroys recording id on request (a data subject's erasure). Its
+// erasure secret goes first (keys/secrets: the day file is rewritten
+// without it and synced), so neither the file nor any copy of it taken
+// before — a backup, a snapshot, a target's old version — can be
+// decrypted again; the day file is marked for the targets to get anew
+// (PendingSecrets). Then the key block of the local file is overwritten
+// with zeros and synced, as Destroy does for an unkept call, and the file
+// and the index entry go, leaving a tombstone with Action
+// AuditRecordingErased. A recording under hold is refused (ErrHeld). Its
+// copies off the box are the caller's to remove first.
 //
-// A copy of the file taken before the erase (a backup) still holds the
-// wrapped key: it stays readable with the KEK until that KEK is retired.
+// A version 1 or 2 file has no erasure secret: a copy of it taken before
+// the erase stays readable with the KEK until that KEK is retired.
 func (s *Store) Erase(id string, t Tombstone) error {
 	rec, err := s.Get(id)
 	if err != nil {
@@ -230,6 +234,9 @@ func (s *Store) Erase(id string, t Tombstone) error {
 	}
 	if rec.Hold != nil {
 		return fmt.Errorf("erase %s: %w since %s: %s", id, ErrHeld, rec.Hold.Since.Format(time.RFC3339), rec.Hold.Reason)
+	}
+	if err := s.forgetSecret(rec); err != nil {
+		return fmt.Errorf("erase %s: %w", id, err)
 	}
 	if rec.Evicted.IsZero() {
 		f, err := os.OpenFile(s.Path(rec), os.O_WRONLY, 0)

@@ -1,9 +1,11 @@
 package vault
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -94,5 +96,75 @@ func TestErase(t *testing.T) {
 	}
 	if ts, ok, _ := s.TombstoneOf(rec.ID); !ok || ts.Action != AuditRecordingErased || ts.Reason != "GDPR request 17" {
 		t.Errorf("tombstone %+v", ts)
+	}
+}
+
+// TestEraseDefeatsBackup: a copy of the file taken before the erase (a
+// backup: its own bytes, key block intact) cannot be decrypted with the
+// KEK afterwards, also by a store opened anew; the day's other recordings
+// still export; the day file is pending for the targets.
+func TestEraseDefeatsBackup(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	head, audio := fakeMP3(3000)
+	rec := record(t, s, Recording{User: "alice"}, head, audio)
+	other := record(t, s, Recording{User: "bob"}, head, audio)
+	backup := filepath.Join(t.TempDir(), "backup.mp3.enc")
+	writeFile(t, backup, readFile(t, s.Path(rec)))
+	if _, err := s.ExportFile(backup, io.Discard); err != nil {
+		t.Fatalf("the backup before the erase: %v", err)
+	}
+	if err := s.Erase(rec.ID, Tombstone{Reason: "GDPR request 18", Actor: "dpo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ExportFile(backup, io.Discard); !errors.Is(err, ErrErased) {
+		t.Errorf("the backup after the erase: %v, want ErrErased", err)
+	}
+	if got, err := exportBytes(s, other.ID); err != nil || !bytes.Equal(got, append(bytes.Clone(head), audio...)) {
+		t.Errorf("the day's other recording: %v", err)
+	}
+	days, err := s.PendingSecrets()
+	if day := SecretsDayOf(rec); err != nil || len(days) != 1 || days[0] != day {
+		t.Errorf("pending day files %v (%v), want [%s]", days, err, day)
+	}
+	b, v, err := s.Secrets(SecretsDayOf(rec))
+	if err != nil || v.Gen != 1 || v.Entries != 1 || len(b) != secretsHeadSize+secretEntrySize {
+		t.Errorf("day file after the erase: version %+v, %d bytes, %v", v, len(b), err)
+	}
+	if err := s.SecretsSent(SecretsDayOf(rec), v); err != nil {
+		t.Fatal(err)
+	}
+	if days, _ := s.PendingSecrets(); len(days) != 0 {
+		t.Errorf("pending after sent: %v", days)
+	}
+	s.Close()
+	s = openTest(t, dir)
+	if _, err := s.ExportFile(backup, io.Discard); !errors.Is(err, ErrErased) {
+		t.Errorf("the backup, store reopened: %v, want ErrErased", err)
+	}
+	if _, err := exportBytes(s, other.ID); err != nil {
+		t.Errorf("the other recording, store reopened: %v", err)
+	}
+}
+
+// TestSecretsTornAppend: a day file whose last entry was torn by a crash
+// is cut back to its whole entries, and appends go on after them.
+func TestSecretsTornAppend(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	head, audio := fakeMP3(3000)
+	rec := record(t, s, Recording{User: "alice"}, head, audio)
+	s.Close()
+	p := filepath.Join(dir, "keys", secretsDirName, SecretsDayOf(rec))
+	writeFile(t, p, append(readFile(t, p), 1, 2, 3))
+	s = openTest(t, dir)
+	second := record(t, s, Recording{User: "bob"}, head, audio)
+	for _, r := range []Recording{rec, second} {
+		if _, err := exportBytes(s, r.ID); err != nil {
+			t.Errorf("%s: %v", r.ID, err)
+		}
+	}
+	if _, v, err := s.Secrets(SecretsDayOf(rec)); err != nil || v.Entries != 2 {
+		t.Errorf("day file: %+v, %v; want 2 entries", v, err)
 	}
 }

@@ -219,7 +219,7 @@ func TestHeaderVersions(t *testing.T) {
 	if b[6] != formatVersion {
 		t.Fatalf("marshal writes version %d, want %d", b[6], formatVersion)
 	}
-	for _, v := range []byte{0, 3, 0xff} {
+	for _, v := range []byte{0, formatVersion + 1, 0xff} {
 		b[6] = v
 		if _, err := parseHeader(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("version %d: %v, want ErrCorrupt", v, err)

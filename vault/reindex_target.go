@@ -34,6 +34,9 @@ func ReindexFromTargets(cfg Config, log *slog.Logger, sources []TargetSource) (R
 
 // reindexTargets indexes what the sources hold (see ReindexFromTargets).
 func (s *Store) reindexTargets(ctx context.Context, sources []TargetSource, rep *ReindexReport, now time.Time) error {
+	if err := s.mergeTargetSecrets(ctx, sources); err != nil {
+		return err
+	}
 	highest := map[int]uint64{}
 	for _, src := range sources {
 		err := src.Target.List(ctx, src.Prefix, func(o target.Object) error {
@@ -74,6 +77,52 @@ func (s *Store) reindexTargets(ctx context.Context, sources []TargetSource, rep 
 		}
 	}
 	return s.raiseSequences(highest)
+}
+
+// mergeTargetSecrets adds to keys/secrets the erasure secrets the
+// sources hold (<prefix><node>/keys/secrets/<day>, every node's) that it
+// lacks, before any recording is read back.
+func (s *Store) mergeTargetSecrets(ctx context.Context, sources []TargetSource) error {
+	for _, src := range sources {
+		err := src.Target.List(ctx, src.Prefix, func(o target.Object) error {
+			day, ok := objectSecrets(o.Key, src.Prefix)
+			if !ok {
+				return nil
+			}
+			rc, _, err := src.Target.Open(ctx, o.Key)
+			if err != nil {
+				return fmt.Errorf("erasure secrets %s: %w", o.Key, err)
+			}
+			b, err := io.ReadAll(io.LimitReader(rc, 1<<30))
+			rc.Close()
+			if err != nil {
+				return fmt.Errorf("erasure secrets %s: %w", o.Key, err)
+			}
+			if _, err := s.kek.secrets.merge(day, b); err != nil {
+				s.log.Warn("reindex: erasure secrets not read", "target", src.Target.Name(), "key", o.Key, "err", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reindex from target %s: %w", src.Target.Name(), err)
+		}
+	}
+	return nil
+}
+
+// objectSecrets reports whether key is a day file of erasure secrets
+// under prefix (<prefix><node>/keys/secrets/<day>), and its day.
+func objectSecrets(key, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return "", false
+	}
+	_, rel, ok := strings.Cut(rest, "/") // the node
+	day, ok2 := strings.CutPrefix(rel, "keys/"+secretsDirName+"/")
+	if !ok || !ok2 || !isSecretsDay(day) {
+		return "", false
+	}
+	return day, true
 }
 
 // objectRecording reads an object key <prefix><node>/records/...: the

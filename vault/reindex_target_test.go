@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"os"
@@ -43,6 +45,14 @@ func TestReindexFromTargets(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
+		day := SecretsDayOf(rec)
+		b, _, err := s.Secrets(day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nas.Put(ctx, "site-a/"+SecretsKey("node-"+string(rune('0'+node)), day), bytes.NewReader(b), int64(len(b)), sha256Hex(b)); err != nil {
+			t.Fatal(err)
+		}
 		want[rec.ID], _ = exportBytes(s, rec.ID)
 		s.Close()
 	}
@@ -86,4 +96,9 @@ func TestReindexFromTargets(t *testing.T) {
 			t.Errorf("export %s from the copy: %d bytes, %v", rec.ID, len(got), err)
 		}
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

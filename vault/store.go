@@ -288,6 +288,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.kek.secrets.close()
 	err := s.ids.release()
 	return errors.Join(err, s.db.Close())
 }

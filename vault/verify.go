@@ -31,6 +31,9 @@ const (
 	// CheckUnreadable: the file could not be read (permissions, I/O error),
 	// which says nothing about its content.
 	CheckUnreadable = "unreadable"
+	// CheckErased: the file's erasure secret is gone: it was erased (a
+	// copy from before the erase), or keys/secrets was lost.
+	CheckErased = "erased"
 )
 
 // Check is the result of verifying one recording.
@@ -86,7 +89,10 @@ func (s *Store) VerifyAll(fn func(Check) error) error {
 		if err == nil {
 			c.Detail = "not in the index; the file authenticates (a restart indexes it)"
 		} else {
-			_, detail := classify(err)
+			status, detail := classify(err)
+			if status == CheckErased {
+				c.Status = status // a backup of an erased recording put back
+			}
 			c.Detail = "not in the index; " + detail
 		}
 		// A Seal may have indexed it meanwhile (rename, then index).
@@ -175,6 +181,8 @@ func (s *Store) authenticate(r io.Reader, id uint64) (meta []byte, sum string, e
 // Check status and its detail (the error's text, which names the problem).
 func classify(err error) (status, detail string) {
 	switch {
+	case errors.Is(err, ErrErased):
+		return CheckErased, err.Error()
 	case errors.Is(err, ErrMissing):
 		return CheckMissing, err.Error()
 	case errors.Is(err, ErrTruncated):

@@ -60,6 +60,7 @@ type Writer struct {
 	aead     cipher.AEAD
 	aad      []byte // header bytes 0..31, the AAD of every slot and segment
 	lay      layout
+	secret   secretTicket // the erasure secret's entry, synced before the file
 
 	buf     []byte // plaintext not yet sealed, cap segmentSize
 	out     []byte // length prefix + ciphertext of one segment
@@ -109,7 +110,7 @@ func (s *Store) create(n uint64, start time.Time, dirRel, name string) (*Writer,
 	if err := ensureDir(s.dir, dirRel); err != nil {
 		return nil, err
 	}
-	aead, h, err := s.kek.current().newDataKey(n, start.UnixNano())
+	aead, h, ticket, err := s.kek.newDataKey(n, start.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func (s *Store) create(n uint64, start time.Time, dirRel, name string) (*Writer,
 	}
 	return &Writer{
 		s: s, id: formatID(n), start: start, dirRel: dirRel, partPath: p,
-		f: f, aead: aead, aad: hdr[:identitySize], lay: lay,
+		f: f, aead: aead, aad: hdr[:identitySize], lay: lay, secret: ticket,
 		buf: make([]byte, 0, segmentSize), out: make([]byte, lenSize+segmentSize+tagSize),
 		counter: 1, off: lay.data,
 	}, nil
@@ -303,6 +304,9 @@ func (w *Writer) Sync() error {
 	if err := w.usable("sync"); err != nil {
 		return err
 	}
+	if err := w.s.kek.secrets.durable(w.secret); err != nil {
+		return fmt.Errorf("sync recording %s: %w", w.id, err)
+	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("sync recording %s: %w", w.id, err)
 	}
@@ -385,6 +389,9 @@ func (w *Writer) Seal(rec Recording, audioHead []byte) (Recording, error) {
 	// can check every byte of a sealed file.
 	if _, err := w.f.WriteAt(make([]byte, 2*draftSlotSize), w.lay.drafts); err != nil {
 		return rec, w.keep("clear draft slots", err)
+	}
+	if err := w.s.kek.secrets.durable(w.secret); err != nil {
+		return rec, w.keep("sync erasure secret", err)
 	}
 	if err := w.f.Sync(); err != nil {
 		return rec, w.keep("sync", err)

@@ -36,6 +36,9 @@ type Store interface {
 	DueEvictions(now time.Time, n int) ([]vault.Recording, error)
 	Evict(id string, now time.Time) error
 	Path(rec vault.Recording) string
+	Secrets(day string) ([]byte, vault.SecretsVersion, error)
+	PendingSecrets() ([]string, error)
+	SecretsSent(day string, v vault.SecretsVersion) error
 }
 
 // Target is a configured target with the prefix of its keys.
@@ -85,6 +88,9 @@ type Archiver struct {
 	targets map[string]*targetState
 	backlog backlog
 	alarm   control.Alarm
+	// sent is the version of each day file of erasure secrets a target
+	// got in this run: "<target>/<day>".
+	sent map[string]vault.SecretsVersion
 }
 
 // New makes an Archiver; Run starts it.
@@ -95,7 +101,8 @@ func New(o Options) *Archiver {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &Archiver{o: o, kick: make(chan struct{}, 1), byName: map[string]*Target{}, targets: map[string]*targetState{}}
+	a := &Archiver{o: o, kick: make(chan struct{}, 1), byName: map[string]*Target{}, targets: map[string]*targetState{},
+		sent: map[string]vault.SecretsVersion{}}
 	for i := range o.Targets {
 		t := &o.Targets[i]
 		a.byName[t.Name()] = t
@@ -146,6 +153,7 @@ func (a *Archiver) Run(ctx context.Context, interval time.Duration) {
 // Pass walks the copy queue once, copying what is due to the targets
 // that are up, then removes the local files due for eviction.
 func (a *Archiver) Pass(ctx context.Context) {
+	a.sendPendingSecrets(ctx)
 	var b backlog
 	after := ""
 	for ctx.Err() == nil {
@@ -219,10 +227,14 @@ func (a *Archiver) copyDue(ctx context.Context, t *Target, rec vault.Recording) 
 	return true
 }
 
-// put sends rec's local file to t under key.
+// put sends rec's local file to t under key, after its day's erasure
+// secrets.
 func (a *Archiver) put(ctx context.Context, t *Target, rec vault.Recording, key string) (target.Object, error) {
 	if rec.SHA256 == "" {
 		return target.Object{}, fmt.Errorf("recording %s has no SHA-256 to check its copy against", rec.ID)
+	}
+	if err := a.sendSecrets(ctx, t, vault.SecretsDayOf(rec), false); err != nil {
+		return target.Object{}, fmt.Errorf("erasure secrets: %w", err)
 	}
 	f, err := os.Open(a.o.Store.Path(rec))
 	if err != nil {
