@@ -158,6 +158,9 @@ func (c *cli) show(ctx context.Context, args []string) error {
 	if r.EndReason != "" {
 		fmt.Fprintf(tw, "ended\t%s\n", r.EndReason)
 	}
+	if r.UCMHalf != "" {
+		fmt.Fprintf(tw, "ucm half\t%s only: UCM's other recording call never came\n", r.UCMHalf)
+	}
 	fmt.Fprintf(tw, "file\t%s\n", dash(r.File))
 	fmt.Fprintf(tw, "codec\t%s\n", dash(r.Codec))
 	fmt.Fprintf(tw, "size\t%s (%d bytes)\n", formatBytes(r.Size), r.Size)

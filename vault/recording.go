@@ -65,6 +65,11 @@ type Recording struct {
 	Evicted time.Time `json:"evicted,omitzero"`
 	// Hold is the legal hold on the recording, nil when none (lifecycle.go).
 	Hold *Hold `json:"hold,omitempty"`
+	// UCMHalf marks a recording of Cisco UCM that holds one voice only:
+	// "near" (the recorded line's) or "far" (the other party's), when the
+	// other of UCM's two recording calls never came. Empty for a UCM
+	// recording of both voices and for SIPREC.
+	UCMHalf string `json:"ucm_half,omitempty"`
 }
 
 // Span is a stretch of a recording: AtMS from its start, DurMS long.

@@ -336,6 +336,9 @@ type Recording struct {
 	Evicted time.Time `json:"evicted,omitzero"`
 	// Hold is the recording's legal hold; absent when none.
 	Hold *Hold `json:"hold,omitempty"`
+	// UCMHalf is "near" or "far" when the recording, from Cisco UCM, holds
+	// that voice only: the other recording call never came.
+	UCMHalf string `json:"ucm_half,omitempty"`
 }
 
 // Span is a stretch of a recording: AtMS from its start, DurMS long.

@@ -131,13 +131,14 @@ func (b *backend) Calls(ctx context.Context) ([]control.Call, error) {
 func (c *call) view(lookup func(string) (user, bool)) control.Call {
 	c.mu.Lock()
 	s := c.session
+	id := c.callID()
 	legs := slices.Clone(c.legs)
 	roster := c.roster.participants()
 	mode := c.mode
 	c.mu.Unlock()
 	p := classify(s.Metadata, lookup)
 	v := control.Call{
-		ID:        s.CallID,
+		ID:        id,
 		RecordID:  c.w.ID(),
 		Start:     c.start.UTC(),
 		Source:    s.Source.String(),
@@ -160,7 +161,7 @@ func (c *call) view(lookup func(string) (user, bool)) control.Call {
 // legViews are the call's legs as they stand, in the control API's words.
 func (c *call) legViews() control.CallLegs {
 	c.mu.Lock()
-	id := c.session.CallID
+	id := c.callID()
 	legs := slices.Clone(c.legs)
 	c.mu.Unlock()
 	return control.CallLegs{ID: id, Legs: c.wireLegs(legs)}

@@ -120,6 +120,7 @@ func wireRecording(r vault.Recording) control.Recording {
 		CallID:     r.CallID,
 		SHA256:     r.SHA256,
 		EndReason:  r.EndReason,
+		UCMHalf:    r.UCMHalf,
 	}
 	for _, p := range r.Participants {
 		w.Participants = append(w.Participants, control.Participant{AOR: p.AOR, Name: p.Name, Joined: p.Joined, Left: p.Left})

@@ -27,7 +27,9 @@ func (p parties) known() bool { return p.Username != "" }
 
 // classify decides the owner of a call. The owner is the participant the
 // client records for (Metadata.Recorded) when that is a user, else the
-// first participant whose number is a user's extension. The caller is the
+// first participant whose number is a user's extension (unless the client
+// records for that party only, Metadata.OnlyRecorded: Cisco UCM's near
+// end). The caller is the
 // participant the client's call data names (Metadata.Caller), else the
 // first participant (CUBE's anchor leg); the direction is OUT when the
 // owner called and IN otherwise. With no matching user the party the
@@ -55,7 +57,7 @@ func classify(md *siprec.Metadata, lookup func(ext string) (user, bool)) parties
 			owner, u = recorded, found
 		}
 	}
-	for i := 0; owner < 0 && i < len(ps); i++ {
+	for i := 0; owner < 0 && !md.OnlyRecorded && i < len(ps); i++ {
 		if found, ok := lookup(ps[i].User()); ok {
 			owner, u = i, found
 		}

@@ -62,8 +62,9 @@ type Recorder struct {
 
 	mu       sync.Mutex
 	reserved int                // licence channels reserved by calls being admitted
-	calls    map[string]*call   // by SIP Call-ID
+	calls    map[string]*call   // by SIP Call-ID (a UCM call: its first half's)
 	parked   map[string]*parked // ended Live Keep calls waiting for keep, by record id
+	ucm      ucmPairing         // UCM halves being paired, and those that joined a call
 }
 
 // Options are what a Recorder is made of: the daemon's parts and the
@@ -127,7 +128,7 @@ func New(o Options) *Recorder {
 		recordUnknown: o.RecordUnknown, latch: o.Latch, rtpTimeout: o.RTPTimeout, holdTimeout: o.HoldTimeout,
 		loc: o.Location, events: cmp.Or(o.Events, NewHub()), stats: &callStats{started: now()}, now: now,
 		disk: o.Disk, filters: o.Filters, keepGrace: o.KeepGrace,
-		calls: make(map[string]*call), parked: make(map[string]*parked),
+		calls: make(map[string]*call), parked: make(map[string]*parked), ucm: newUCMPairing(),
 	}
 	if o.SourcePorts > 0 {
 		r.ports = newPortBudget(o.SourcePorts)
@@ -176,6 +177,8 @@ type call struct {
 	roster  roster    // every participant the call has had
 	legs    []leg     // set by Admit; codecs change in Update
 	used    []string  // every codec answered during the call, in order
+
+	ucm *ucmCall // the halves of a call from Cisco UCM; nil for SIPREC
 }
 
 type leg struct {
@@ -202,13 +205,26 @@ var errNeverEstablished = errors.New("session never established")
 
 // Admit answers a new recording session: it picks a codec for each audio
 // stream, opens one RTP socket per stream and starts the encrypted file.
+// The second half of a Cisco UCM recording joins its partner's call
+// instead (ucm.go), and is not counted as a call of its own.
 func (r *Recorder) Admit(ctx context.Context, s *siprec.Session) ([]siprec.MediaAnswer, error) {
-	answers, err := r.admit(s)
+	var (
+		answers []siprec.MediaAnswer
+		joined  bool
+		err     error
+	)
+	if s.UCM != nil {
+		answers, joined, err = r.admitUCM(ctx, s)
+	} else {
+		answers, err = r.admit(s)
+	}
 	if err != nil {
 		r.stats.rejected(refusalReason(err))
 		return nil, err
 	}
-	r.stats.admitted(r.now())
+	if !joined {
+		r.stats.admitted(r.now())
+	}
 	return answers, nil
 }
 
@@ -269,7 +285,8 @@ func (r *Recorder) admit(s *siprec.Session) ([]siprec.MediaAnswer, error) {
 		log.Error("start media", "err", err)
 		return nil, refuseMedia.Err()
 	}
-	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs), mode: mode, modeSet: modeSet}
+	c := &call{log: log, start: start, rec: rec, w: w, session: *s, source: src, ports: len(legs), mode: mode, modeSet: modeSet,
+		ucm: newUCMCall(s)}
 	c.roster.note(s.Metadata, start)
 	if err := r.openLegs(c, legs, answers); err != nil {
 		rec.Stop()
@@ -406,7 +423,7 @@ func (r *Recorder) Update(ctx context.Context, s *siprec.Session) ([]siprec.Medi
 		return nil, refuseNoSession.Err()
 	}
 	c.mu.Lock()
-	c.session = *s
+	c.takeSession(s)
 	c.roster.note(s.Metadata, r.now())
 	c.mu.Unlock()
 	c.applyOwner(r.users.byExtension)
@@ -465,24 +482,57 @@ func participantCount(md *siprec.Metadata) int {
 	return len(md.Participants)
 }
 
+// lookup is the live call of a session: its own, or for the second half
+// of a UCM recording the call it joined.
 func (r *Recorder) lookup(callID string) *call {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.calls[callID]
+	if c := r.calls[callID]; c != nil {
+		return c
+	}
+	return r.ucm.joined[callID]
 }
 
 // End stops the media, tags the MP3 and seals the file into the vault.
+// A UCM call ends with its last half: the end of the other only notes it.
 func (r *Recorder) End(s *siprec.Session, reason string) {
-	r.mu.Lock()
-	c := r.calls[s.CallID]
-	delete(r.calls, s.CallID)
-	r.mu.Unlock()
+	c, last, why := r.release(s, reason)
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	c.session = *s
+	c.takeSession(s)
 	c.roster.note(s.Metadata, r.now())
+	c.mu.Unlock()
+	if !last {
+		c.log.Info("ucm half ended: the call goes on with the other", "half_call_id", s.CallID, "reason", reason)
+		return
+	}
+	r.endCall(c, why)
+}
+
+// release takes the session s out of the live calls. It returns its call,
+// whether the call ends with it (always, but for a UCM half whose partner
+// is live) and why the call ends.
+func (r *Recorder) release(s *siprec.Session, reason string) (c *call, last bool, why string) {
+	r.mu.Lock()
+	c = r.calls[s.CallID]
+	if c == nil {
+		c = r.ucm.joined[s.CallID]
+	}
+	if c == nil || c.ucm == nil {
+		delete(r.calls, s.CallID)
+		r.mu.Unlock()
+		return c, c != nil, reason
+	}
+	r.mu.Unlock()
+	last, why = r.dropHalf(c, s.CallID, reason)
+	return c, last, why
+}
+
+// endCall stops the call's media and seals it, or parks it for its keep.
+func (r *Recorder) endCall(c *call, reason string) {
+	c.mu.Lock()
 	ports := c.ports
 	c.ports = 0
 	pending := c.mode.keepPending()
@@ -629,8 +679,9 @@ func tagsOf(rec vault.Recording, loc *time.Location, d time.Duration) media.Tags
 func (r *Recorder) record(c *call) vault.Recording {
 	c.mu.Lock()
 	md := c.session.Metadata
-	callID := c.session.CallID
+	callID := c.callID()
 	participants := c.roster.participants()
+	half := c.loneHalf()
 	c.mu.Unlock()
 	p := classify(md, r.users.byExtension)
 	rec := vault.Recording{
@@ -644,6 +695,7 @@ func (r *Recorder) record(c *call) vault.Recording {
 		CallID:       callID,
 		Status:       vault.StatusComplete,
 		Participants: participants,
+		UCMHalf:      half,
 	}
 	return rec
 }
@@ -685,14 +737,19 @@ func (r *Recorder) hangupAll(reason string) {
 }
 
 // hangupCall ends a live call from our side: the gateway gets a BYE with
-// Reason: SIP;cause=code;text=text, and the call is sealed with reason.
+// Reason: SIP;cause=code;text=text (each live half of a UCM call its
+// own), and the call is sealed with reason.
 func (r *Recorder) hangupCall(c *call, code int, text, reason string) {
 	c.mu.Lock()
 	sess := c.session
 	c.mu.Unlock()
 	c.log.Warn("hanging up", "why", text, "reason", reason)
-	if r.hangup == nil || !r.hangup(sess.CallID, code, text, reason) {
-		r.End(&sess, reason) // no SIP session behind it (tests)
+	for _, id := range r.halfIDs(c) {
+		if r.hangup == nil || !r.hangup(id, code, text, reason) {
+			s := sess
+			s.CallID = id
+			r.End(&s, reason) // no SIP session behind it (tests)
+		}
 	}
 }
 
