@@ -141,6 +141,7 @@ func (l *leg) countSRTPError(err error) {
 func (r *Recording) endStream(l *leg) {
 	r.flush(l)
 	l.s.anchored, l.prevOK = false, false
+	l.seqLostBefore += l.seq.lost()
 	l.seq.reset()
 	l.jb.restart()
 }

@@ -8,8 +8,21 @@ const seqWindow = 1024
 // remembers which of the last seqWindow it has seen.
 type seqTracker struct {
 	started bool
-	top     int64 // newest extended sequence number
+	base    int64  // first extended sequence number of the stream
+	top     int64  // newest extended sequence number
+	unique  uint64 // numbers observed once (duplicates not counted)
 	seen    [seqWindow / 64]uint64
+}
+
+// lost is how many sequence numbers between the stream's first and newest
+// never arrived (as RTCP counts it: a late packet arrived, a duplicate
+// makes up for none).
+func (s *seqTracker) lost() uint64 {
+	if !s.started {
+		return 0
+	}
+	expected := uint64(s.top - s.base + 1)
+	return expected - min(expected, s.unique)
 }
 
 // reset forgets the stream (a new SSRC begins, or the sender numbers its
@@ -20,7 +33,7 @@ func (s *seqTracker) reset() { *s = seqTracker{} }
 // newest one seen, and whether it was seen already; it records seq.
 func (s *seqTracker) observe(seq uint16) (ext int64, dup bool) {
 	if !s.started {
-		s.started, s.top = true, int64(seq)
+		s.started, s.top, s.base, s.unique = true, int64(seq), int64(seq), 1
 		s.mark(s.top)
 		return s.top, false
 	}
@@ -36,10 +49,13 @@ func (s *seqTracker) observe(seq uint16) (ext int64, dup bool) {
 		}
 		s.top = ext
 	case s.top-ext >= seqWindow:
+		s.unique++
 		return ext, false // too old to tell; the reorder buffer judges it
 	case s.seen[(uint64(ext)%seqWindow)/64]&(1<<(uint64(ext)%64)) != 0:
 		return ext, true
 	}
+	s.base = min(s.base, ext)
+	s.unique++
 	s.mark(ext)
 	return ext, false
 }

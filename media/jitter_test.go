@@ -164,3 +164,32 @@ func TestJitterLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestSeqLost: numbers that never arrived are lost; late and reordered
+// ones are not; duplicates make up for none; a wrap of the 16-bit number
+// is no loss.
+func TestSeqLost(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		seqs []uint16
+		lost uint64
+	}{
+		{"in order", []uint16{10, 11, 12, 13}, 0},
+		{"two gone", []uint16{10, 11, 14, 15}, 2},
+		{"reordered", []uint16{10, 12, 11, 13}, 0},
+		{"late after a gap", []uint16{10, 13, 14, 11, 12}, 0},
+		{"duplicates", []uint16{10, 11, 11, 11, 13}, 1},
+		{"wrap", []uint16{65534, 65535, 0, 1}, 0},
+		{"wrap with a loss", []uint16{65534, 0, 1}, 1},
+		{"earlier than the first", []uint16{10, 11, 9, 12}, 0},
+		{"a long gap", []uint16{1, 3000}, 2998},
+	} {
+		var s seqTracker
+		for _, q := range tc.seqs {
+			s.observe(q)
+		}
+		if got := s.lost(); got != tc.lost {
+			t.Errorf("%s: lost %d, want %d", tc.name, got, tc.lost)
+		}
+	}
+}

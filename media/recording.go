@@ -88,6 +88,10 @@ type LegStats struct {
 	Duplicates uint64
 	// CN counts comfort-noise packets, recorded as silence.
 	CN uint64
+	// Lost counts the packets that never arrived, by sequence number: the
+	// numbers between each stream's first and newest that were not
+	// received (late packets arrived; they are not lost).
+	Lost uint64
 	// Concealed counts the 10 ms frames of audio lost on the way and
 	// concealed (G.729) or left silent (G.711) between the packets around
 	// them.
@@ -180,12 +184,14 @@ type leg struct {
 	names    [128]string
 	kinds    [128]payloadKind
 	seq      seqTracker // of the current stream
-	jb       jitter     // packets waiting for release, in RTP order
-	s        stream     // placement of the current stream
-	tl       timeline   // decoded audio waiting for the mixer
-	stats    LegStats
-	lastArr  int64 // arrival position of the last packet taken
-	frame    int   // samples of the newest audio packet: the length of a comfort-noise packet
+	// seqLostBefore counts the packets lost in the leg's earlier streams.
+	seqLostBefore uint64
+	jb            jitter   // packets waiting for release, in RTP order
+	s             stream   // placement of the current stream
+	tl            timeline // decoded audio waiting for the mixer
+	stats         LegStats
+	lastArr       int64 // arrival position of the last packet taken
+	frame         int   // samples of the newest audio packet: the length of a comfort-noise packet
 
 	prevExt int64   // sequence number of the last packet released
 	prevOK  bool    // prevExt is of the current stream: a gap after it is loss
@@ -523,6 +529,7 @@ func (r *Recording) statsLocked() []LegStats {
 	s := make([]LegStats, len(r.legs))
 	for i, l := range r.legs {
 		s[i] = l.stats
+		s[i].Lost = l.seqLostBefore + l.seq.lost()
 	}
 	return s
 }
