@@ -200,12 +200,19 @@ func checkCopies(t *testing.T, c archiveCase) {
 	for _, id := range ids {
 		d.copied(id, true, "archive")
 	}
-	var objects []string
-	if err := c.target.List(ctx, "site-a/", func(o target.Object) error { objects = append(objects, o.Key); return nil }); err != nil {
+	var objects, secrets []string
+	if err := c.target.List(ctx, "site-a/", func(o target.Object) error {
+		if strings.Contains(o.Key, "/keys/secrets/") {
+			secrets = append(secrets, o.Key)
+		} else {
+			objects = append(objects, o.Key)
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(objects) != 3 {
-		t.Errorf("objects on the target: %q, want the 3 recordings once each", objects)
+	if len(objects) != 3 || len(secrets) == 0 {
+		t.Errorf("objects on the target: %q and %q, want the 3 recordings once each and their day's erasure secrets", objects, secrets)
 	}
 	d.cliJSON(&st, "status")
 	if s := st.Storage; s.Backlog != 0 || s.Targets[0].State != "up" || s.Targets[0].Copied != 3 {
@@ -250,10 +257,17 @@ func TestTwoNodesOneTarget(t *testing.T) {
 		ids[rec.ID] = true
 		s.d.copied(rec.ID, false, "archive")
 	}
-	var objects []string
-	err := bucket.target.List(context.Background(), "site-a/", func(o target.Object) error { objects = append(objects, o.Key); return nil })
-	if err != nil || len(objects) != 4 {
-		t.Errorf("objects in the bucket: %q, %v; want the 4 recordings, under node-1/ and node-2/", objects, err)
+	var objects, secrets []string
+	err := bucket.target.List(context.Background(), "site-a/", func(o target.Object) error {
+		if strings.Contains(o.Key, "/keys/secrets/") {
+			secrets = append(secrets, o.Key)
+		} else {
+			objects = append(objects, o.Key)
+		}
+		return nil
+	})
+	if err != nil || len(objects) != 4 || len(secrets) < 2 {
+		t.Errorf("objects in the bucket: %q and %q, %v; want the 4 recordings and each node's day of erasure secrets, under node-1/ and node-2/", objects, secrets, err)
 	}
 
 	fresh := t.TempDir()
