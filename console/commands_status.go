@@ -44,6 +44,9 @@ func (c *cli) printStatus(st control.Status) error {
 	fmt.Fprintf(tw, "calls total\t%d\n", st.CallsTotal)
 	fmt.Fprintf(tw, "rejected\t%d\n", st.Rejected)
 	fmt.Fprintf(tw, "cps\t%.2f (5 s average)\n", st.CPS)
+	if st.RTP.Packets > 0 {
+		fmt.Fprintf(tw, "rtp\t%s\n", format.RTPLine(st.RTP))
+	}
 	if r := st.CallsPerSecond; r.Peak > 0 {
 		fmt.Fprintf(tw, "cps averages\t%.2f over 1 min, %.2f over 15 min; peak %.0f at %s\n", r.Avg1m, r.Avg15m, r.Peak, formatLocal(r.PeakAt))
 	}

@@ -97,6 +97,9 @@ type LegSummary struct {
 	AuthFailed    uint64 `json:"auth_failed,omitempty"`
 	Ignored       uint64 `json:"ignored,omitempty"`
 	Concealed     uint64 `json:"concealed,omitempty"`
+	// LostPackets counts the packets that never arrived, by sequence
+	// number.
+	LostPackets uint64 `json:"lost_packets,omitempty"`
 }
 
 // Participant is one party of the recorded call, from the SIPREC metadata.

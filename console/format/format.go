@@ -88,7 +88,7 @@ func LegCounts(c control.LegCounters) string {
 	}{
 		{"late", c.Late}, {"duplicates", c.Duplicates}, {"foreign source", c.ForeignSource},
 		{"foreign ssrc", c.ForeignSSRC}, {"srtp auth failed", c.AuthFailed},
-		{"not audio", c.Ignored}, {"concealed", c.Concealed},
+		{"not audio", c.Ignored}, {"concealed", c.Concealed}, {"lost packets", c.LostPackets},
 	} {
 		if f.n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", f.name, f.n))
@@ -157,4 +157,29 @@ func ParseTime(s string, end bool) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// RTPLine sums up the RTP received since the start: packets, those that
+// never arrived (by sequence number, with their share of those sent),
+// late and dropped ones.
+func RTPLine(r control.RTPTotals) string {
+	sent := r.Packets + r.LostPackets
+	return fmt.Sprintf("%d packets received, %d lost (%s), %d late, %d dropped (%d duplicates)",
+		r.Packets, r.LostPackets, lossPercent(r.LostPackets, sent), r.Late, r.Dropped, r.Duplicates)
+}
+
+// lossPercent is n of total as a percentage with enough digits to show a
+// small loss (0.004 %).
+func lossPercent(n, total uint64) string {
+	if total == 0 || n == 0 {
+		return "0 %"
+	}
+	p := 100 * float64(n) / float64(total)
+	switch {
+	case p >= 1:
+		return fmt.Sprintf("%.1f %%", p)
+	case p >= 0.01:
+		return fmt.Sprintf("%.2f %%", p)
+	}
+	return fmt.Sprintf("%.4f %%", p)
 }

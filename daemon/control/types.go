@@ -65,8 +65,12 @@ type Status struct {
 type RTPTotals struct {
 	Packets uint64 `json:"packets"`
 	Late    uint64 `json:"late"`
-	Lost    uint64 `json:"lost"`
+	Lost    uint64 `json:"lost"` // 10 ms frames concealed or silent
 	Dropped uint64 `json:"dropped"`
+	// LostPackets are the packets that never arrived, by sequence number;
+	// Duplicates are a part of Dropped.
+	LostPackets uint64 `json:"lost_packets"`
+	Duplicates  uint64 `json:"duplicates"`
 }
 
 // License is the licence in force: its model ("user": named users;
@@ -272,6 +276,7 @@ type LegCounters struct {
 	AuthFailed    uint64 `json:"auth_failed,omitempty"`
 	Ignored       uint64 `json:"ignored,omitempty"`
 	Concealed     uint64 `json:"concealed,omitempty"`
+	LostPackets   uint64 `json:"lost_packets,omitempty"`
 }
 
 // RecordedLeg is what one leg of a stored recording received.

@@ -101,6 +101,7 @@ func emit(st control.Status, d *descs, out func(prometheus.Metric)) {
 	counter(d.rtpLate, float64(st.RTP.Late))
 	counter(d.rtpDropped, float64(st.RTP.Dropped))
 	counter(d.rtpLost, float64(st.RTP.Lost))
+	counter(d.rtpLostPackets, float64(st.RTP.LostPackets))
 
 	gauge(d.diskFree, float64(st.Disk.FreeBytes))
 	gauge(d.diskSize, float64(st.Disk.TotalBytes))

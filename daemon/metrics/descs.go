@@ -11,7 +11,7 @@ type descs struct {
 	rate, ratePeak, ratePeakTime       *prometheus.Desc
 	sealed, indexed, liveKeepDestroyed *prometheus.Desc
 
-	rtpReceived, rtpLate, rtpDropped, rtpLost *prometheus.Desc
+	rtpReceived, rtpLate, rtpDropped, rtpLost, rtpLostPackets *prometheus.Desc
 
 	diskFree, diskSize, diskReserve   *prometheus.Desc
 	recordingsBytes, recordingsGrowth *prometheus.Desc
@@ -55,6 +55,8 @@ func newDescs() *descs {
 		rtpDropped: desc("rtp_packets_dropped_total",
 			"RTP packets dropped since the start: duplicates, foreign source or SSRC, failed SRTP authentication."),
 		rtpLost: desc("rtp_lost_frames_total", "10 ms audio frames lost on the network since the start (concealed or silent)."),
+		rtpLostPackets: desc("rtp_packets_lost_total",
+			"RTP packets that never arrived since the start, by sequence number."),
 
 		diskFree:         desc("disk_free_bytes", "Free bytes on the file system holding the recordings."),
 		diskSize:         desc("disk_size_bytes", "Size in bytes of the file system holding the recordings."),
@@ -98,7 +100,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.buildInfo, d.startTime, d.uptime, d.draining,
 		d.liveCalls, d.callsTotal, d.rejected, d.rate, d.ratePeak, d.ratePeakTime,
 		d.sealed, d.indexed, d.liveKeepDestroyed,
-		d.rtpReceived, d.rtpLate, d.rtpDropped, d.rtpLost,
+		d.rtpReceived, d.rtpLate, d.rtpDropped, d.rtpLost, d.rtpLostPackets,
 		d.diskFree, d.diskSize, d.diskReserve, d.recordingsBytes, d.recordingsGrowth, d.alarm,
 		d.licenseLimit, d.licenseUsed, d.licenseEvaluation, d.licenseRefused, d.licenseExpiry,
 		d.storageBacklog, d.storageBacklogBytes, d.storageOldest, d.storageCopied, d.storageCopiedBytes, d.storageUp, d.storageRate,

@@ -38,6 +38,7 @@
 //	| callvault_rtp_packets_late_total                  | counter | RTP packets too late to be placed                                       | rtp.late                             |
 //	| callvault_rtp_packets_dropped_total               | counter | RTP packets dropped: duplicates, foreign source or SSRC, SRTP failed    | rtp.dropped                          |
 //	| callvault_rtp_lost_frames_total                   | counter | 10 ms audio frames lost on the network (concealed or silent)            | rtp.lost                             |
+//	| callvault_rtp_packets_lost_total                  | counter | RTP packets that never arrived, by sequence number                      | rtp.lost_packets                     |
 //	| callvault_disk_free_bytes                         | gauge   | free bytes on the recordings' file system                               | disk.free_bytes                      |
 //	| callvault_disk_size_bytes                         | gauge   | size of that file system                                                | disk.total_bytes                     |
 //	| callvault_disk_reserve_bytes                      | gauge   | free space kept ([storage] min_free); below it calls are refused        | disk.reserve_bytes                   |

@@ -47,7 +47,7 @@ func richStatus() control.Status {
 		Storage: &control.Storage{Node: "node-0", Backlog: 12, BacklogBytes: 12 << 20, OldestPending: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC),
 			Targets: []control.StorageTarget{{Name: "nas", Kind: "dir", State: "up", Copied: 900, CopiedBytes: 900 << 20, BytesPerSecond: 1 << 20},
 				{Name: "archive", Kind: "s3", State: "down", Error: "refused"}}},
-		RTP: control.RTPTotals{Packets: 987654321, Late: 321, Lost: 4321, Dropped: 54321},
+		RTP: control.RTPTotals{Packets: 987654321, Late: 321, Lost: 4321, Dropped: 54321, LostPackets: 1234, Duplicates: 21},
 		License: control.License{
 			Customer: "ACME", Model: "channel", Count: 100, Used: 17,
 			Expires: "2027-03-31", Issued: "2026-01-15T10:00:00Z",
@@ -103,6 +103,7 @@ func want(st control.Status) map[string]sample {
 		`callvault_rtp_packets_late_total`:                   c(float64(st.RTP.Late)),
 		`callvault_rtp_packets_dropped_total`:                c(float64(st.RTP.Dropped)),
 		`callvault_rtp_lost_frames_total`:                    c(float64(st.RTP.Lost)),
+		`callvault_rtp_packets_lost_total`:                   c(float64(st.RTP.LostPackets)),
 		`callvault_disk_free_bytes`:                          g(float64(st.Disk.FreeBytes)),
 		`callvault_disk_size_bytes`:                          g(float64(st.Disk.TotalBytes)),
 		`callvault_disk_reserve_bytes`:                       g(float64(st.Disk.ReserveBytes)),

@@ -145,7 +145,7 @@ func wireRecording(r vault.Recording) control.Recording {
 // API's words.
 func wireCounters(l vault.LegSummary) control.LegCounters {
 	return control.LegCounters{Late: l.Late, Duplicates: l.Duplicates, ForeignSource: l.ForeignSource,
-		ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed}
+		ForeignSSRC: l.ForeignSSRC, AuthFailed: l.AuthFailed, Ignored: l.Ignored, Concealed: l.Concealed, LostPackets: l.LostPackets}
 }
 
 // PublishStats sends the once-a-second stats event: live calls and their

@@ -653,7 +653,7 @@ func legSummaries(stats []media.LegStats) []vault.LegSummary {
 	for _, st := range stats {
 		out = append(out, vault.LegSummary{Label: st.Label, Codec: st.Codec, Packets: st.Packets,
 			Late: st.Late, Duplicates: st.Duplicates, ForeignSource: st.ForeignSource, ForeignSSRC: st.ForeignSSRC,
-			AuthFailed: st.AuthFailed, Ignored: st.Ignored, Concealed: st.Concealed})
+			AuthFailed: st.AuthFailed, Ignored: st.Ignored, Concealed: st.Concealed, LostPackets: st.Lost})
 	}
 	return out
 }

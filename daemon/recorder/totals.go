@@ -52,6 +52,8 @@ func addRTP(sum *control.RTPTotals, legs []media.LegStats) {
 		sum.Packets += l.Packets
 		sum.Late += l.Late
 		sum.Lost += l.Concealed
+		sum.LostPackets += l.Lost
+		sum.Duplicates += l.Duplicates
 		sum.Dropped += l.Duplicates + l.ForeignSource + l.ForeignSSRC + l.AuthFailed
 	}
 }
