@@ -91,6 +91,9 @@ func TestG729InOrderUnderNetworkTrouble(t *testing.T) {
 		if st.Late != 0 || st.Duplicates != uint64(dups) || st.Concealed != uint64(len(want)-160*(len(got)))/80 {
 			t.Errorf("seed %d: stats %+v; want no late, %d duplicates, two frames concealed per packet lost within the call", seed, st, dups)
 		}
+		if within := lostWithin(clean, got); st.Lost != within {
+			t.Errorf("seed %d: %d packets lost by sequence, want %d (those missing between the first and the last received)", seed, st.Lost, within)
+		}
 		ideal := decodeInOrder(t, clean, func() map[uint16]bool {
 			all := map[uint16]bool{}
 			for _, p := range clean {
@@ -192,4 +195,25 @@ func TestSeqLost(t *testing.T) {
 			t.Errorf("%s: lost %d, want %d", tc.name, got, tc.lost)
 		}
 	}
+}
+
+// lostWithin counts the packets of clean missing from got between the
+// first and the last that arrived.
+func lostWithin(clean []testaudio.Scheduled, got map[uint16]bool) uint64 {
+	first, last := -1, -1
+	for i, p := range clean {
+		if got[p.Seq] {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	var n uint64
+	for _, p := range clean[max(first, 0) : last+1] {
+		if !got[p.Seq] {
+			n++
+		}
+	}
+	return n
 }
