@@ -114,6 +114,9 @@ func runReindex(args []string, stdout, stderr io.Writer) error {
 	if rep.MovedIndexTo != "" {
 		fmt.Fprintf(stdout, "the old index is kept in %s (remove it once satisfied)\n", rep.MovedIndexTo)
 	}
+	if rep.HoldsRestored > 0 {
+		fmt.Fprintf(stdout, "%d legal holds restored from the audit trail\n", rep.HoldsRestored)
+	}
 	for _, c := range rep.Failed {
 		fmt.Fprintf(stdout, "not indexed\t%s\t%s\t%s\n", c.Status, c.File, c.Detail)
 	}

@@ -123,6 +123,9 @@ type ReindexReport struct {
 	// Carried counts what came over from the old index that the files
 	// cannot tell: holds, copies, evicted recordings, tombstones.
 	Carried int
+	// HoldsRestored counts the legal holds put back from the audit trail
+	// (an index lost with no old copy to carry them over from).
+	HoldsRestored int
 }
 
 // Reindex rebuilds the index from the files alone: it moves <Dir>/index
@@ -188,6 +191,9 @@ func reindexWith(cfg Config, log *slog.Logger, now time.Time, sources []TargetSo
 	}
 	if err := s.reindexTargets(context.Background(), sources, &rep, now); err != nil {
 		return rep, fmt.Errorf("reindex: %w", err)
+	}
+	if rep.HoldsRestored, err = s.restoreHolds(); err != nil {
+		log.Warn("reindex: legal holds of the audit trail not all restored", "err", err, "restored", rep.HoldsRestored)
 	}
 	log.Info("reindexed", "indexed", rep.Indexed, "failed", len(rep.Failed))
 	return rep, nil

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -46,5 +48,53 @@ func TestReindexCarriesOver(t *testing.T) {
 	}
 	if _, ok, _ := s.TombstoneOf(gone.ID); !ok {
 		t.Error("tombstone lost by the reindex")
+	}
+}
+
+// TestReindexRestoresHoldsFromAudit: the index is lost whole (no old
+// index to carry holds from); the reindex puts back the holds the audit
+// trail says are in force, and only those: a released one stays free,
+// one held twice keeps its first date and its last reason.
+func TestReindexRestoresHoldsFromAudit(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	head, audio := fakeMP3(2000)
+	held := record(t, s, Recording{User: "alice"}, head, audio)
+	released := record(t, s, Recording{User: "bob"}, head, audio)
+	for _, e := range []AuditEntry{
+		{Action: AuditRecordingHeld, ID: held.ID, Actor: "root", Detail: "case 9"},
+		{Action: AuditRecordingHeld, ID: released.ID, Actor: "root", Detail: "case 9"},
+		{Action: AuditRecordingReleased, ID: released.ID, Actor: "root"},
+		{Action: AuditRecordingHeld, ID: held.ID, Actor: "root", Detail: "case 9, appeal"},
+	} {
+		if _, err := s.AuditAppend(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first time.Time
+	s.AuditEntries(AuditQuery{ID: held.ID}, func(e AuditEntry) error {
+		if first.IsZero() && e.Action == AuditRecordingHeld {
+			first = e.Time
+		}
+		return nil
+	})
+	s.Close()
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Reindex(Config{Dir: dir, Location: testZone}, nil)
+	if err != nil || rep.HoldsRestored != 1 || rep.MovedIndexTo != "" {
+		t.Fatalf("reindex: %+v, %v; want one hold restored from the audit trail", rep, err)
+	}
+	s = openTest(t, dir)
+	r, err := s.Get(held.ID)
+	if err != nil || r.Hold == nil || r.Hold.Reason != "case 9, appeal" || !r.Hold.Since.Equal(first) || r.Hold.Actor != "root" {
+		t.Errorf("held after the reindex: %+v, %v; want since %v", r.Hold, err, first)
+	}
+	if err := s.Remove(held.ID, Tombstone{Action: AuditRecordingPurged}); !errors.Is(err, ErrHeld) {
+		t.Errorf("remove of the restored hold: %v, want ErrHeld", err)
+	}
+	if r, _ := s.Get(released.ID); r.Hold != nil {
+		t.Errorf("the released recording is held again: %+v", r.Hold)
 	}
 }
