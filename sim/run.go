@@ -38,19 +38,58 @@ type simulator struct {
 // maxUDPDatagram is the largest UDP payload over IPv4.
 const maxUDPDatagram = 65507
 
+// sipgo's logger and UDP size limit are process-wide: they are set once,
+// and a run only changes the level and where the lines go.
+var (
+	sipGlobals sync.Once
+	logLevel   slog.LevelVar
+	logSink    swapWriter
+	logger     *slog.Logger
+)
+
+// setupLogging sends the simulator's and sipgo's log lines to out:
+// errors only, or warnings too when verbose.
+func setupLogging(verbose bool, out io.Writer) *slog.Logger {
+	level := slog.LevelError
+	if verbose {
+		level = slog.LevelWarn
+	}
+	logLevel.Set(level)
+	logSink.set(out)
+	sipGlobals.Do(func() {
+		logger = slog.New(slog.NewTextHandler(&logSink, &slog.HandlerOptions{Level: &logLevel}))
+		sip.SetDefaultLogger(logger)
+		// A SIPREC INVITE (2-3 KB) is larger than sipgo lets a UDP
+		// datagram be (its MTU less 200 bytes); gateways send it over
+		// UDP all the same when told to, fragmented, and so does the
+		// simulator.
+		sip.UDPMTUSize = maxUDPDatagram + 200
+	})
+	return logger
+}
+
+// swapWriter is an io.Writer whose destination can change.
+type swapWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *swapWriter) set(w io.Writer) {
+	s.mu.Lock()
+	s.w = w
+	s.mu.Unlock()
+}
+
+func (s *swapWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
 // newSimulator sets up the user agent (a client, and a server for the
 // requests the recorder sends inside a dialog: BYE, OPTIONS).
 func newSimulator(cfg config, logOut io.Writer) (*simulator, error) {
-	level := slog.LevelError
-	if cfg.Verbose {
-		level = slog.LevelWarn
-	}
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
-	sip.SetDefaultLogger(log)
-	// A SIPREC INVITE (2-3 KB) is larger than sipgo lets a UDP datagram be
-	// (its MTU less 200 bytes); gateways send it over UDP all the same when
-	// told to, fragmented, and so does the simulator.
-	sip.UDPMTUSize = maxUDPDatagram + 200
+	log := setupLogging(cfg.Verbose, logOut)
 	s := &simulator{cfg: cfg, log: log, pacer: pace.New(cfg.Pacers, 0)}
 	var b [8]byte
 	rand.Read(b[:])
