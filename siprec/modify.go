@@ -54,8 +54,11 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 		// A transfer or conference names the new far end in the From
 		// header; what UCM sends is its own, not SIPREC metadata.
 		body.Metadata = nil
-		if h := ucmHalfOf(req); h != nil && h.Role == next.UCM.Role && *h != *next.UCM {
-			next.UCM, next.Metadata, ucmChanged = h, h.Metadata(), true
+		if h := ucmHalfOf(req); h != nil && h.Role == next.UCM.Role {
+			h.Caller = next.UCM.Caller // who placed the call does not change
+			if *h != *next.UCM {
+				next.UCM, next.Metadata, ucmChanged = h, h.Metadata(), true
+			}
 		}
 	}
 	if body.Metadata != nil {

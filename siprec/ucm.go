@@ -54,6 +54,11 @@ type UCMHalf struct {
 	NearGUID, FarGUID string
 	// Host is the From URI's host: the UCM node that placed the call.
 	Host string
+	// Caller is the end that placed the recorded call, UCMNear or UCMFar,
+	// "" when it cannot be told: what Outbound says of the first INVITE.
+	// A later request that names a new far end (with a newer call leg)
+	// does not change it: the call was placed when it was placed.
+	Caller string
 }
 
 // ParseUCM reads a From header value (name-addr or addr-spec, its
@@ -86,6 +91,12 @@ func ParseUCM(from string) (UCMHalf, bool) {
 	h.Host = host
 	if h.NearNumber == "" {
 		h.NearNumber = user
+	}
+	if out, known := h.Outbound(); known {
+		h.Caller = UCMFar
+		if out {
+			h.Caller = UCMNear
+		}
 	}
 	return h, true
 }
@@ -131,7 +142,7 @@ func (h UCMHalf) Outbound() (out, known bool) {
 // Metadata describes the recorded call as a recording client's metadata
 // would: the near end (the party recorded for, and the only one who may
 // own the call) sending the stream labelled UCMNear, the far end sending
-// UCMFar. The caller is the party Outbound names, listed first; when it
+// UCMFar. The caller is the party Caller names, listed first; when it
 // cannot be told, the far end is listed first and named the caller, so
 // that the call counts as inbound, as a call whose caller is unknown does.
 func (h UCMHalf) Metadata() *Metadata {
@@ -140,7 +151,7 @@ func (h UCMHalf) Metadata() *Metadata {
 	far := Participant{ID: "far:" + h.FarNumber, AOR: h.aor(h.FarNumber),
 		Send: []string{UCMFar}, Recv: []string{UCMNear}}
 	md := &Metadata{SessionID: h.RefCI, Recorded: near.AOR, OnlyRecorded: true}
-	if out, known := h.Outbound(); out && known {
+	if h.Caller == UCMNear {
 		md.Participants = []Participant{near, far}
 		md.Caller = near.AOR
 	} else {

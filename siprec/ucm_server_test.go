@@ -6,10 +6,16 @@ import (
 	"testing"
 )
 
-// ucmFrom is a UCM recording call's From header value.
+// ucmFrom is a UCM recording call's From header value: the far end's
+// call leg 25139261 is older than the near end's, 25139262 (the far end
+// called), unless farAddr is on a newer leg (after a transfer).
 func ucmFrom(role, farAddr, tag string) string {
-	return fmt.Sprintf("<sip:2000@ucm1;x-%send;x-refci=25139262;x-nearenddevice=SEP00AABBCCDDEE;x-farendrefci=25139261;x-farenddevice=SEP001122334455;x-farendaddr=%s>;tag=%s",
-		role, farAddr, tag)
+	farRefCI := "25139261"
+	if farAddr != "1000" {
+		farRefCI = "25139270"
+	}
+	return fmt.Sprintf("<sip:2000@ucm1;x-%send;x-refci=25139262;x-nearenddevice=SEP00AABBCCDDEE;x-farendrefci=%s;x-farenddevice=SEP001122334455;x-farendaddr=%s>;tag=%s",
+		role, farRefCI, farAddr, tag)
 }
 
 // ucmSDP is what UCM offers for the phone's built-in bridge: one sendonly
@@ -70,6 +76,10 @@ func TestServerUCMCall(t *testing.T) {
 	u := recv(t, ts.rec.updates, "Update")
 	if u.UCM == nil || u.UCM.FarNumber != "3000" || u.Metadata.Participants[0].AOR != "sip:3000@ucm1" {
 		t.Errorf("updated session = %+v, %+v: want the far end 3000", u.UCM, u.Metadata)
+	}
+	// Its call leg is newer than the near end's; the far end still placed the call.
+	if u.UCM.Caller != UCMFar || u.Metadata.Caller != "sip:3000@ucm1" {
+		t.Errorf("after the transfer the caller is %q (%q), want the far end still", u.UCM.Caller, u.Metadata.Caller)
 	}
 
 	// A re-INVITE without SDP and nothing new asks for an offer.
