@@ -205,10 +205,11 @@ func (s *Store) Evict(id string, now time.Time) error {
 	if _, ok := rec.VerifiedCopy(); !ok {
 		return fmt.Errorf("evict %s: %w", id, ErrNotCopied)
 	}
+	kekID, _ := fileKEK(s.Path(rec))
 	if err := s.usage.removed(s.Path(rec), rec.File, rec.Size); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("evict %s: %w", id, err)
 	}
-	rec.Evicted = now.UTC()
+	rec.Evicted, rec.EvictedKEK = now.UTC(), kekID
 	if err := s.update("evict", func(txn *badger.Txn) error { return setRecordValue(txn, rec) }); err != nil {
 		return fmt.Errorf("evict %s: %w", id, err)
 	}

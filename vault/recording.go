@@ -63,6 +63,10 @@ type Recording struct {
 	// Evicted is when the local file was removed, once copied ([storage]
 	// keep_local); zero while it is on the local disk.
 	Evicted time.Time `json:"evicted,omitzero"`
+	// EvictedKEK is the hex id of the KEK the evicted file's key block
+	// named when it left the disk (its copies keep that key block), so a
+	// retired KEK no evicted recording needs can go.
+	EvictedKEK string `json:"evicted_kek,omitempty"`
 	// Hold is the legal hold on the recording, nil when none (lifecycle.go).
 	Hold *Hold `json:"hold,omitempty"`
 	// UCMHalf marks a recording of Cisco UCM that holds one voice only:

@@ -165,5 +165,9 @@ func (s *Store) recordOfObject(ctx context.Context, t target.Target, key, id str
 	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return Recording{}, err
 	}
-	return s.recordOfFile(f.Name(), id)
+	rec, err := s.recordOfFile(f.Name(), id)
+	if err == nil {
+		rec.EvictedKEK, _ = fileKEK(f.Name())
+	}
+	return rec, err
 }

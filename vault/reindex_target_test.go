@@ -88,8 +88,8 @@ func TestReindexFromTargets(t *testing.T) {
 		t.Fatalf("search after the reindex: %d, %v", len(found), err)
 	}
 	for _, rec := range found {
-		if rec.Evicted.IsZero() || len(rec.Copies) != 1 || rec.Copies[0].Target != "nas" {
-			t.Errorf("%s: evicted %v, copies %+v; want evicted with its nas copy", rec.ID, rec.Evicted, rec.Copies)
+		if rec.Evicted.IsZero() || len(rec.Copies) != 1 || rec.Copies[0].Target != "nas" || rec.EvictedKEK != s.KEKID() {
+			t.Errorf("%s: evicted %v under KEK %q, copies %+v; want evicted under %s with its nas copy", rec.ID, rec.Evicted, rec.EvictedKEK, rec.Copies, s.KEKID())
 		}
 		got, err := exportBytes(s, rec.ID)
 		if err != nil || string(got) != string(want[rec.ID]) {

@@ -36,7 +36,8 @@ type RewrapReport struct {
 	// Failed counts the files left as they were, each reported to fn.
 	Failed int `json:"failed"`
 	// Evicted counts the recordings whose file is only on a storage
-	// target (evicted): their copies keep the KEK they were written
+	// target (evicted) with their KEK unknown (evicted before the index
+	// kept it, EvictedKEK): their copies keep the KEK they were written
 	// under, which no local file tells, so no retired KEK can be proved
 	// unused while there is one.
 	Evicted int `json:"evicted"`
@@ -451,11 +452,11 @@ func (s *Store) intents() ([]rewrapIntent, error) {
 }
 
 // RetirableKEKs returns the ids of the retired KEKs (keys/kek-<id>) that
-// no file under records/ names any more, sorted: their files can be
-// removed. It reads the header of every file, and returns none while any
-// recording is evicted (only on a storage target, whose copy keeps the
-// KEK it was written under) or while a rewrap intent still holds a key
-// block under one of them.
+// no file under records/, no evicted recording (only on a storage target,
+// whose copy keeps the KEK it was written under) and no rewrap intent
+// names any more, sorted: their files can be removed. It reads the header
+// of every file, and returns none while an evicted recording's KEK is not
+// known (evicted before the index kept it).
 func (s *Store) RetirableKEKs() ([]string, error) {
 	if err := s.checkOpen("retirable keys"); err != nil {
 		return nil, err
@@ -483,8 +484,8 @@ func (s *Store) retirable(inUse []string, evicted int) []string {
 }
 
 // kekUse returns the ids of the KEKs that the files under records/ (of
-// any kind) and the rewrap intents name, sorted, and how many recordings
-// are evicted.
+// any kind), the evicted recordings and the rewrap intents name, sorted,
+// and how many recordings are evicted with their KEK unknown.
 func (s *Store) kekUse() (inUse []string, evicted int, err error) {
 	seen := map[string]bool{}
 	err = s.walkRecords("", func(path string) error {
@@ -505,7 +506,7 @@ func (s *Store) kekUse() (inUse []string, evicted int, err error) {
 			seen[in.Old[:2*kekIDSize]] = true
 		}
 	}
-	if evicted, err = s.countEvicted(); err != nil {
+	if evicted, err = s.evictedKEKs(seen); err != nil {
 		return nil, 0, err
 	}
 	return slices.Sorted(maps.Keys(seen)), evicted, nil
@@ -530,22 +531,35 @@ func fileKEK(path string) (string, bool) {
 	return hex.EncodeToString(h.kekID[:]), true
 }
 
-// countEvicted counts the recordings whose local file was evicted.
-func (s *Store) countEvicted() (int, error) {
+// evictedKEKs adds to seen the KEKs of the evicted recordings and counts
+// those whose KEK is not known.
+func (s *Store) evictedKEKs(seen map[string]bool) (unknown int, err error) {
+	err = s.eachEvicted(func(rec Recording) {
+		if rec.EvictedKEK == "" {
+			unknown++
+		} else {
+			seen[rec.EvictedKEK] = true
+		}
+	})
+	return unknown, err
+}
+
+// eachEvicted calls fn with each recording whose local file was evicted.
+func (s *Store) eachEvicted(fn func(Recording)) error {
 	const page = 1000
-	n, after := 0, ""
+	after := ""
 	for {
 		recs, err := s.recordsAfter(after, page)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		for _, rec := range recs {
 			if !rec.Evicted.IsZero() {
-				n++
+				fn(rec)
 			}
 		}
 		if len(recs) < page {
-			return n, nil
+			return nil
 		}
 		after = recs[len(recs)-1].ID
 	}

@@ -417,10 +417,12 @@ func TestFreshKeyNeverTaken(t *testing.T) {
 }
 
 // TestRewrapEvicted: a recording whose file is only on a target keeps
-// every retired key.
+// the KEK it was written under (recorded at the eviction), and only that
+// one; one whose KEK the index does not know keeps every retired key.
 func TestRewrapEvicted(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	a := record(t, s, Recording{}, []byte("ID3"), []byte("audio"))
+	first := s.KEKID()
 	copied := Copy{Target: "nas", State: CopyCopied, Key: "x/" + a.ID, SHA256: a.SHA256}
 	if _, err := s.SetCopy(a.ID, copied, nil); err != nil {
 		t.Fatal(err)
@@ -428,10 +430,26 @@ func TestRewrapEvicted(t *testing.T) {
 	if err := s.Evict(a.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := s.Get(a.ID); got.EvictedKEK != first {
+		t.Fatalf("evicted under KEK %q, want %s", got.EvictedKEK, first)
+	}
+	rotate(t, s)
+	second := s.KEKID()
+	record(t, s, Recording{}, []byte("ID3"), []byte("audio")) // under the second KEK
 	rotate(t, s)
 	rep, errs := rewrap(t, s)
+	if rep.Evicted != 0 || !slices.Contains(rep.InUse, first) || !slices.Equal(rep.Retirable, []string{second}) || len(errs) != 0 {
+		t.Errorf("rewrap with an evicted recording: %+v %v; want its KEK %s in use and %s retirable", rep, errs, first, second)
+	}
+	// Evicted before the index kept the KEK: nothing can be retired.
+	rec, _ := s.Get(a.ID)
+	rec.EvictedKEK = ""
+	if err := s.update("test", func(txn *badger.Txn) error { return setRecordValue(txn, rec) }); err != nil {
+		t.Fatal(err)
+	}
+	rep, errs = rewrap(t, s)
 	if rep.Evicted != 1 || len(rep.Retirable) != 0 || len(errs) != 0 {
-		t.Errorf("rewrap with an evicted recording: %+v %v; want it counted and nothing retirable", rep, errs)
+		t.Errorf("rewrap with an evicted recording of unknown KEK: %+v %v; want it counted and nothing retirable", rep, errs)
 	}
 }
 
