@@ -455,3 +455,45 @@ func (s *Store) SecretsSent(day string, v SecretsVersion) error {
 		return txn.Delete([]byte(pendingSecretsPrefix + day))
 	})
 }
+
+// ForgetSecrets destroys the erasure secrets of removed recordings (a
+// purge's), one rewrite of each day file for all of its recordings, and
+// marks the day files for the targets: copies of the files kept
+// elsewhere can no longer be decrypted either. A day file left with no
+// entry is removed.
+func (s *Store) ForgetSecrets(recs []Recording) error {
+	byDay := map[string]map[uint64]bool{}
+	for _, rec := range recs {
+		n, ok := parseID(rec.ID)
+		if !ok {
+			continue
+		}
+		day := secretDay(rec.Start.UnixNano())
+		if byDay[day] == nil {
+			byDay[day] = map[uint64]bool{}
+		}
+		byDay[day][n] = true
+	}
+	var errs []error
+	for day, ns := range byDay {
+		err := s.kek.secrets.rewrite(day, func(m map[uint64][keySize]byte) bool {
+			had := false
+			for n := range ns {
+				if _, ok := m[n]; ok {
+					delete(m, n)
+					had = true
+				}
+			}
+			return had
+		})
+		if err == nil {
+			err = s.update("mark erasure secrets", func(txn *badger.Txn) error {
+				return txn.Set([]byte(pendingSecretsPrefix+day), nil)
+			})
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -145,6 +145,7 @@ func (r *Recorder) Purge(ctx context.Context, req PurgeRequest) (control.PurgeRe
 		if err != nil {
 			return res, err
 		}
+		var gone []vault.Recording
 		for _, rec := range recs {
 			after = vault.PositionOf(rec)
 			if req.Before.IsZero() && !expired(rec, months, rt.months, now) {
@@ -156,11 +157,14 @@ func (r *Recorder) Purge(ctx context.Context, req PurgeRequest) (control.PurgeRe
 			}
 			if !req.DryRun {
 				if err := r.purgeOne(ctx, rec, reason); err != nil {
+					r.forgetSecrets(gone)
 					return res, err
 				}
+				gone = append(gone, rec)
 			}
 			res.Purged = append(res.Purged, rec.ID)
 		}
+		r.forgetSecrets(gone)
 		if len(recs) < purgePage {
 			break
 		}
@@ -188,6 +192,18 @@ func (r *Recorder) purgeOne(ctx context.Context, rec vault.Recording, reason str
 		return err
 	}
 	return r.audit(ctx, vault.AuditRecordingPurged, rec.ID, reason)
+}
+
+// forgetSecrets destroys the erasure secrets of purged recordings, so
+// that a backup of their files cannot be decrypted either; a failure is
+// logged (the recordings are gone from the box already).
+func (r *Recorder) forgetSecrets(recs []vault.Recording) {
+	if len(recs) == 0 {
+		return
+	}
+	if err := r.store.ForgetSecrets(recs); err != nil {
+		r.log.Warn("erasure secrets of purged recordings not all destroyed", "recordings", len(recs), "err", err)
+	}
 }
 
 // retentionOf gives the users' own retentions, by username.

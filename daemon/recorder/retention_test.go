@@ -2,6 +2,8 @@ package recorder
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,6 +77,14 @@ func TestPurgeRetention(t *testing.T) {
 	if _, err := r.store.SetHold(held.ID, &vault.Hold{Reason: "case 7", Actor: "root"}); err != nil {
 		t.Fatal(err)
 	}
+	backup := filepath.Join(t.TempDir(), "backup")
+	b, err := os.ReadFile(r.store.Path(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(backup, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	dry, err := r.Purge(ctx, control.PurgeRequest{DryRun: true})
 	if err != nil || !slices.Equal(dry.Purged, []string{old.ID}) || !slices.Equal(dry.Held, []string{held.ID}) {
@@ -91,6 +101,12 @@ func TestPurgeRetention(t *testing.T) {
 		if _, err := r.store.Get(id); (err == nil) != want {
 			t.Errorf("%s after the purge: %v, want kept %v", id, err, want)
 		}
+	}
+	if _, err := r.store.ExportFile(backup, io.Discard); !errors.Is(err, vault.ErrErased) {
+		t.Errorf("a backup of the purged file: %v, want ErrErased (its erasure secret destroyed)", err)
+	}
+	if err := r.store.Export(young.ID, io.Discard); err != nil {
+		t.Errorf("the young recording after the purge: %v", err)
 	}
 	if ts, ok, _ := r.store.TombstoneOf(old.ID); !ok || ts.Reason != "retention" || ts.Actor != vault.ActorSystem {
 		t.Errorf("tombstone %+v, %v", ts, ok)
