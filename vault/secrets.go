@@ -67,9 +67,16 @@ type secretDayFile struct {
 	f       *os.File
 	gen     uint64
 	entries uint64
-	synced  uint64 // entries known to be on disk
+	synced  uint64 // entries known to be on disk; guarded by syncMu
 	syncMu  sync.Mutex
+	// flushing: a background sync is due (s.mu).
+	flushing bool
 }
+
+// secretsFlushDelay is how soon after an append the day file is synced
+// in the background: one fsync for every call set up meanwhile, and
+// done long before the recordings' seals, which then find it synced.
+const secretsFlushDelay = 50 * time.Millisecond
 
 func openSecrets(keysDir string) *secretStore {
 	return &secretStore{dir: filepath.Join(keysDir, secretsDirName), days: map[string]*secretDayFile{},
@@ -117,7 +124,12 @@ func (s *secretStore) add(n uint64, start int64) ([keySize]byte, secretTicket, e
 	}
 	df.entries++
 	c[n] = secret
-	return secret, secretTicket{day: day, file: df, entry: df.entries}, nil
+	t := secretTicket{day: day, file: df, entry: df.entries}
+	if !df.flushing {
+		df.flushing = true
+		time.AfterFunc(secretsFlushDelay, func() { s.flush(t) })
+	}
+	return secret, t, nil
 }
 
 // dayFile opens (creating with its header, synced) the day file for
@@ -175,6 +187,16 @@ func (s *secretStore) dayFile(day string) (*secretDayFile, error) {
 	return df, nil
 }
 
+// flush is the background sync of a day file after appends (add); an
+// error is left for durable to meet.
+func (s *secretStore) flush(t secretTicket) {
+	s.mu.Lock()
+	t.file.flushing = false
+	s.mu.Unlock()
+	t.entry = ^uint64(0) // whatever it holds by now
+	_ = s.durable(t)
+}
+
 // durable returns once the ticket's entry is on disk: one fsync covers
 // every entry appended before it.
 func (s *secretStore) durable(t secretTicket) error {
@@ -190,6 +212,9 @@ func (s *secretStore) durable(t secretTicket) error {
 	s.mu.Lock()
 	n, cur := df.entries, s.days[t.day] == df
 	s.mu.Unlock()
+	if n <= df.synced {
+		return nil
+	}
 	if !cur {
 		return nil // rewritten since (an erase): the rewrite was synced whole
 	}
