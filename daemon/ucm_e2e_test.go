@@ -26,6 +26,10 @@ type ucmSpec struct {
 	halves          []string // "near", "far", in the order placed; one alone for a lone half
 	near, far       string
 	refci, farRefci string
+	// delayed: the INVITEs carry no SDP, the ACKs answer our offer with
+	// codec (PCMU when empty); else they offer PCMU.
+	delayed bool
+	codec   string
 }
 
 // ucmHalf is one half sipp set up: its dialog, the phone's RTP socket and
@@ -53,8 +57,12 @@ const ucmGap = 20 * time.Millisecond
 // half.
 func (d *daemonProc) placeUCM(spec ucmSpec) *ucmCall {
 	d.t.Helper()
+	if spec.codec == "" {
+		spec.codec = "PCMU"
+	}
 	c := &ucmCall{d: d, spec: spec, halves: map[string]*ucmHalf{},
-		keys: map[string]string{"nearaddr": spec.near, "faraddr": spec.far, "refci": spec.refci, "farrefci": spec.farRefci}}
+		keys: map[string]string{"nearaddr": spec.near, "faraddr": spec.far, "refci": spec.refci, "farrefci": spec.farRefci,
+			"codecpt": strconv.Itoa(int(codecs[spec.codec].pt)), "codecname": spec.codec}}
 	inf := "SEQUENTIAL\n"
 	for _, role := range spec.halves {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -67,7 +75,11 @@ func (d *daemonProc) placeUCM(spec ucmSpec) *ucmCall {
 		inf += fmt.Sprintf("%s;%s;%d\n", role, h.fromTag, conn.LocalAddr().(*net.UDPAddr).Port)
 	}
 	cid := fmt.Sprintf("ucm-%d-%%u@127.0.0.1", time.Now().UnixNano())
-	logs := d.sippInjected("ucm-invite.xml", spec.transport, inf, cid, len(spec.halves), ucmGap, c.keys)
+	scenario := "ucm-invite.xml"
+	if spec.delayed {
+		scenario = "ucm-invite-delayed.xml"
+	}
+	logs := d.sippInjected(scenario, spec.transport, inf, cid, len(spec.halves), ucmGap, c.keys)
 	for _, m := range regexp.MustCompile(`HALF (\w+) CALLID (\S+) TOTAG (\S+)`).FindAllStringSubmatch(logs, -1) {
 		if h := c.halves[m[1]]; h != nil {
 			h.callID, h.toTag = m[2], m[3]
@@ -155,10 +167,11 @@ func (c *ucmCall) send(seconds float64) {
 	c.d.t.Helper()
 	n := int(seconds * 8000)
 	tones := map[string]float64{"near": toneLeg1, "far": toneLeg2}
+	codec := codecs[c.spec.codec]
 	var streams []testaudio.Stream
 	for role, h := range c.halves {
 		streams = append(streams, testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: h.port}, Conn: h.conn,
-			PT: 0, SSRC: uint32(0x5000 + len(streams)), Payload: testaudio.EncodeUlaw(testaudio.Tone(tones[role], 8000, n, 12000))})
+			PT: codec.pt, PacketBytes: codec.bytes, SSRC: uint32(0x5000 + len(streams)), Payload: codec.encode(testaudio.Tone(tones[role], 8000, n, 12000))})
 	}
 	if err := testaudio.SendPaced(streams); err != nil {
 		c.d.t.Fatal(err)
@@ -270,5 +283,34 @@ func TestUCMFarFirstAndLoneHalf(t *testing.T) {
 	d.cliJSON(&st, "status")
 	if st.CallsTotal != 2 {
 		t.Errorf("calls_total %d, want 2: a pair of recording calls is one call", st.CallsTotal)
+	}
+}
+
+// TestUCMDelayedOffer: a UCM trunk without early offer. Both recording
+// calls come without SDP; callvault offers, UCM answers PCMA in the ACKs,
+// with the real source of each stream: with latch off, RTP sent to the
+// near leg from elsewhere first is dropped, not latched on. One file,
+// both voices, codec PCMA only.
+func TestUCMDelayedOffer(t *testing.T) {
+	testaudio.Require(t, "sipp", "ffprobe", "ffmpeg")
+	t.Parallel()
+	d := startDaemon(t, daemonOptions{stereo: true, strictSource: true})
+	d.cli("users", "add", "jane_agent", "--name", "Jane Agent", "--ext", "2000")
+	c := d.placeUCM(ucmSpec{transport: "u1", halves: []string{"near", "far"}, near: "2000", far: "5551000",
+		refci: "27298698", farRefci: "27298699", delayed: true, codec: "PCMA"})
+	stranger := testaudio.Stream{To: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: c.halves["near"].port}, PT: 8, SSRC: 0x666,
+		Payload: make([]byte, 5*160)}
+	if err := testaudio.SendPaced([]testaudio.Stream{stranger}); err != nil {
+		t.Fatal(err)
+	}
+	c.send(sentSeconds)
+	rec := c.hangUp()
+	want := control.Recording{User: "jane_agent", FullName: "Jane Agent", Extension: "2000", Remote: "5551000", Direction: "OUT",
+		Status: "complete", Codec: "PCMA"}
+	checkRecording(t, d, rec, want, stereo{left: toneLeg1, right: toneLeg2})
+	for _, l := range rec.Legs {
+		if want := map[string]uint64{"near": 5}[l.Label]; l.ForeignSource != want {
+			t.Errorf("leg %s dropped %d packets from a foreign source, want %d: the answer's source was not taken", l.Label, l.ForeignSource, want)
+		}
 	}
 }

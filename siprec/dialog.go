@@ -33,6 +33,7 @@ type dialog struct {
 	confirmed  bool
 	ackCSeq    uint32
 	ackCh      chan struct{} // closed by the ACK for ackCSeq
+	offered    uint32        // CSeq of the INVITE whose 2xx carried our offer (UCM delayed offer), 0 for none
 	expires    time.Duration // negotiated session interval, 0 for none
 	expiry     *time.Timer   // the session timer, nil before it is armed
 	expiryGen  uint64        // counts armings: a timer fired before a refresh is stale

@@ -46,13 +46,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		log = log.With("ucm", ucm.Role)
 	}
-	if body.SDP == nil {
+	var (
+		media []MediaStream
+		err   error
+	)
+	switch {
+	case body.SDP != nil:
+		if media, err = parseSDP(body.SDP, log); err != nil {
+			s.rejectErr(log, req, tx, err)
+			return
+		}
+	case ucm != nil:
+		media = []MediaStream{ucmOfferStream(ucm.Role)} // a delayed offer: we offer
+	default:
 		s.refuse(log, req, tx, RefuseNoSDP)
-		return
-	}
-	media, err := parseSDP(body.SDP, log)
-	if err != nil {
-		s.rejectErr(log, req, tx, err)
 		return
 	}
 	var md *Metadata
@@ -140,7 +147,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if timer {
 		d.expires = time.Duration(se) * time.Second
 	}
-	d.lastSDP = BuildAnswer(media, answers, addr, d.sessID, d.version)
+	if body.SDP != nil {
+		d.lastSDP = BuildAnswer(media, answers, addr, d.sessID, d.version)
+	} else {
+		d.lastSDP = buildOffer(media, answers, addr, d.sessID, d.version)
+		d.offered = cseqOf(req) // its ACK carries the answer
+	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()

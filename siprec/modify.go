@@ -99,8 +99,10 @@ func (s *Server) onModify(req *sip.Request, tx sip.ServerTransaction) {
 		// answered last (unchanged version). Its ACK carries the answer.
 		answer = d.lastSDP
 	}
-	if next.UCM != nil && req.IsInvite() && answer == nil {
-		answer = d.lastSDP // UCM's re-INVITE of a new far end, without SDP
+	if next.UCM != nil && req.IsInvite() && body.SDP == nil {
+		// UCM's re-INVITE without SDP (a new far end, a delayed offer):
+		// we offer what we answered last, and its ACK carries the answer.
+		answer, d.offered = d.lastSDP, c
 	}
 	s.armExpiry(d)
 

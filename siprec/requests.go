@@ -15,6 +15,9 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.acked(cseqOf(req))
+	if d.offered != 0 && d.offered == cseqOf(req) && !d.ended {
+		s.takeAnswer(d, req)
+	}
 }
 
 // onBye ends a session. A metadata body (final end and disassociate

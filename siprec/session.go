@@ -89,6 +89,12 @@ type MediaStream struct {
 	// callvault does not implement, is left out; suites are listed whether
 	// or not callvault can decrypt them.
 	Crypto []Crypto
+	// OurOffer marks a stream the client did not offer: callvault offers
+	// it in its 2xx to an INVITE without SDP (a UCM trunk's delayed
+	// offer). Its formats are those callvault takes; which one the client
+	// sends, and from where, comes with its answer in the ACK, as an
+	// Update.
+	OurOffer bool `json:",omitempty"`
 }
 
 // Secure reports whether the stream is SRTP: its transport protocol is a

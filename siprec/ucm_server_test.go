@@ -114,3 +114,43 @@ func TestServerNotUCM(t *testing.T) {
 	}
 	noMore(t, ts.rec.admits, "Admit")
 }
+
+// TestServerUCMDelayedOffer: a UCM trunk without early offer sends the
+// INVITE without SDP. The recorder is asked to admit our own offer (every
+// codec we record, labelled by the role), the 200 offers it recvonly, and
+// the answer in the ACK updates the stream: codec and source.
+func TestServerUCMDelayedOffer(t *testing.T) {
+	ts := startServer(t)
+	c := dialClient(t, "UDP", ts.udpAddr)
+	callID := "ucm-delayed@10.48.32.90"
+
+	c.send(c.ucmRequest("INVITE", callID, ucmFrom("near", "1000", "dn1"), "", 101, ""))
+	res := c.expect(200, "UCM INVITE without SDP")
+	tag := toTag(t, res)
+	offer := string(res.Body())
+	for _, want := range []string{"m=audio 30000 RTP/AVP 0 8 18 101\r\n", "a=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n", "a=recvonly\r\n"} {
+		if !strings.Contains(offer, want) {
+			t.Errorf("our offer lacks %q:\n%s", want, offer)
+		}
+	}
+	s := recv(t, ts.rec.admits, "Admit")
+	if len(s.Media) != 1 || !s.Media[0].OurOffer || s.Media[0].Label != UCMNear || s.Media[0].Addr.IsValid() {
+		t.Errorf("admitted media = %+v, want our offer labelled near, its source unknown", s.Media)
+	}
+	noMore(t, ts.rec.updates, "Update before the answer")
+
+	answer := strings.Replace(ucmSDP, "RTP/AVP 0 101", "RTP/AVP 8 101", 1)
+	answer = strings.Replace(answer, "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", 1)
+	ack := c.ucmRequest("ACK", callID, ucmFrom("near", "1000", "dn1"), tag, 101, answer)
+	c.send(ack)
+	u := recv(t, ts.rec.updates, "Update with the ACK's answer")
+	if len(u.Media) != 1 || u.Media[0].OurOffer || u.Media[0].Label != UCMNear || u.Media[0].Addr.String() != "10.48.32.33" ||
+		u.Media[0].Port != 4000 || u.Media[0].Formats[0].Name != "PCMA" {
+		t.Errorf("answered media = %+v, want PCMA from 10.48.32.33:4000 labelled near", u.Media)
+	}
+	c.send(ack) // a retransmission changes nothing
+	c.send(c.ucmRequest("BYE", callID, ucmFrom("near", "1000", "dn1"), tag, 102, ""))
+	c.expect(200, "BYE")
+	recv(t, ts.rec.ends, "End")
+	noMore(t, ts.rec.updates, "Update for a retransmitted ACK")
+}

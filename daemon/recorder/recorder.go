@@ -346,7 +346,9 @@ func (r *Recorder) openLeg(c *call, l leg, m siprec.MediaStream, since time.Time
 	}
 	l.port, l.since, l.held = port, since, heldDirection(m.Direction)
 	c.legs = append(c.legs, l)
-	c.noteCodec(l.codec)
+	if !m.OurOffer { // for our own offer, the client's answer says which codec
+		c.noteCodec(l.codec)
+	}
 	return port, nil
 }
 
@@ -721,11 +723,21 @@ func (c *call) noteCodec(name string) {
 	}
 }
 
-// codecs names the codecs the call used, e.g. "PCMU" or "PCMA,G729".
+// codecs names the codecs the call used, e.g. "PCMU" or "PCMA,G729";
+// when no answer ever named one (our offer, never answered), those its
+// legs were opened with.
 func (c *call) codecs() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return strings.Join(c.used, ",")
+	used := c.used
+	if len(used) == 0 {
+		for _, l := range c.legs {
+			if !slices.Contains(used, l.codec) {
+				used = append(used, l.codec)
+			}
+		}
+	}
+	return strings.Join(used, ",")
 }
 
 // hangupAll seals every live call and sends its gateway a BYE (the disk
