@@ -202,3 +202,35 @@ func TestUCMPairsSweep(t *testing.T) {
 		t.Errorf("%d halves pending after the window, want only the last", n)
 	}
 }
+
+// BenchmarkParseUCM reads a UCM 10.5 recording call's From header, with
+// cluster ids and eleven parameters.
+func BenchmarkParseUCM(b *testing.B) {
+	from := `<sip:9110001@10.48.32.90;x-farend;x-refci=38960750;x-nearendclusterid=glenscucm10-5;x-nearenddevice=sep001795bdd16b;x-nearendaddr=9110001;x-farendrefci=38960749;x-farendclusterid=glenscucm10-5;x-farenddevice=sep0018195aa209;x-farendaddr=9110006>;tag=73602~713e2333-4032-45f1-b1f5-e33cf471acec-38960757`
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := ParseUCM(from); !ok {
+			b.Fatal("not parsed")
+		}
+	}
+}
+
+// BenchmarkUCMPairs pairs the two halves of one recording after another,
+// with 1000 lone halves waiting in the table.
+func BenchmarkUCMPairs(b *testing.B) {
+	var p UCMPairs
+	t0 := time.Unix(1000, 0)
+	for i := range 1000 {
+		p.Pair(UCMHalf{Role: UCMNear, RefCI: "lone" + itoa(i), NearDevice: "SEP1"}, "lone", t0)
+	}
+	near := UCMHalf{Role: UCMNear, RefCI: "25139262", NearDevice: "SEP00AABBCCDDEE", NearCluster: "c1"}
+	far := near
+	far.Role = UCMFar
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Pair(near, "a", t0)
+		if _, ok := p.Pair(far, "b", t0); !ok {
+			b.Fatal("not paired")
+		}
+	}
+}
