@@ -238,6 +238,10 @@ func TestUCMCallStereo(t *testing.T) {
 	if rec.UCMHalf != "" || len(rec.Legs) != 2 || rec.CallID != c.halves["near"].callID {
 		t.Errorf("recording ucm_half %q, legs %+v, call id %q: want both halves, the near half's Call-ID", rec.UCMHalf, rec.Legs, rec.CallID)
 	}
+	if ps := rec.Participants; len(ps) != 3 || ps[0].AOR != "sip:+14085550100@127.0.0.1" || ps[0].Left.IsZero() ||
+		ps[1].AOR != "sip:2000@127.0.0.1" || ps[2].Joined.Before(ps[0].Joined) || !ps[2].Left.IsZero() {
+		t.Errorf("recording's participants = %+v; want the customer (left), the agent, 3000 (joined later)", ps)
+	}
 	var all []control.Recording
 	d.cliJSON(&all, "search")
 	if len(all) != 1 {
