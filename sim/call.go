@@ -197,6 +197,9 @@ func (s *simulator) inviteRequest(o invite.Offer, callID string) *sip.Request {
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "7777", Host: host}, Params: sip.NewParams()})
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 101, MethodName: sip.INVITE})
+	// A Contact of its own (sipgo fills in the port from the connection):
+	// without one, sipgo shares the dialog cache's across calls.
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: o.Host}})
 	for _, h := range o.Headers(s.cfg.Duration) {
 		req.AppendHeader(sip.NewHeader(h.Name, h.Value))
 	}

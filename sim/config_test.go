@@ -80,3 +80,26 @@ func TestCheckAudio(t *testing.T) {
 		t.Error("2 s of audio for a 3 s call passed")
 	}
 }
+
+func TestSampleSpreadsOverCallsAndTones(t *testing.T) {
+	var results []callResult
+	for i := range 200 {
+		results = append(results, callResult{index: 199 - i, answered: true})
+	}
+	results[0].failure = "503" // call 199 did not go through
+	got := sample(results, 5)
+	tones := map[float64]bool{}
+	for _, c := range got {
+		if c.index == 199 {
+			t.Error("a failed call was sampled")
+		}
+		f, _ := tone.ForCall(c.index)
+		tones[f] = true
+	}
+	if len(got) != 5 || len(tones) != 5 || got[0].index != 0 || got[4].index < 150 {
+		t.Errorf("sampled %+v", got)
+	}
+	if len(sample(results[:3], 5)) != 2 {
+		t.Error("asking for more than went through did not give all that did")
+	}
+}

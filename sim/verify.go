@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/callvault/callvault/daemon/control"
@@ -27,7 +28,7 @@ const (
 // verify exports cfg.Verify of the run's recordings through the control
 // socket, decodes them and checks each.
 func (s *simulator) verify(ctx context.Context, began time.Time) ([]report.Check, error) {
-	sample := s.sample(s.cfg.Verify)
+	sample := sample(s.results, s.cfg.Verify)
 	if len(sample) == 0 {
 		return nil, fmt.Errorf("no call went through: nothing to check")
 	}
@@ -60,20 +61,28 @@ func (s *simulator) verify(ctx context.Context, began time.Time) ([]report.Check
 	return checks, nil
 }
 
-// sample picks n of the calls that went through, spread over the run.
-func (s *simulator) sample(n int) []callResult {
+// sample picks n of the calls that went through, spread over the run
+// and, where it can, each with other tones than the one before: the k-th
+// pick moves on to a call whose index is k modulo 8 (tones repeat every 8
+// calls).
+func sample(results []callResult, n int) []callResult {
 	var ok []callResult
-	for _, c := range s.results {
+	for _, c := range results {
 		if c.answered && c.failure == "" {
 			ok = append(ok, c)
 		}
 	}
+	slices.SortFunc(ok, func(a, b callResult) int { return a.index - b.index })
 	if n >= len(ok) {
 		return ok
 	}
 	out := make([]callResult, n)
 	for k := range out {
-		out[k] = ok[k*len(ok)/n]
+		j := k * len(ok) / n
+		if moved := j + (k-ok[j].index%8+8)%8; moved < len(ok) {
+			j = moved
+		}
+		out[k] = ok[j]
 	}
 	return out
 }

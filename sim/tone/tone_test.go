@@ -8,7 +8,7 @@ import (
 func TestForCallTonesAreDistinctAndPeriodic(t *testing.T) {
 	for i := range 16 {
 		f1, f2 := ForCall(i)
-		if f1 == f2 || 2*f1 == f2 {
+		if f1 == f2 || 2*f1 == f2 || 3*f1 == f2 {
 			t.Errorf("call %d: tones %v and %v collide", i, f1, f2)
 		}
 		for _, f := range []float64{f1, f2} {
