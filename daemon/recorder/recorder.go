@@ -502,10 +502,14 @@ func (r *Recorder) End(s *siprec.Session, reason string) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	c.takeSession(s)
-	c.roster.note(s.Metadata, r.now())
-	c.mu.Unlock()
+	if c.ucm == nil {
+		// A UCM half's BYE brings nothing new, and may know less than the
+		// other half's last UPDATE: the call keeps what it was told.
+		c.mu.Lock()
+		c.takeSession(s)
+		c.roster.note(s.Metadata, r.now())
+		c.mu.Unlock()
+	}
 	if !last {
 		c.log.Info("ucm half ended: the call goes on with the other", "half_call_id", s.CallID, "reason", reason)
 		return

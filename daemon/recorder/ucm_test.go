@@ -171,3 +171,20 @@ func TestUCMConcurrentHalvesOneChannel(t *testing.T) {
 		t.Errorf("recording = %+v, want both legs, ended rtp-timeout", rec)
 	}
 }
+
+// Only one half hears of a new far end: the other's BYE, which knows only
+// the old one, does not undo it.
+func TestUCMStaleHalfEnds(t *testing.T) {
+	r := newTestRecorder(t, true)
+	admitOK(t, r, ucmHalf("near@ucm1", siprec.UCMNear, "2501", "1000"))
+	admitOK(t, r, ucmHalf("far@ucm1", siprec.UCMFar, "2501", "1000"))
+	if _, err := r.Update(context.Background(), ucmHalf("near@ucm1", siprec.UCMNear, "2501", "3000")); err != nil {
+		t.Fatal(err)
+	}
+	r.End(ucmHalf("far@ucm1", siprec.UCMFar, "2501", "1000"), "bye")
+	r.End(ucmHalf("near@ucm1", siprec.UCMNear, "2501", "3000"), "bye")
+	rec := sealedOnly(t, r)
+	if ps := rec.Participants; rec.Remote != "3000" || len(ps) != 3 || !ps[2].Left.IsZero() {
+		t.Errorf("remote %q, participants %+v: want 3000 there to the end", rec.Remote, ps)
+	}
+}
