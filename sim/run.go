@@ -217,7 +217,7 @@ func (s *simulator) report(wall time.Duration) *report.Report {
 	}
 	r.SetSetup(setups)
 	t := s.pacer.Totals()
-	r.Packets = report.Packets{Intended: t.Intended, Sent: t.Sent, Skipped: t.Skipped, Failed: t.Failed, SentShare: t.SentShare()}
+	r.Packets = report.Packets{Intended: t.Intended, Sent: t.Sent, Skipped: t.Skipped, Failed: t.Failed, Late: t.Late, SentShare: t.SentShare()}
 	return r
 }
 

@@ -97,6 +97,9 @@ func (l *Leg) step(now, period time.Duration, maxBurst int64) {
 	for range send {
 		if l.sendPacket(l.done) == nil {
 			l.stats.Sent++
+			if now-l.start-time.Duration(l.done)*period > LateAfter {
+				l.stats.Late++
+			}
 		} else {
 			l.stats.Failed++
 		}

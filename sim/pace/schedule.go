@@ -42,7 +42,15 @@ type Stats struct {
 	// kernel took; Skipped those given up because the pacer was late;
 	// Failed those the socket refused (buffer full, port unreachable).
 	Intended, Sent, Skipped, Failed uint64
+	// Late counts the packets sent more than LateAfter after they were
+	// due: a recorder may take them for network jitter, or drop them as
+	// too late for its reorder window.
+	Late uint64
 }
+
+// LateAfter is how far behind its schedule a packet must go out to count
+// as late: two packet intervals.
+const LateAfter = 2 * Period
 
 // Add adds o to s.
 func (s *Stats) Add(o Stats) {
@@ -50,6 +58,7 @@ func (s *Stats) Add(o Stats) {
 	s.Sent += o.Sent
 	s.Skipped += o.Skipped
 	s.Failed += o.Failed
+	s.Late += o.Late
 }
 
 // SentShare is Sent over Intended, 1 when nothing was intended.

@@ -50,6 +50,8 @@ type Packets struct {
 	Sent     uint64 `json:"sent"`
 	Skipped  uint64 `json:"skipped"` // the pacer was late: given up
 	Failed   uint64 `json:"failed"`  // the socket refused them
+	// Late were sent over 40 ms behind their schedule (the box was busy).
+	Late uint64 `json:"late"`
 	// SentShare is Sent over Intended: under 1 when the box was saturated.
 	SentShare float64 `json:"sent_share"`
 }
@@ -125,8 +127,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "setup      p50 %.1f ms, p99 %.1f ms, max %.1f ms (INVITE to 200 OK)\n", r.SetupP50MS, r.SetupP99MS, r.SetupMaxMS)
 	p := r.Packets
-	fmt.Fprintf(&b, "packets    %d sent of %d scheduled (%.2f%%), %d skipped late, %d refused by the socket\n",
-		p.Sent, p.Intended, 100*p.SentShare, p.Skipped, p.Failed)
+	fmt.Fprintf(&b, "packets    %d sent of %d scheduled (%.2f%%), %d of them over 40 ms late; %d skipped as too late, %d refused by the socket\n",
+		p.Sent, p.Intended, 100*p.SentShare, p.Late, p.Skipped, p.Failed)
 	fmt.Fprintf(&b, "wall time  %.1f s\n", r.WallSeconds)
 	for _, c := range r.Verify {
 		verdict := "pass"
