@@ -48,6 +48,7 @@ test-deps: deps
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/callvaultd ./daemon
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/callvault ./console
+	$(GO) build -o $(BIN)/callvault-sim ./sim
 
 run: build
 	@mkdir -p $(RUN_DATA)
