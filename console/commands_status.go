@@ -47,6 +47,9 @@ func (c *cli) printStatus(st control.Status) error {
 	if st.RTP.Packets > 0 {
 		fmt.Fprintf(tw, "rtp\t%s\n", format.RTPLine(st.RTP))
 	}
+	if l := st.SealLatency; l != nil {
+		fmt.Fprintf(tw, "searchable\t%.0f ms after hang-up (p50), p99 %.0f ms, max %.0f ms, last %d calls\n", l.P50MS, l.P99MS, l.MaxMS, l.Count)
+	}
 	if r := st.CallsPerSecond; r.Peak > 0 {
 		fmt.Fprintf(tw, "cps averages\t%.2f over 1 min, %.2f over 15 min; peak %.0f at %s\n", r.Avg1m, r.Avg15m, r.Peak, formatLocal(r.PeakAt))
 	}

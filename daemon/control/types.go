@@ -38,6 +38,10 @@ type Status struct {
 	// Sealed counts the recordings sealed since the start, by status
 	// (complete, recovered, failed).
 	Sealed map[string]int64 `json:"sealed"`
+	// SealLatency is how long the recent calls took from their hang-up
+	// until their recording was indexed (searchable); absent before the
+	// first.
+	SealLatency *Latency `json:"seal_latency,omitempty"`
 	// RTP counts the RTP packets of every call since the start.
 	RTP RTPTotals `json:"rtp"`
 	// License is the licence in force and its use.
@@ -525,4 +529,13 @@ type CallLegs struct {
 type Snapshot struct {
 	Status Status `json:"status"`
 	Calls  []Call `json:"calls"`
+}
+
+// Latency sums up recent durations: how many (at most the last 8,192),
+// their median, 99th percentile and maximum, in milliseconds.
+type Latency struct {
+	Count int     `json:"count"`
+	P50MS float64 `json:"p50_ms"`
+	P99MS float64 `json:"p99_ms"`
+	MaxMS float64 `json:"max_ms"`
 }

@@ -91,6 +91,7 @@ func (b *backend) Status(ctx context.Context) (control.Status, error) {
 		st.Alarms = append(st.Alarms, alarms...)
 	}
 	st.Sealed, _ = b.rec.totals.snapshot()
+	st.SealLatency = b.rec.totals.sealLatency()
 	st.Process = processUse()
 	if b.Draining != nil {
 		st.Draining = b.Draining()

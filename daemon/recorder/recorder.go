@@ -546,6 +546,7 @@ func (r *Recorder) endCall(c *call, reason string) {
 	r.ports.give(c.source, ports)
 	r.events.publish(eventCall(control.EventCallEnded, r.now(), c.view(r.users.byExtension)))
 	// Stop closes the legs' sockets and frees their ports.
+	hungUp := time.Now()
 	res, stopErr := c.rec.Stop()
 	r.totals.ended(res.Legs)
 	if pending {
@@ -557,19 +558,22 @@ func (r *Recorder) endCall(c *call, reason string) {
 		}
 		return
 	}
-	r.conclude(c, reason, res, stopErr)
+	if r.conclude(c, reason, res, stopErr) {
+		r.totals.sealedAfter(time.Since(hungUp))
+	}
 }
 
-// conclude seals an ended call (or discards it) and says so.
-func (r *Recorder) conclude(c *call, reason string, res media.Result, stopErr error) {
+// conclude seals an ended call (or discards it) and says so; it reports
+// whether the recording was sealed and indexed.
+func (r *Recorder) conclude(c *call, reason string, res media.Result, stopErr error) bool {
 	rec, err := r.finish(c, reason, res, stopErr)
 	if errors.Is(err, errDiscarded) {
 		c.log.Info("recording discarded", "why", err.Error(), "reason", reason)
-		return
+		return false
 	}
 	if errors.Is(err, errNeverEstablished) {
 		c.log.Info("no recording: the session was never established and no audio came", "reason", reason)
-		return
+		return false
 	}
 	if err != nil {
 		if errors.Is(err, vault.ErrNotSealed) {
@@ -578,12 +582,13 @@ func (r *Recorder) conclude(c *call, reason string, res media.Result, stopErr er
 			c.log.Error("seal recording", "reason", reason, "err", err)
 		}
 		r.events.publish(eventFailed(r.now(), c.view(r.users.byExtension), err))
-		return
+		return false
 	}
 	r.totals.sealedAs(rec.Status)
 	r.audit(context.Background(), vault.AuditRecordingCreated, rec.ID, sealedDetail(rec))
 	c.log.Info("recording sealed", "reason", reason, "file", rec.File, "duration_ms", rec.DurationMS, "status", rec.Status)
 	r.events.publish(eventRecording(r.now(), rec))
+	return true
 }
 
 // finish seals the call's file from its stopped media (res; stopErr means

@@ -13,6 +13,7 @@ type totals struct {
 	mu     sync.Mutex
 	sealed map[string]int64
 	rtp    control.RTPTotals
+	seal   latencies // hang-up to indexed, recent calls
 }
 
 // ended adds the RTP of a call whose media stopped.
