@@ -1,6 +1,7 @@
 package media
 
 import (
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -170,4 +171,44 @@ func ingestTones(b *testing.B, r *Recording) {
 	copy(pkts[0][12:], pa)
 	copy(pkts[1][12:], pb)
 	ingestAlternating(b, r, [2]*leg{la, lb}, pkts)
+}
+
+// BenchmarkEncodeMany encodes for 500 calls at once, taking turns as
+// their packets come, the mono mix handed to LAME 20 ms at a time (a
+// chunk per packet) or in batches of four MP3 frames (288 ms): with 500
+// encoders' state out of the caches, a batch reuses what one frame warmed.
+// One op is one second of audio of one call; ms_per_call_second is the
+// CPU it took, on one core.
+func BenchmarkEncodeMany(b *testing.B) {
+	for _, chunk := range []int{160, encodeBatch} {
+		b.Run(fmt.Sprintf("chunk=%d", chunk), func(b *testing.B) {
+			const calls = 500
+			encs := make([]*Encoder, calls)
+			for i := range encs {
+				e, err := NewEncoder(1, 5)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				encs[i] = e
+			}
+			a, c := testaudio.Tone(400, sampleRate, sampleRate, 6000), testaudio.Tone(1130, sampleRate, sampleRate, 5000)
+			pcm := make([]int16, sampleRate)
+			for i := range pcm {
+				pcm[i] = a[i]/2 + c[i]/2
+			}
+			seconds := 0
+			for b.Loop() {
+				for off := 0; off+chunk <= len(pcm); off += chunk {
+					for _, e := range encs {
+						if _, err := e.Encode(pcm[off : off+chunk]); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				seconds += calls
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(seconds), "ms_per_call_second")
+		})
+	}
 }

@@ -154,10 +154,11 @@ func (r Result) LostDuration() time.Duration {
 // AddLegWith and writes the MP3 frames of their mix to its writer as the
 // call runs.
 type Recording struct {
-	log *slog.Logger
-	enc *Encoder    // nil when a test collects PCM
-	fr  *framer     // cuts the encoder's output into frames for wq
-	wq  *writeQueue // the frames on their way to the writer
+	log   *slog.Logger
+	enc   *Encoder    // nil when a test collects PCM
+	fr    *framer     // cuts the encoder's output into frames for wq
+	batch *pcmBatch   // gathers the mix for enc (batch.go)
+	wq    *writeQueue // the frames on their way to the writer
 
 	mu       sync.Mutex // guards everything below, the encoder and fr
 	m        mixer
@@ -226,18 +227,19 @@ func NewRecording(cfg Config, out io.Writer, log *slog.Logger) (*Recording, erro
 		return nil, fmt.Errorf("new recording: %w", err)
 	}
 	fr := &framer{}
-	r, err := newRecording(cfg, log, func(pcm []int16) error {
+	batch := newPCMBatch(channels, func(pcm []int16) error {
 		b, err := enc.Encode(pcm)
 		if err != nil {
 			return err
 		}
 		return fr.write(b)
 	})
+	r, err := newRecording(cfg, log, batch.add)
 	if err != nil {
 		enc.Close()
 		return nil, err
 	}
-	r.enc, r.fr = enc, fr
+	r.enc, r.fr, r.batch = enc, fr, batch
 	r.wq = newWriteQueue(out, queueFrames(cfg.WriteBuffer), r.log)
 	fr.emit = r.wq.push
 	return r, nil
@@ -590,8 +592,11 @@ func (r *Recording) stop() {
 	r.result.Legs = r.statsLocked()
 }
 
-// flushEncoder queues LAME's last frames.
+// flushEncoder encodes the last batch and queues LAME's last frames.
 func (r *Recording) flushEncoder() error {
+	if err := r.batch.flush(); err != nil {
+		return err
+	}
 	b, err := r.enc.Flush()
 	if err != nil {
 		return err
