@@ -20,7 +20,7 @@ DEB_DEBS := dpkg-dev
 RUN_DATA ?= ./var
 RUN_SIP ?= 0.0.0.0:5060
 
-.PHONY: all deps test-deps build run test bench load vet fmt clean deb package-test
+.PHONY: all deps test-deps build run test bench bench-go load vet fmt clean deb package-test
 
 all: build
 
@@ -76,12 +76,22 @@ deb: deps
 package-test: test-deps
 	packaging/package-test
 
-# Speed and memory figures for BENCHMARKS.md.
-bench: test-deps
+# The load table in short (under 3 minutes): callvault-sim against a fresh
+# callvaultd on loopback at 100, 500 and 1,000 calls; see BENCHMARKS.md.
+bench: build
+	$(GO) run ./sim/loadtable -calls 100,500,1000 -duration 35s -verify 3
+
+# Every Go benchmark (speed and memory figures for BENCHMARKS.md).
+bench-go: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
 
-# SIP call-setup load on loopback (sipp as CUBE); see BENCHMARKS.md.
+# The full load figures of BENCHMARKS.md (about 40 minutes): G.711 at 100
+# to 1,500 calls held 5 minutes and 300 short calls a second, then G.729
+# and SRTP; and SIP call setup with sipp (no RTP).
 load: build test-deps
+	$(GO) run ./sim/loadtable -calls 100,500,1000,1500 -duration 5m -cps 300
+	$(GO) run ./sim/loadtable -calls 1000 -duration 2m -codec g729
+	$(GO) run ./sim/loadtable -calls 1000 -duration 2m -srtp
 	scripts/load-sip udp
 	scripts/load-sip tcp
 
