@@ -19,16 +19,26 @@ type pcmBatch struct {
 
 func newPCMBatch(channels int, encode func([]int16) error) *pcmBatch {
 	size := encodeBatch * channels
-	return &pcmBatch{buf: make([]int16, 0, size+mixChunk*channels), size: size, encode: encode}
+	return &pcmBatch{buf: make([]int16, 0, size), size: size, encode: encode}
 }
 
-// add takes pcm, encoding the batch once it is full.
+// add takes pcm, encoding each batch as it fills; a whole batch or more
+// with none pending goes to encode as it is, uncopied.
 func (b *pcmBatch) add(pcm []int16) error {
-	b.buf = append(b.buf, pcm...)
-	if len(b.buf) < b.size {
-		return nil
+	if len(b.buf) == 0 && len(pcm) >= b.size {
+		return b.encode(pcm)
 	}
-	return b.flush()
+	for len(pcm) > 0 {
+		n := min(len(pcm), b.size-len(b.buf))
+		b.buf = append(b.buf, pcm[:n]...)
+		pcm = pcm[n:]
+		if len(b.buf) == b.size {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // flush encodes what the batch holds.

@@ -49,10 +49,10 @@ const (
 const (
 	xingFlagsAll     = 0x0F // frames, bytes, TOC and quality fields present
 	lameEncoder      = "LAME3.100"
-	lameQualityValue = 100 - 10*4 - defaultQuality // 100 - 10 x VBR quality (LAME's default 4) - quality
-	lameMethodCBR    = 0x01                        // revision 0, method 1 (constant bit rate)
-	lameFlagsValue   = 0x14                        // ATH type 4, new psychoacoustic model
-	lameNoiseShaping = 2                           // noise shaping of quality 0 to 6
+	lameQualityValue = 100 - 10*4 - 5 // 100 - 10 x VBR quality (LAME's default 4) - 5: what LAME 3.100 writes at quality 5 and 7 alike
+	lameMethodCBR    = 0x01           // revision 0, method 1 (constant bit rate)
+	lameFlagsValue   = 0x14           // ATH type 4, new psychoacoustic model
+	lameNoiseShaping = 2              // noise shaping of quality 0 to 6
 )
 
 // lameStereoMode is the LAME tag's stereo mode by header channel mode

@@ -15,10 +15,16 @@ import (
 	"github.com/pion/rtp"
 )
 
+// DefaultQuality is the LAME quality recordings are encoded at: 7, chosen
+// by the quality score against speed (BENCHMARKS.md, "LAME quality
+// setting"): it scores as 5 does on telephone speech at 32 kbps for about
+// a quarter less CPU.
+const DefaultQuality = 7
+
 const (
 	defaultReorder = 200 * time.Millisecond
 	maxReorder     = 10 * time.Second
-	defaultQuality = 5
+	defaultQuality = DefaultQuality
 	// readBufSize bounds one datagram; G.711 at 20 ms is 172 bytes.
 	readBufSize = 4096
 	// maxReadErrors consecutive read errors (other than a closed socket) end
@@ -41,7 +47,8 @@ type Config struct {
 	// first second is held until it has all come, so that the stream is
 	// placed by its least delayed packets.
 	Reorder time.Duration
-	// Quality is the LAME quality, 1 (best) to 9 (fastest); 0 means 5.
+	// Quality is the LAME quality, 1 (best) to 9 (fastest); 0 means 7
+	// (DefaultQuality).
 	Quality int
 	// WriteBuffer is how much encoded audio may wait for the writer: the
 	// RTP readers never wait for it, and a writer that stalls (an fsync, a

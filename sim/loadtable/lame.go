@@ -13,7 +13,7 @@ import (
 
 // lameAlone is the CPU, in ms, LAME takes to encode one second of what
 // the recorder encodes under this load: the mono mix of a simulated
-// call's two tones as decoded from the wire, at the recorder's setting (32 kbps, quality 5), in
+// call's two tones as decoded from the wire, at the recorder's setting (32 kbps, its default quality), in
 // 20 ms calls as the recorder makes them. It is the best of five runs of
 // 60 s of audio on one locked thread, by the thread's own CPU clock.
 func lameAlone(codec string) (float64, error) {
@@ -29,7 +29,7 @@ func lameAlone(codec string) (float64, error) {
 	defer runtime.UnlockOSThread()
 	best := time.Duration(1<<63 - 1)
 	for range 5 {
-		enc, err := media.NewEncoder(1, 5) // the recorder's default quality
+		enc, err := media.NewEncoder(1, media.DefaultQuality)
 		if err != nil {
 			return 0, err
 		}
