@@ -28,7 +28,9 @@ type daemon struct {
 }
 
 // startDaemon issues a licence for channels calls, writes a config and
-// starts callvaultd, returning once its control socket answers.
+// starts callvaultd, returning once its control socket answers. The one
+// source (the simulator) may take every RTP port: by default a source
+// gets half the pool, which would stop it at 1,250 calls here.
 func startDaemon(ctx context.Context, bin, dir string, channels int) (*daemon, error) {
 	d := &daemon{bin: bin, dir: dir, socket: filepath.Join(dir, "ctl.sock")}
 	pub, lic, err := d.licence(ctx, channels)
@@ -42,7 +44,7 @@ control_socket = %q
 listen = %q
 max_sessions = %d
 source_rate = 0
-source_ports = 0
+source_ports = 10000
 [rtp]
 bind = "127.0.0.1"
 ports = "20000-29999"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ func cells(r row, lame float64) []string {
 	lost := st.RTP.LostPackets
 	c := []string{
 		fmt.Sprint(r.calls),
-		fmt.Sprintf("%d / %d%s", sim.Answered, sim.Attempted, failures(sim.Failures)),
+		fmt.Sprintf("%d / %d%s%s", sim.Answered, sim.Attempted, failures(sim.Failures), refused(st.RejectedBy)),
 		fmt.Sprintf("%.1f / %.1f ms", sim.SetupP50MS, sim.SetupP99MS),
 		fmt.Sprintf("%.2f %% of %d", 100*sim.Packets.SentShare, sim.Packets.Intended),
 		fmt.Sprintf("%d (%s)", lost, share(lost, received+lost)),
@@ -56,6 +57,19 @@ func failures(f map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// refused is the daemon's count of refusals by reason, when any.
+func refused(by map[string]int64) string {
+	if len(by) == 0 {
+		return ""
+	}
+	var parts []string
+	for k, n := range by {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
+	}
+	slices.Sort(parts)
+	return "; the daemon refused: " + strings.Join(parts, ", ")
 }
 
 func share(n, of uint64) string {
@@ -93,8 +107,8 @@ func writeTable(w io.Writer, o options, rows []row, cps *row, lame float64) {
 	}
 	if cps != nil {
 		s := cps.sim
-		fmt.Fprintf(w, "\nSetup rate: %d calls of %s at %d a second: %d answered, %d failed%s; setup p50 %.1f ms, p99 %.1f ms; hang-up → searchable p99 %s.\n",
-			s.Attempted, cps.duration, cps.rate, s.Answered, s.Failed, failures(s.Failures), s.SetupP50MS, s.SetupP99MS, p99(cps))
+		fmt.Fprintf(w, "\nSetup rate: %d calls of %s at %d a second: %d answered, %d failed%s%s; setup p50 %.1f ms, p99 %.1f ms; hang-up → searchable p99 %s.\n",
+			s.Attempted, cps.duration, cps.rate, s.Answered, s.Failed, failures(s.Failures), refused(cps.status.RejectedBy), s.SetupP50MS, s.SetupP99MS, p99(cps))
 	}
 }
 
