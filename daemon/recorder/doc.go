@@ -13,6 +13,9 @@
 //     metadata and vendor call data (policy.go), and keeps every
 //     participant with the time it joined and left (roster.go);
 //   - follows re-INVITEs and UPDATEs: new legs, codec changes, hold;
+//   - pairs Cisco UCM's two recording calls of a line (near end, far end)
+//     into one call and one file, or records a lone half and marks it
+//     (ucm.go);
 //   - ends calls whose legs fall silent (silence.go) or, through the
 //     DiskGuard, every call when the disk reaches its floor;
 //   - at the end, seals the file with its ID3 tags and index entry, or
