@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callvault/callvault/media"
 	"github.com/callvault/callvault/sim/report"
 )
 
@@ -100,7 +101,7 @@ func writeTable(w io.Writer, o options, rows []row, cps *row, lame float64) {
 		runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(w, "Calls: two %s legs%s, 50 packets/s each, %s SIP, %d new calls/s, each %s.\n",
 		strings.ToUpper(o.codec), srtp, o.transport, o.rate, o.duration)
-	fmt.Fprintf(w, "LAME alone on the same audio (mono mix, 32 kbps, q5): %.3f ms CPU per call-second.\n\n", lame)
+	fmt.Fprintf(w, "LAME alone on the same audio (mono mix, 32 kbps, q%d): %.3f ms CPU per call-second.\n\n", media.DefaultQuality, lame)
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 	for _, r := range rows {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r, lame), " | "))
