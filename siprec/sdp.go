@@ -233,15 +233,7 @@ func parseRtpmap(v string) (Format, bool) {
 // Port 0 answer: an SRTP offer never gets a plaintext answer. addr goes
 // into o= and c=.
 func BuildAnswer(offer []MediaStream, answers []MediaAnswer, addr netip.Addr, sessID, version uint64) []byte {
-	addr = addr.Unmap()
-	ipv := "IP4"
-	if addr.Is6() {
-		ipv = "IP6"
-	}
-	host := "0.0.0.0"
-	if addr.IsValid() {
-		host = addr.String()
-	}
+	ipv, host := sdpAddr(addr)
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\n")
 	fmt.Fprintf(&b, "o=callvault %d %d IN %s %s\r\n", sessID, version, ipv, host)
@@ -360,4 +352,18 @@ func findTelephoneEvent(fs []Format, rate int) (Format, bool) {
 		}
 	}
 	return found, ok
+}
+
+// sdpAddr gives addr as o= and c= lines name it: IP4 or IP6 and the
+// address, 0.0.0.0 when there is none.
+func sdpAddr(addr netip.Addr) (ipv, host string) {
+	addr = addr.Unmap()
+	ipv, host = "IP4", "0.0.0.0"
+	if addr.Is6() {
+		ipv = "IP6"
+	}
+	if addr.IsValid() {
+		host = addr.String()
+	}
+	return ipv, host
 }

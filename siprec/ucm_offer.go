@@ -35,15 +35,7 @@ func ucmOfferStream(role string) MediaStream {
 // on the port its answer gives, with every format it lists, recvonly.
 // addr goes into o= and c=.
 func buildOffer(media []MediaStream, answers []MediaAnswer, addr netip.Addr, sessID, version uint64) []byte {
-	addr = addr.Unmap()
-	ipv := "IP4"
-	if addr.Is6() {
-		ipv = "IP6"
-	}
-	host := "0.0.0.0"
-	if addr.IsValid() {
-		host = addr.String()
-	}
+	ipv, host := sdpAddr(addr)
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=callvault %d %d IN %s %s\r\ns=callvault\r\nc=IN %s %s\r\nt=0 0\r\n", sessID, version, ipv, host, ipv, host)
 	for i, m := range media {

@@ -2,28 +2,6 @@ package testaudio
 
 import "testing"
 
-func TestUlawKnownValues(t *testing.T) {
-	for _, c := range []struct {
-		in   int16
-		want byte
-	}{{0, 0xFF}, {-1, 0x7F}, {32767, 0x80}, {-32768, 0x00}, {1000, 0xCE}} {
-		if got := ulaw(c.in); got != c.want {
-			t.Errorf("ulaw(%d) = %#x, want %#x", c.in, got, c.want)
-		}
-	}
-}
-
-func TestAlawKnownValues(t *testing.T) {
-	for _, c := range []struct {
-		in   int16
-		want byte
-	}{{0, 0xD5}, {-8, 0x55}, {32767, 0xAA}, {-32768, 0x2A}} {
-		if got := alaw(c.in); got != c.want {
-			t.Errorf("alaw(%d) = %#x, want %#x", c.in, got, c.want)
-		}
-	}
-}
-
 func TestPowerFindsTone(t *testing.T) {
 	s := Tone(400, 8000, 8000, 16000)
 	on, off := Power(s, 400, 8000), Power(s, 1000, 8000)

@@ -5,6 +5,8 @@
 package codec
 
 import (
+	"github.com/callvault/callvault/internal/g711"
+
 	"fmt"
 	"strings"
 )
@@ -28,8 +30,8 @@ func stateless(enc func([]int16) []byte) func() (func([]int16) []byte, func()) {
 
 // PCMU, PCMA and G729 are the codecs of -codec.
 var (
-	PCMU = Codec{Name: "PCMU", PT: 0, newEncoder: stateless(EncodeUlaw)}
-	PCMA = Codec{Name: "PCMA", PT: 8, newEncoder: stateless(EncodeAlaw)}
+	PCMU = Codec{Name: "PCMU", PT: 0, newEncoder: stateless(g711.EncodeUlaw)}
+	PCMA = Codec{Name: "PCMA", PT: 8, newEncoder: stateless(g711.EncodeAlaw)}
 	G729 = Codec{Name: "G729", PT: 18, Fmtp: "annexb=no", newEncoder: newG729Encoder}
 )
 

@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"github.com/callvault/callvault/internal/g711"
+
 	"bytes"
 	"testing"
 
@@ -15,8 +17,8 @@ func TestG711RoundTrip(t *testing.T) {
 		dec    func([]byte) []int16
 		maxErr int
 	}{
-		{"ulaw", EncodeUlaw, DecodeUlaw, 1024},
-		{"alaw", EncodeAlaw, DecodeAlaw, 1024},
+		{"ulaw", g711.EncodeUlaw, g711.DecodeUlaw, 1024},
+		{"alaw", g711.EncodeAlaw, g711.DecodeAlaw, 1024},
 	} {
 		in := []int16{0, 1, -1, 100, -100, 1000, -1000, 8000, -8000, 32767, -32768}
 		out := tc.dec(tc.enc(in))

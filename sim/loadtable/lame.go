@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/callvault/callvault/internal/g711"
 	"github.com/callvault/callvault/media"
-	"github.com/callvault/callvault/sim/codec"
 	"github.com/callvault/callvault/sim/tone"
 )
 
@@ -48,11 +48,11 @@ func lameAlone(codec string) (float64, error) {
 
 // onTheWire is pcm as the recorder decodes it: through G.711 (A-law for
 // pcma, µ-law otherwise; G.729's own loss is left out).
-func onTheWire(codecName string, pcm []int16) []int16 {
-	if codecName == "pcma" {
-		return codec.DecodeAlaw(codec.EncodeAlaw(pcm))
+func onTheWire(codec string, pcm []int16) []int16 {
+	if codec == "pcma" {
+		return g711.DecodeAlaw(g711.EncodeAlaw(pcm))
 	}
-	return codec.DecodeUlaw(codec.EncodeUlaw(pcm))
+	return g711.DecodeUlaw(g711.EncodeUlaw(pcm))
 }
 
 // threadCPU is the calling thread's CPU time.

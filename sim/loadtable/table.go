@@ -49,15 +49,12 @@ func cells(r row, lame float64) []string {
 	return c
 }
 
+// failures is the simulator's failed calls by status or cause.
 func failures(f map[string]int) string {
 	if len(f) == 0 {
 		return ""
 	}
-	var parts []string
-	for k, n := range f {
-		parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
+	return " (" + counts(f) + ")"
 }
 
 // refused is the daemon's count of refusals by reason, when any.
@@ -65,12 +62,17 @@ func refused(by map[string]int64) string {
 	if len(by) == 0 {
 		return ""
 	}
-	var parts []string
-	for k, n := range by {
+	return "; the daemon refused: " + counts(by)
+}
+
+// counts lists a count by name, "name ×n" sorted by name.
+func counts[N int | int64](m map[string]N) string {
+	parts := make([]string, 0, len(m))
+	for k, n := range m {
 		parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
 	}
 	slices.Sort(parts)
-	return "; the daemon refused: " + strings.Join(parts, ", ")
+	return strings.Join(parts, ", ")
 }
 
 func share(n, of uint64) string {
