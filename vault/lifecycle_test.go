@@ -168,3 +168,25 @@ func TestSecretsTornAppend(t *testing.T) {
 		t.Errorf("day file: %+v, %v; want 2 entries", v, err)
 	}
 }
+
+// TestSecretsCacheBounded: reading recordings of many days keeps only a
+// few days' secrets in memory, and every recording still reads.
+func TestSecretsCacheBounded(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	head, audio := fakeMP3(500)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	var recs []Recording
+	for d := range 2 * secretsCacheDays {
+		recs = append(recs, record(t, s, Recording{User: "alice", Start: t0.AddDate(0, 0, d)}, head, audio))
+	}
+	for range 2 {
+		for _, r := range recs {
+			if _, err := exportBytes(s, r.ID); err != nil {
+				t.Fatalf("%s: %v", r.ID, err)
+			}
+		}
+	}
+	if n := len(s.kek.secrets.cache); n > secretsCacheDays {
+		t.Errorf("%d days of secrets in memory, want at most %d", n, secretsCacheDays)
+	}
+}

@@ -250,9 +250,19 @@ func (s *secretStore) cached(day string) (map[uint64][keySize]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	for d := range s.cache {
+		if len(s.cache) < secretsCacheDays {
+			break
+		}
+		delete(s.cache, d) // any other day: it is read again from its file when needed
+	}
 	s.cache[day] = c
 	return c, nil
 }
+
+// secretsCacheDays is how many day files' entries stay in memory: a
+// verify of a year reads each day once, and keeps none but the last few.
+const secretsCacheDays = 8
 
 // readDay reads a day file whole (none: an empty map). s.mu is held.
 func (s *secretStore) readDay(day string) (map[uint64][keySize]byte, error) {
