@@ -131,6 +131,9 @@ func TestEraseDefeatsBackup(t *testing.T) {
 	if err != nil || v.Gen != 1 || v.Entries != 1 || len(b) != secretsHeadSize+secretEntrySize {
 		t.Errorf("day file after the erase: version %+v, %d bytes, %v", v, len(b), err)
 	}
+	if hv, err := s.SecretsVersionOf(SecretsDayOf(rec)); err != nil || hv != v {
+		t.Errorf("version from the header %+v (%v), from the content %+v", hv, err, v)
+	}
 	if err := s.SecretsSent(SecretsDayOf(rec), v); err != nil {
 		t.Fatal(err)
 	}

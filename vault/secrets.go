@@ -396,6 +396,28 @@ func (s *Store) Secrets(day string) ([]byte, SecretsVersion, error) {
 	return b, SecretsVersion{Gen: binary.BigEndian.Uint64(b[8:16]), Entries: uint64(whole)}, nil
 }
 
+// SecretsVersionOf returns the version of a day file without reading its
+// entries: its header's generation and its whole entries by size. The
+// archiver asks it before each copy; it reads the file only to send it.
+func (s *Store) SecretsVersionOf(day string) (SecretsVersion, error) {
+	s.kek.secrets.mu.Lock()
+	defer s.kek.secrets.mu.Unlock()
+	f, err := os.Open(s.kek.secrets.path(day))
+	if err != nil {
+		return SecretsVersion{}, fmt.Errorf("erasure secrets: %w", err)
+	}
+	defer f.Close()
+	var head [secretsHeadSize]byte
+	fi, err := f.Stat()
+	if err == nil {
+		_, err = io.ReadFull(f, head[:])
+	}
+	if err != nil || string(head[:8]) != secretsMagic {
+		return SecretsVersion{}, fmt.Errorf("erasure secrets %s: not a secrets file: %w", day, ErrCorrupt)
+	}
+	return SecretsVersion{Gen: binary.BigEndian.Uint64(head[8:]), Entries: uint64((fi.Size() - secretsHeadSize) / secretEntrySize)}, nil
+}
+
 // SecretsDayOf is the day file that holds rec's erasure secret.
 func SecretsDayOf(rec Recording) string { return secretDay(rec.Start.UnixNano()) }
 

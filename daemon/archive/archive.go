@@ -37,6 +37,7 @@ type Store interface {
 	Evict(id string, now time.Time) error
 	Path(rec vault.Recording) string
 	Secrets(day string) ([]byte, vault.SecretsVersion, error)
+	SecretsVersionOf(day string) (vault.SecretsVersion, error)
 	PendingSecrets() ([]string, error)
 	SecretsSent(day string, v vault.SecretsVersion) error
 }

@@ -25,22 +25,29 @@ func (a *Archiver) secretsKey(t *Target, day string) string {
 }
 
 // sendSecrets puts day's file on t unless t got it at its current
-// version in this run (always with force). A day with no file (recordings
-// of format versions before 3) is no error.
+// version in this run (always with force); the version is read from the
+// file's header and size, the file whole only to send it. A day with no
+// file (recordings of format versions before 3) is no error.
 func (a *Archiver) sendSecrets(ctx context.Context, t *Target, day string, force bool) error {
+	k := t.Name() + "/" + day
+	if !force {
+		v, err := a.o.Store.SecretsVersionOf(day)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		a.mu.Lock()
+		got, ok := a.sent[k]
+		a.mu.Unlock()
+		if err == nil && ok && got == v {
+			return nil
+		}
+	}
 	b, v, err := a.o.Store.Secrets(day)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	k := t.Name() + "/" + day
-	a.mu.Lock()
-	got, ok := a.sent[k]
-	a.mu.Unlock()
-	if ok && got == v && !force {
-		return nil
 	}
 	sum := sha256.Sum256(b)
 	if _, err := t.Put(ctx, a.secretsKey(t, day), bytes.NewReader(b), int64(len(b)), hex.EncodeToString(sum[:])); err != nil {
