@@ -164,6 +164,9 @@ type call struct {
 	start time.Time
 	rec   *media.Recording
 	w     *vault.Writer
+	// describeMu serialises the drafts written to w: a UCM call's two
+	// halves are two dialogs whose requests come at once.
+	describeMu sync.Mutex
 
 	// source is the gateway's address; ports the RTP ports it holds for
 	// this call in the recorder's portBudget (c.mu).
@@ -714,6 +717,8 @@ func (r *Recorder) record(c *call) vault.Recording {
 // describe writes what is known of the call into its file now, so that a
 // crash leaves a .part that says who and when. A failure costs only that.
 func (r *Recorder) describe(c *call) {
+	c.describeMu.Lock() // drafts built and written in one order
+	defer c.describeMu.Unlock()
 	rec := r.record(c)
 	rec.Status = vault.StatusRecovered // what it will be if it is ever read from here
 	c.mu.Lock()
