@@ -501,7 +501,7 @@ func (s *Store) PendingSecrets() ([]string, error) {
 // SecretsSent clears a day file's pending mark: every target has it as
 // it stood at version v. A day file changed again since stays pending.
 func (s *Store) SecretsSent(day string, v SecretsVersion) error {
-	_, now, err := s.Secrets(day)
+	now, err := s.SecretsVersionOf(day)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

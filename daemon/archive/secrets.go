@@ -69,7 +69,7 @@ func (a *Archiver) sendPendingSecrets(ctx context.Context) {
 		return
 	}
 	for _, day := range days {
-		_, v, err := a.o.Store.Secrets(day)
+		v, err := a.o.Store.SecretsVersionOf(day)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			a.o.Log.Warn("erasure secrets not read", "day", day, "err", err)
 			continue
