@@ -28,7 +28,7 @@ func TestCallsPerSecond(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join("testdata", "sipp", "load-call.xml"), "-t", "u1", "-nostdin",
-		"-i", "127.0.0.1", "-r", fmt.Sprint(rate), "-l", fmt.Sprint(calls), "-m", fmt.Sprint(calls), "-d", "1000",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(testaudio.SIPPort(t)), "-r", fmt.Sprint(rate), "-l", fmt.Sprint(calls), "-m", fmt.Sprint(calls), "-d", "1000",
 		"-key", "fromtag", "cps", "-key", "caller", "5551000", "-key", "callee", "5552000", "-key", "codecpt", "0", "-key", "codecname", "PCMU",
 		"-timeout", "100s", "-timeout_error", fmt.Sprintf("127.0.0.1:%d", d.sipPort))
 	var out bytes.Buffer

@@ -283,7 +283,7 @@ func (d *daemonProc) sippStart(scenario, transport string, calls int, keys map[s
 	args := []string{
 		"-sf", filepath.Join("testdata", "sipp", scenario),
 		"-m", n, "-l", n, "-r", n, "-t", transport, "-nostdin",
-		"-i", "127.0.0.1", // sipp's own port: one the system picks
+		"-i", "127.0.0.1", "-p", strconv.Itoa(testaudio.SIPPort(d.t)),
 		"-timeout", fmt.Sprintf("%ds", int(wait/time.Second)), "-timeout_error", "-recv_timeout", "10s",
 		"-trace_err", "-error_file", errFile, "-trace_logs", "-log_file", logFile,
 	}

@@ -113,7 +113,7 @@ func (d *daemonProc) sippInjected(scenario, transport, inf, cid string, calls in
 	args := []string{
 		"-sf", filepath.Join("testdata", "sipp", scenario), "-inf", infFile, "-cid_str", cid,
 		"-m", n, "-l", n, "-r", "1", "-rp", strconv.Itoa(int(gap / time.Millisecond)), "-t", transport, "-nostdin",
-		"-i", "127.0.0.1", "-timeout", "60s", "-timeout_error", "-recv_timeout", "10s",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(testaudio.SIPPort(d.t)), "-timeout", "60s", "-timeout_error", "-recv_timeout", "10s",
 		"-trace_err", "-error_file", errFile, "-trace_logs", "-log_file", logFile,
 	}
 	for k, v := range keys {

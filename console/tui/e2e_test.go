@@ -342,7 +342,7 @@ func (d *daemonProc) sippCall(t *testing.T, callID, caller, callee string, hold 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join("..", "..", "daemon", "testdata", "sipp", "load-call.xml"),
-		"-m", "1", "-l", "1", "-t", "u1", "-nostdin", "-i", "127.0.0.1",
+		"-m", "1", "-l", "1", "-t", "u1", "-nostdin", "-i", "127.0.0.1", "-p", fmt.Sprint(testaudio.SIPPort(t)),
 		"-d", strconv.Itoa(int(hold/time.Millisecond)), "-cid_str", callID,
 		"-key", "fromtag", "tui", "-key", "caller", caller, "-key", "callee", callee,
 		"-key", "codecpt", "0", "-key", "codecname", "PCMU",

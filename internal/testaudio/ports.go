@@ -2,6 +2,7 @@ package testaudio
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,5 +42,28 @@ func RTPRange(t testing.TB) int {
 		f.Close()
 	}
 	t.Fatal("every RTP range of 20000-59999 is held by another test")
+	return 0
+}
+
+// SIPPort returns a loopback port free for both UDP and TCP now, for a
+// sipp that must not take its default 5060: two sipp runs of parallel
+// tests both bind 5060 over TCP (SO_REUSEADDR) and the second one's
+// listen fails ("Unable to listen main socket, errno = 98").
+func SIPPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("sip port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no loopback port free for both UDP and TCP")
 	return 0
 }
