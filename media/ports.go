@@ -23,31 +23,52 @@ type PortPool struct {
 	mu   sync.Mutex
 	next int
 	used map[int]*PortConn
+
+	pollers pollers // read the ports' sockets (Linux)
 }
 
 // PortConn is the socket of a port handed out by a PortPool. Closing it
 // gives the port back to its pool, so a Recording that stops (it closes its
-// legs' sockets) frees their ports without knowing the pool. Closing the
-// embedded *net.UDPConn directly does not.
+// legs' sockets) frees their ports without knowing the pool.
+//
+// On Linux the socket is a non-blocking one of the pool's own, outside
+// Go's netpoller: a Recording does not read it with a goroutine of its
+// own but hands it to one of the pool's pollers (poller_linux.go), each
+// of which reads many legs' sockets from one goroutine. Elsewhere it is a
+// *net.UDPConn read by a goroutine per leg.
 type PortConn struct {
-	*net.UDPConn
+	portSocket
 	pool *PortPool
 	port int
+	addr *net.UDPAddr
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Port returns the local port of c.
 func (c *PortConn) Port() int { return c.port }
 
-// Close closes the socket and gives its port back to the pool, unless the
-// port was released already (Release) and perhaps handed out again: then
-// only the socket is closed, never the newer one on the same port.
+// LocalAddr returns the address c is bound to.
+func (c *PortConn) LocalAddr() net.Addr { return c.addr }
+
+// Close closes the socket (waiting for a poller's read of it in progress)
+// and gives its port back to the pool, unless the port was released
+// already (Release) and perhaps handed out again: then only the socket is
+// closed, never the newer one on the same port. Later calls do nothing.
 func (c *PortConn) Close() error {
 	c.pool.mu.Lock()
 	if c.pool.used[c.port] == c {
 		delete(c.pool.used, c.port)
 	}
 	c.pool.mu.Unlock()
-	return c.UDPConn.Close()
+	return c.closeSocket()
+}
+
+// closeSocket closes the socket once.
+func (c *PortConn) closeSocket() error {
+	c.closeOnce.Do(func() { c.closeErr = c.portSocket.close() })
+	return c.closeErr
 }
 
 // NewPortPool returns a pool of the even ports in [lo, hi] on bind.
@@ -78,15 +99,15 @@ func (p *PortPool) Listen() (*PortConn, int, error) {
 		if p.used[port] != nil {
 			continue
 		}
-		addr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.bind, uint16(port)))
-		conn, err := net.ListenUDP("udp", addr)
+		addr := netip.AddrPortFrom(p.bind, uint16(port))
+		c := &PortConn{pool: p, port: port, addr: net.UDPAddrFromAddrPort(addr)}
+		err := c.listen(addr)
 		if errors.Is(err, syscall.EADDRINUSE) {
 			continue
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("listen rtp %s: %w", addr, err)
 		}
-		c := &PortConn{UDPConn: conn, pool: p, port: port}
 		p.used[port] = c
 		return c, port, nil
 	}
@@ -103,7 +124,7 @@ func (p *PortPool) Release(port int) {
 	delete(p.used, port)
 	p.mu.Unlock()
 	if c != nil {
-		_ = c.UDPConn.Close()
+		_ = c.closeSocket()
 	}
 }
 

@@ -168,6 +168,7 @@ type Recording struct {
 	wq    *writeQueue // the frames on their way to the writer
 
 	mu       sync.Mutex // guards everything below, the encoder and fr
+	poller   *poller    // reads the legs on PortPool ports (Linux)
 	m        mixer
 	legs     []*leg
 	origin   time.Time // arrival of the first packet taken, on any leg
@@ -185,7 +186,7 @@ type Recording struct {
 
 // leg is one RTP stream of a recording.
 type leg struct {
-	conn     net.PacketConn
+	conn     LegConn
 	src      source
 	srtp     *srtpIn      // nil without SRTP
 	decoders [128]Decoder // by payload type
@@ -283,7 +284,7 @@ func jitterLimit(reorder int64) int {
 	return l
 }
 
-func (r *Recording) addLeg(label string, conn net.PacketConn, o LegOptions) (*leg, error) {
+func (r *Recording) addLeg(label string, conn LegConn, o LegOptions) (*leg, error) {
 	l := &leg{conn: conn, src: newSource(o.Source, o.Latch), frame: defaultFrame, pcm: make([]int16, 0, 480)}
 	l.stats.Label = label
 	l.stats.Source = l.src.current()
@@ -315,11 +316,21 @@ func (r *Recording) addLeg(label string, conn net.PacketConn, o LegOptions) (*le
 	l.jb = newJitter(r.slots)
 	r.legs = append(r.legs, l)
 	r.m.tracks = append(r.m.tracks, &l.tl)
-	r.resolveLeft()
-	if conn != nil {
+	switch c := conn.(type) {
+	case nil:
+	case *PortConn:
+		if err := r.pollLeg(l, c); err != nil {
+			r.dropLeg(l)
+			return nil, fmt.Errorf("add leg %q: %w", label, err)
+		}
+	case net.PacketConn:
 		r.wg.Add(1)
-		go r.read(l)
+		go r.read(l, c)
+	default:
+		r.dropLeg(l)
+		return nil, fmt.Errorf("add leg %q: cannot read a %T", label, conn)
 	}
+	r.resolveLeft()
 	return l, nil
 }
 
@@ -451,12 +462,20 @@ func (r *Recording) resolveLeft() {
 	}
 }
 
-// read is a leg's reader goroutine: it reads each datagram with its source
-// and arrival time and ingests it, until the conn is closed.
-func (r *Recording) read(l *leg) {
+// dropLeg takes back the leg addLeg just added (r.mu held).
+func (r *Recording) dropLeg(l *leg) {
+	r.legs = r.legs[:len(r.legs)-1]
+	r.m.tracks = r.m.tracks[:len(r.m.tracks)-1]
+	l.closeDecoders()
+}
+
+// read is the reader goroutine of a leg that no poller reads: it reads
+// each datagram of conn with its source and arrival time and ingests it,
+// until conn is closed.
+func (r *Recording) read(l *leg, conn net.PacketConn) {
 	defer r.wg.Done()
 	buf := make([]byte, readBufSize)
-	rd := newPacketReader(l.conn, r.log)
+	rd := newPacketReader(conn, r.log)
 	errs := 0
 	for {
 		n, from, at, err := rd.read(buf)

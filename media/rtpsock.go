@@ -27,11 +27,7 @@ type packetReader struct {
 // timestamps where it can.
 func newPacketReader(conn net.PacketConn, log *slog.Logger) *packetReader {
 	p := &packetReader{conn: conn}
-	u, ok := conn.(*net.UDPConn)
-	if pc, isPool := conn.(*PortConn); isPool {
-		u, ok = pc.UDPConn, true
-	}
-	if ok {
+	if u, ok := conn.(*net.UDPConn); ok {
 		p.udp = u
 		if err := enableStamps(u); err != nil {
 			log.Debug("rtp arrival times from the clock, not the kernel", "err", err)

@@ -93,13 +93,21 @@ func (s *source) move(want netip.AddrPort) {
 	s.want = want
 }
 
+// A LegConn is the socket a leg's datagrams come from: a PortPool's
+// *PortConn (read, on Linux, by one of the pool's pollers) or any
+// net.PacketConn (read by a goroutine of the leg's own).
+type LegConn interface {
+	LocalAddr() net.Addr
+	Close() error
+}
+
 // AddLegWith adds an RTP leg read from conn, configured by o, and starts
 // its reader. At least one codec of o.Codecs must be supported. Packets
 // from any other source than the leg's (o.Source, or the one it latched
 // on) are dropped and counted (LegStats.ForeignSource). On success the
 // recording owns conn and closes it (and gives its PortPool port back) in
 // Stop; on error conn stays the caller's.
-func (r *Recording) AddLegWith(label string, conn net.PacketConn, o LegOptions) error {
+func (r *Recording) AddLegWith(label string, conn LegConn, o LegOptions) error {
 	if conn == nil {
 		return fmt.Errorf("add leg %q: nil conn", label)
 	}
@@ -109,7 +117,7 @@ func (r *Recording) AddLegWith(label string, conn net.PacketConn, o LegOptions) 
 
 // AddLeg adds an RTP leg read from conn that latches on its first source:
 // AddLegWith with only codecs set.
-func (r *Recording) AddLeg(label string, conn net.PacketConn, codecs map[uint8]string) error {
+func (r *Recording) AddLeg(label string, conn LegConn, codecs map[uint8]string) error {
 	return r.AddLegWith(label, conn, LegOptions{Codecs: codecs})
 }
 
