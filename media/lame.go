@@ -72,6 +72,18 @@ func NewEncoder(channels, quality int) (*Encoder, error) {
 // Encode encodes pcm (interleaved L,R when stereo) and returns the MPEG data
 // LAME produced, which may be empty. The slice is valid until the next call.
 func (e *Encoder) Encode(pcm []int16) ([]byte, error) {
+	out, err := e.EncodeTo(e.out[:0], pcm)
+	if cap(out) > cap(e.out) {
+		e.out = out[:0]
+	}
+	return out, err
+}
+
+// EncodeTo is Encode into out's array, grown when it is too small for
+// LAME's worst case: out is the caller's, so that encoders used in turn
+// can share one buffer instead of each keeping its own (10 KB at a batch of
+// four frames).
+func (e *Encoder) EncodeTo(out []byte, pcm []int16) ([]byte, error) {
 	if e.gf == nil || e.flushed {
 		return nil, fmt.Errorf("encode: %w", errEncoderClosed)
 	}
@@ -80,9 +92,12 @@ func (e *Encoder) Encode(pcm []int16) ([]byte, error) {
 	}
 	n := len(pcm) / e.channels
 	if n == 0 {
-		return nil, nil
+		return out[:0], nil
 	}
-	out := e.outBuf(n*5/4 + 7200) // lame.h's worst case
+	if size := n*5/4 + 7200; cap(out) < size { // lame.h's worst case
+		out = make([]byte, size)
+	}
+	out = out[:cap(out)]
 	in := (*C.short)(unsafe.Pointer(&pcm[0]))
 	var rc C.int
 	if e.channels == 1 {

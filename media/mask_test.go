@@ -184,10 +184,11 @@ func TestMaskSpans(t *testing.T) {
 	m.add(8000, ctlPause)
 	m.add(16000, ctlClose)
 	m.add(24000, ctlOpen)
-	for pos := int64(-80); pos < 40000; pos += mixChunk {
-		m.cut(pos, mixChunk)
+	const chunk = 4608
+	for pos := int64(-80); pos < 40000; pos += chunk {
+		m.cut(pos, chunk)
 	}
-	end := -80 + int64(9*mixChunk) // 41392
+	end := -80 + int64(9*chunk) // 41392
 	ms := time.Millisecond
 	// The file starts at -80: the pause at 8000 is 8080 samples in. It
 	// runs to the Close and on through the second window, to the end.

@@ -1,8 +1,11 @@
 package media
 
-// mixChunk is the most samples per channel mixed and encoded in one step; a
-// long gap is emitted as silence in chunks of this size.
-const mixChunk = 4608
+// mixChunk is the most samples per channel mixed in one step (144 ms); a
+// long gap is emitted as silence in chunks of this size. It bounds what
+// each leg's timeline and the mixer's buffer hold beyond the reorder
+// window, for every call: 4608 cost about 20 KB more a call, for nothing
+// (the batches LAME gets are of their own size, batch.go).
+const mixChunk = 1152
 
 // mixer emits the audio of all legs in order: it mixes the timelines'
 // buffered samples from position emitted up to a target position and hands

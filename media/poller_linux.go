@@ -89,9 +89,35 @@ func (s *portSocket) close() error {
 	s.closed = true
 	if s.poller != nil {
 		s.poller.remove(s)
+		s.readRest()
 	}
 	return os.NewSyscallError("close", unix.Close(s.fd))
 }
+
+// maxRest bounds what readRest reads: 20 s of a leg's packets.
+const maxRest = 1000
+
+// readRest ingests the datagrams still waiting in the socket when its
+// recording stops: on a busy box the poller may be behind by a second or
+// more, and what it has not read yet is the end of the call. s.mu is held.
+func (s *portSocket) readRest() {
+	rx := receivers.Get().(*receiver)
+	defer receivers.Put(rx)
+	for range maxRest {
+		n, from, at, err := rx.recv(s.fd, s.stamps)
+		if err != nil {
+			return
+		}
+		s.r.ingest(s.l, rx.buf[:n], from, at)
+	}
+}
+
+// receivers are the buffers of readRest.
+var receivers = sync.Pool{New: func() any {
+	x := new(receiver)
+	x.init()
+	return x
+}}
 
 // pollLeg has leg l read from c by the recording's poller: the first
 // polled leg picks one of the pool's pollers, the call's other legs join

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"golang.org/x/sys/unix"
 )
 
 // pollTestRecording returns a recording whose mix is thrown away, with
@@ -262,5 +263,76 @@ func TestPollerClosedConn(t *testing.T) {
 	}
 	if len(r.legs) != 0 || len(r.m.tracks) != 0 {
 		t.Errorf("%d legs, %d tracks kept", len(r.legs), len(r.m.tracks))
+	}
+}
+
+// TestReceiverStamps: a datagram read some time after it came carries the
+// kernel's arrival time, not the time it was read.
+func TestReceiverStamps(t *testing.T) {
+	lo, _ := freeRange(t, 1)
+	var s portSocket
+	if err := s.listen(netip.AddrPortFrom(loopback, uint16(lo))); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if !s.stamps {
+		t.Skip("no kernel timestamps here")
+	}
+	snd := newRTPSender(t, "udp4", loopback)
+	snd.send(t, netip.AddrPortFrom(loopback, uint16(lo)))
+	sent := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	var x receiver
+	x.init()
+	n, from, at, err := x.recv(s.fd, s.stamps)
+	if err != nil || n != 172 || from != snd.addr() {
+		t.Fatalf("recv = %d bytes from %v, %v; want 172 from %v", n, from, err, snd.addr())
+	}
+	if read := time.Now(); at.After(sent) || read.Sub(at) < 50*time.Millisecond {
+		t.Errorf("arrival %v: sent at %v, read at %v: not the kernel's stamp", at, sent, read)
+	}
+	if _, _, _, err := x.recv(s.fd, s.stamps); err != unix.EAGAIN {
+		t.Errorf("recv of an empty socket: %v, want EAGAIN", err)
+	}
+}
+
+// TestStopReadsTheRest: what the poller has not read when the recording
+// stops (it may be a second behind on a busy box) is read by Stop: the end
+// of the call is not left in the socket.
+func TestStopReadsTheRest(t *testing.T) {
+	lo, hi := freeRange(t, 2)
+	pool, err := NewPortPool(loopback, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ports := pollTestRecording(t, pool)
+	for _, l := range r.legs { // the poller falls behind: it reads them no more
+		s := &l.conn.(*PortConn).portSocket
+		s.mu.Lock()
+		s.poller.remove(s)
+		s.poller = r.poller // still the call's: close reads the rest
+		s.mu.Unlock()
+	}
+	snd := newRTPSender(t, "udp4", loopback)
+	for range 30 {
+		for _, p := range ports {
+			snd.send(t, netip.AddrPortFrom(loopback, uint16(p)))
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // loopback delivery is synchronous; this is slack
+	if st := r.Stats(); st[0].Packets+st[1].Packets != 0 {
+		t.Fatalf("the poller read %d and %d packets after it let go", st[0].Packets, st[1].Packets)
+	}
+	res, err := r.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range res.Legs {
+		if st.Packets != 30 || st.Lost != 0 {
+			t.Errorf("leg %s: %d packets, %d lost; want the 30 left in the socket", st.Label, st.Packets, st.Lost)
+		}
+	}
+	if res.Samples < 29*160 {
+		t.Errorf("%d samples mixed, want the 30 packets' audio", res.Samples)
 	}
 }

@@ -162,13 +162,16 @@ func (r Result) LostDuration() time.Duration {
 // call runs.
 type Recording struct {
 	log   *slog.Logger
-	enc   *Encoder    // nil when a test collects PCM
-	fr    *framer     // cuts the encoder's output into frames for wq
-	batch *pcmBatch   // gathers the mix for enc (batch.go)
-	wq    *writeQueue // the frames on their way to the writer
+	enc   *Encoder     // nil when a test collects PCM
+	fr    *framer      // cuts the encoder's output into frames for wq
+	batch *pcmBatch    // gathers the mix for enc (batch.go)
+	eq    *encodeQueue // the batches on their way to enc, encoded by a worker (encodepool.go)
+	wq    *writeQueue  // the frames on their way to the writer
 
-	mu       sync.Mutex // guards everything below, the encoder and fr
-	poller   *poller    // reads the legs on PortPool ports (Linux)
+	// mu guards everything below. The encoder and fr are eq's worker's
+	// while batches are queued, and stop's once eq.wait has returned.
+	mu       sync.Mutex
+	poller   *poller // reads the legs on PortPool ports (Linux)
 	m        mixer
 	legs     []*leg
 	origin   time.Time // arrival of the first packet taken, on any leg
@@ -235,19 +238,23 @@ func NewRecording(cfg Config, out io.Writer, log *slog.Logger) (*Recording, erro
 		return nil, fmt.Errorf("new recording: %w", err)
 	}
 	fr := &framer{}
-	batch := newPCMBatch(channels, func(pcm []int16) error {
-		b, err := enc.Encode(pcm)
+	eq := newEncodeQueue(func(pcm []int16) error {
+		buf := encodeOutput.Get().(*[]byte)
+		defer encodeOutput.Put(buf)
+		b, err := enc.EncodeTo(*buf, pcm)
 		if err != nil {
 			return err
 		}
+		*buf = b
 		return fr.write(b)
 	})
+	batch := newPCMBatch(channels, eq.push)
 	r, err := newRecording(cfg, log, batch.add)
 	if err != nil {
 		enc.Close()
 		return nil, err
 	}
-	r.enc, r.fr, r.batch = enc, fr, batch
+	r.enc, r.fr, r.batch, r.eq = enc, fr, batch, eq
 	r.wq = newWriteQueue(out, queueFrames(cfg.WriteBuffer), r.log)
 	fr.emit = r.wq.push
 	return r, nil
@@ -602,6 +609,9 @@ func (r *Recording) stop() {
 		if err == nil {
 			err = r.flushEncoder()
 		}
+		if werr := r.eq.wait(); err == nil { // no worker encodes any more
+			err = werr
+		}
 		if werr := r.wq.close(); err == nil {
 			err = werr
 		}
@@ -621,6 +631,9 @@ func (r *Recording) stop() {
 // flushEncoder encodes the last batch and queues LAME's last frames.
 func (r *Recording) flushEncoder() error {
 	if err := r.batch.flush(); err != nil {
+		return err
+	}
+	if err := r.eq.wait(); err != nil {
 		return err
 	}
 	b, err := r.enc.Flush()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +78,11 @@ func measure(ctx context.Context, o options, calls, rate int, duration time.Dura
 	all := stopSampling()
 	if err := json.Unmarshal(out.Bytes(), &r.sim); err != nil {
 		return r, fmt.Errorf("callvault-sim: %v; its report: %w", runErr, err)
+	}
+	for _, c := range r.sim.Verify {
+		if !c.Pass {
+			fmt.Fprintf(os.Stderr, "   verify %s (%s) failed: %s\n", c.ID, c.CallID, strings.Join(c.Why, "; "))
+		}
 	}
 	if r.status, err = d.settle(ctx, r.sim.Answered); err != nil {
 		return r, err
