@@ -228,11 +228,23 @@ func (j *jitter) pop() {
 	s.used = false
 	j.done, j.released = s.ext, true
 	j.count--
-	if j.count == 0 {
+	if j.count > 0 {
+		for j.low++; !j.holds(j.low); j.low++ {
+		}
+	}
+	j.shrink()
+}
+
+// shrink halves a buffer that grew (a new stream's first second, held
+// until it settles, needs 64 slots; a settled one about 20) once what it
+// holds spans at most 3/8 of it, so that it can grow again before it
+// would shrink again.
+func (j *jitter) shrink() {
+	n := len(j.slots)
+	if n <= jitterSlots || (j.count > 0 && j.high-j.low >= int64(n*3/8)) {
 		return
 	}
-	for j.low++; !j.holds(j.low); j.low++ {
-	}
+	j.resize(n/2, j.size)
 }
 
 // skip counts the packets up to ext as released (they were lost and

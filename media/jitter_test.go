@@ -217,3 +217,42 @@ func lostWithin(clean []testaudio.Scheduled, got map[uint16]bool) uint64 {
 	}
 	return n
 }
+
+// TestJitterShrinks: a buffer that grew for a new stream's first second
+// halves once what it holds spans 3/8 of it or less, keeping its packets
+// in order, and not below its first size.
+func TestJitterShrinks(t *testing.T) {
+	j := newJitter(256)
+	for ext := range int64(50) { // a second held while the stream settles
+		if !j.fits(ext) {
+			t.Fatalf("%d does not fit", ext)
+		}
+		j.put(ext, kindAudio, 0, ext*160, 160, []byte{byte(ext)})
+	}
+	if len(j.slots) != 64 {
+		t.Fatalf("%d slots for 50 packets, want 64", len(j.slots))
+	}
+	next := int64(0)
+	pop := func(k int) {
+		for range k {
+			s, p := j.first()
+			if s == nil || s.ext != next || p[0] != byte(next) {
+				t.Fatalf("released %+v, want packet %d", s, next)
+			}
+			j.pop()
+			next++
+		}
+	}
+	pop(25) // 25 held, spanning 24 = 3/8 of 64
+	if len(j.slots) != 64 {
+		t.Errorf("%d slots with 25 held, want 64 still", len(j.slots))
+	}
+	pop(1)
+	if len(j.slots) != 32 {
+		t.Errorf("%d slots with 24 held, want 32", len(j.slots))
+	}
+	pop(24)
+	if len(j.slots) != jitterSlots || j.count != 0 {
+		t.Errorf("%d slots, %d held at the end; want %d, 0", len(j.slots), j.count, jitterSlots)
+	}
+}
