@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("rtp ports: %w", err)
 	}
+	defer pool.Close() // after the drain: the calls are sealed or left to recovery
 	events := recorder.NewHub()
 	disk := recorder.NewDiskGuard(store, p.minFree, log.With("component", "disk"), events, time.Now)
 	disk.OnSpaceBack(func() { go salvage.Run() }) // seals that failed for want of space

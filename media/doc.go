@@ -2,10 +2,15 @@
 // stream.
 //
 // A Recording owns the UDP sockets of its legs (usually taken from a
-// PortPool). One reader goroutine per leg reads datagrams with their source
-// and their arrival time, taken by the kernel as the datagram arrives
-// (SO_TIMESTAMPNS on Linux; elsewhere the clock when the read returns), and
-// hands them to a pure ingest step that runs under the recording's lock:
+// PortPool). On Linux the pool's sockets are read by the pool's pollers,
+// one goroutine per CPU, each an epoll instance over many legs' sockets
+// (waited on in Go's netpoller), with both legs of a call on the same
+// poller; any other net.PacketConn is read by a goroutine of the leg's
+// own. Datagrams are read with their source and their arrival time, taken
+// by the kernel as the datagram arrives (SO_TIMESTAMPNS on Linux;
+// elsewhere the clock when the read returns), so a poller that is behind
+// places nothing wrong, and handed to a pure ingest step that runs under
+// the recording's lock:
 //
 //	datagram -> source check -> SRTP (SDES) -> RTP -> one SSRC at a time
 //	         -> duplicates dropped -> reorder buffer (payload bytes)
@@ -13,8 +18,16 @@
 //	         -> timeline (placement by RTP timestamp)
 //	         -> mixer (mono sum, or owner-left / others-right stereo)
 //	         -> mode mask (On Demand windows dropped outside, PCI pauses silenced)
+//	         -> batches of 288 ms -> (encoding workers, one per CPU)
 //	         -> LAME (MPEG-2.5 Layer III, 8 kHz, 32 kbps CBR) -> whole frames
 //	         -> write queue -> (writer goroutine) io.Writer
+//
+// LAME is most of a recording's CPU, so it runs on the encoding workers,
+// never on a poller: a poller only reads, places, decodes and mixes, and
+// stays ahead of the sockets. Up to 4.6 s of a recording's batches wait
+// for a worker (a busy box catches up without losing a packet); beyond
+// that the poller waits. Stop reads what the legs' sockets still hold and
+// encodes the recording's last batches itself.
 //
 // Only the call's own audio is recorded. A leg takes packets only from the
 // source its SDP announced, or, when that is unknown or the leg latches
@@ -100,12 +113,15 @@
 // at the start, DecoderDelay as padding, since the stream was never
 // flushed), so a recovered file is as standard as a sealed one.
 //
-// The package keeps no mutable state of its own: a PortPool's ports are
-// its own, and a PortConn it hands out gives its port back when closed.
+// A PortPool's ports and pollers are its own, and a PortConn it hands out
+// gives its port back when closed. What the package shares between
+// recordings is process-wide and stateless to them: the encoding workers
+// and the pools of batch, LAME output and frame buffers.
 //
 // No clock, timer or goroutine is created per packet, and the steady-state
-// path does not allocate (the reorder buffers are allocated with the leg and
-// grow only when a stream needs more room), so the ingest, timeline,
+// path does not allocate (the reorder buffers are allocated with the leg,
+// grow only when a stream needs more room and shrink back once it has
+// settled), so the ingest, timeline,
 // mixer and mode steps are tested with synthetic sources and arrival
 // times, and the write queue's accounting (frameQueue) without a writer.
 package media

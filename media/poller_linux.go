@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -135,30 +134,45 @@ func (r *Recording) pollLeg(l *leg, c *PortConn) error {
 }
 
 // pollers are a pool's pollers, one per CPU Go runs on, started with the
-// first call that needs one and kept for the process's life.
+// pool and stopped by its Close.
 type pollers struct {
-	once sync.Once
+	mu   sync.Mutex
 	list []*poller
-	err  error
-	n    atomic.Uint32
+	n    int
+}
+
+// start starts the pollers.
+func (ps *pollers) start() error {
+	for range runtime.GOMAXPROCS(0) {
+		p, err := newPoller()
+		if err != nil {
+			ps.stop()
+			return fmt.Errorf("rtp poller: %w", err)
+		}
+		ps.list = append(ps.list, p)
+	}
+	return nil
+}
+
+// stop stops the pollers: the sockets still registered are read no more.
+func (ps *pollers) stop() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for _, p := range ps.list {
+		p.stop()
+	}
+	ps.list = nil
 }
 
 // next returns the pollers in turn.
 func (ps *pollers) next() (*poller, error) {
-	ps.once.Do(func() {
-		for range runtime.GOMAXPROCS(0) {
-			p, err := newPoller()
-			if err != nil {
-				ps.err = fmt.Errorf("rtp poller: %w", err)
-				return
-			}
-			ps.list = append(ps.list, p)
-		}
-	})
-	if ps.err != nil {
-		return nil, ps.err
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if len(ps.list) == 0 {
+		return nil, errors.New("rtp pollers stopped: the port pool is closed")
 	}
-	return ps.list[int(ps.n.Add(1))%len(ps.list)], nil
+	ps.n++
+	return ps.list[ps.n%len(ps.list)], nil
 }
 
 // A poller reads the datagrams of many legs' sockets from one goroutine:
@@ -168,12 +182,14 @@ func (ps *pollers) next() (*poller, error) {
 // ready meanwhile, and a call costs no goroutine stacks or read buffers.
 type poller struct {
 	epfd int
+	file *os.File        // epfd; closing it stops the poller
 	ep   syscall.RawConn // epfd, known to Go's netpoller
 
-	mu    sync.Mutex // guards subs and last
-	subs  map[uint32]*portSocket
-	last  uint32 // the last token handed out
-	ready []*portSocket
+	mu      sync.Mutex // guards subs, last and stopped
+	subs    map[uint32]*portSocket
+	last    uint32 // the last token handed out
+	stopped bool   // file is closed
+	ready   []*portSocket
 
 	// The poller goroutine's own: the epoll events and one datagram.
 	events [pollEvents]unix.EpollEvent
@@ -195,10 +211,19 @@ func newPoller() (*poller, error) {
 		f.Close()
 		return nil, err
 	}
-	p := &poller{epfd: epfd, ep: rc, subs: make(map[uint32]*portSocket)}
+	p := &poller{epfd: epfd, file: f, ep: rc, subs: make(map[uint32]*portSocket)}
 	p.rx.init()
-	go p.run(f)
+	go p.run()
 	return p, nil
+}
+
+// stop closes the epoll instance, which ends run; no epoll_ctl comes
+// after it (the descriptor's number may be another file's by then).
+func (p *poller) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	_ = p.file.Close()
 }
 
 // add registers s, read into leg l of r. r.mu is held; s.mu is not.
@@ -210,6 +235,9 @@ func (p *poller) add(s *portSocket, r *Recording, l *leg) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stopped {
+		return errors.New("add leg: rtp poller stopped: the port pool is closed")
+	}
 	for p.last++; p.subs[p.last] != nil || p.last == 0; p.last++ {
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(p.last)}
@@ -225,15 +253,15 @@ func (p *poller) add(s *portSocket, r *Recording, l *leg) error {
 func (p *poller) remove(s *portSocket) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+	if !p.stopped {
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, s.fd, nil)
+	}
 	delete(p.subs, s.token)
 	s.poller = nil
 }
 
-// run waits for ready sockets and serves them, for the process's life
-// (f keeps the epoll instance open).
-func (p *poller) run(f *os.File) {
-	defer runtime.KeepAlive(f)
+// run waits for ready sockets and serves them, until the pool closes.
+func (p *poller) run() {
 	var werr error
 	for {
 		err := p.ep.Read(func(uintptr) bool {
@@ -252,6 +280,9 @@ func (p *poller) run(f *os.File) {
 		})
 		if err == nil {
 			err = werr
+		}
+		if errors.Is(err, os.ErrClosed) {
+			return
 		}
 		if err != nil {
 			slog.Error("rtp poller stopped: its legs are no longer read", "err", err)

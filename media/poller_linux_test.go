@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,5 +335,35 @@ func TestStopReadsTheRest(t *testing.T) {
 	}
 	if res.Samples < 29*160 {
 		t.Errorf("%d samples mixed, want the 30 packets' audio", res.Samples)
+	}
+}
+
+// TestPortPoolClose: a closed pool's pollers take no new leg (a clear
+// error), and a recording still open on it stops cleanly.
+func TestPortPoolClose(t *testing.T) {
+	lo, hi := freeRange(t, 3)
+	pool, err := NewPortPool(loopback, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := pollTestRecording(t, pool)
+	pool.Close()
+	late, err := newRecording(Config{}, nil, func([]int16) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := pool.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := late.AddLeg("1", conn, map[uint8]string{0: "PCMU"}); err == nil || !strings.Contains(err.Error(), "port pool is closed") {
+		t.Errorf("AddLeg on a closed pool: %v", err)
+	}
+	_ = conn.Close()
+	if _, err := r.Stop(); err != nil {
+		t.Errorf("Stop after the pool closed: %v", err)
+	}
+	if pool.InUse() != 0 {
+		t.Errorf("%d ports in use", pool.InUse())
 	}
 }

@@ -14,6 +14,9 @@ type portSocket struct{ udp *net.UDPConn }
 // pollers are not used here.
 type pollers struct{}
 
+func (*pollers) start() error { return nil }
+func (*pollers) stop()        {}
+
 // poller is not used here.
 type poller struct{}
 

@@ -24,7 +24,7 @@ type PortPool struct {
 	next int
 	used map[int]*PortConn
 
-	pollers pollers // read the ports' sockets (Linux)
+	pollers pollers // read the ports' sockets (Linux), from NewPortPool to Close
 }
 
 // PortConn is the socket of a port handed out by a PortPool. Closing it
@@ -71,7 +71,8 @@ func (c *PortConn) closeSocket() error {
 	return c.closeErr
 }
 
-// NewPortPool returns a pool of the even ports in [lo, hi] on bind.
+// NewPortPool returns a pool of the even ports in [lo, hi] on bind, its
+// pollers started.
 func NewPortPool(bind netip.Addr, lo, hi int) (*PortPool, error) {
 	if !bind.IsValid() {
 		return nil, errors.New("new port pool: invalid bind address")
@@ -81,8 +82,16 @@ func NewPortPool(bind netip.Addr, lo, hi int) (*PortPool, error) {
 	if lo < 2 || hi > 65534 || lo > hi {
 		return nil, fmt.Errorf("new port pool: no even port in range %d-%d", lo, hi)
 	}
-	return &PortPool{bind: bind.Unmap(), lo: lo, hi: hi, next: lo, used: make(map[int]*PortConn)}, nil
+	p := &PortPool{bind: bind.Unmap(), lo: lo, hi: hi, next: lo, used: make(map[int]*PortConn)}
+	if err := p.pollers.start(); err != nil {
+		return nil, fmt.Errorf("new port pool: %w", err)
+	}
+	return p, nil
 }
+
+// Close stops the pool's pollers (Linux): the legs still open on its
+// ports are read no more. Close it after the recordings have stopped.
+func (p *PortPool) Close() { p.pollers.stop() }
 
 // Listen binds the next free even port and returns its socket and the port.
 // The port is released when the socket is closed (as the Recording it was
