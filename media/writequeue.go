@@ -29,8 +29,7 @@ type writeQueue struct {
 	done     chan struct{}
 
 	// The writer goroutine's own.
-	batch []byte
-	gap   []byte
+	gap []byte
 }
 
 // newWriteQueue starts a writer of a queue of size frames to w; close ends
@@ -133,11 +132,7 @@ func (wq *writeQueue) run() {
 			err = wq.writeGap(head.gap, [4]byte(head.frame), head.tail)
 		}
 		if err == nil {
-			wq.batch = wq.batch[:0]
-			for i := range k {
-				wq.batch = append(wq.batch, wq.q.slot(i).frame...)
-			}
-			_, err = wq.w.Write(wq.batch)
+			err = wq.writeRun(k)
 		}
 		wq.mu.Lock()
 		wq.fail(err)
@@ -145,6 +140,24 @@ func (wq *writeQueue) run() {
 		wq.cond.Broadcast()
 	}
 }
+
+// writeRun writes the k frames from the head in one Write, through a
+// buffer shared by every recording's writer (it is needed only during
+// the Write: one kept per writer was up to 18 KB a call).
+func (wq *writeQueue) writeRun(k int) error {
+	bp := writeBuffers.Get().(*[]byte)
+	defer writeBuffers.Put(bp)
+	b := (*bp)[:0]
+	for i := range k {
+		b = append(b, wq.q.slot(i).frame...)
+	}
+	*bp = b
+	_, err := wq.w.Write(b)
+	return err
+}
+
+// writeBuffers are the writers' buffers.
+var writeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // fail keeps the writer's first error. wq.mu is held.
 func (wq *writeQueue) fail(err error) {
