@@ -41,9 +41,6 @@ type PortConn struct {
 	pool *PortPool
 	port int
 	addr *net.UDPAddr
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
 // Port returns the local port of c.
@@ -62,13 +59,7 @@ func (c *PortConn) Close() error {
 		delete(c.pool.used, c.port)
 	}
 	c.pool.mu.Unlock()
-	return c.closeSocket()
-}
-
-// closeSocket closes the socket once.
-func (c *PortConn) closeSocket() error {
-	c.closeOnce.Do(func() { c.closeErr = c.portSocket.close() })
-	return c.closeErr
+	return c.close()
 }
 
 // NewPortPool returns a pool of the even ports in [lo, hi] on bind, its
@@ -133,7 +124,7 @@ func (p *PortPool) Release(port int) {
 	delete(p.used, port)
 	p.mu.Unlock()
 	if c != nil {
-		_ = c.closeSocket()
+		_ = c.close()
 	}
 }
 
