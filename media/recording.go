@@ -607,10 +607,13 @@ func (r *Recording) stop() {
 	r.result.Samples = r.m.samples()
 	if r.enc != nil {
 		if err == nil {
-			err = r.flushEncoder()
+			err = r.batch.flush()
 		}
 		if werr := r.eq.wait(); err == nil { // no worker encodes any more
 			err = werr
+		}
+		if err == nil {
+			err = r.flushEncoder()
 		}
 		if werr := r.wq.close(); err == nil {
 			err = werr
@@ -628,14 +631,8 @@ func (r *Recording) stop() {
 	r.result.Legs = r.statsLocked()
 }
 
-// flushEncoder encodes the last batch and queues LAME's last frames.
+// flushEncoder queues LAME's last frames, once every batch is encoded.
 func (r *Recording) flushEncoder() error {
-	if err := r.batch.flush(); err != nil {
-		return err
-	}
-	if err := r.eq.wait(); err != nil {
-		return err
-	}
 	b, err := r.enc.Flush()
 	if err != nil {
 		return err
